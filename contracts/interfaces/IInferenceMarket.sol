@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IInferenceMarket
+/// @notice Requests for inference: fee escrow, claim by a staked provider, submission,
+/// settlement by pull payment, refunds, penalties and the consumer callback.
+/// @dev The input bytes are not stored: they are emitted in {InferenceRequested} and bound by
+/// `inputHash`. Off-chain they are an input envelope (see docs/protocol.md): canonical tensor
+/// bytes inline, or a content id of them.
+interface IInferenceMarket {
+    /// @notice Life of a request. `None` marks an id that does not exist. `Challenged` is
+    /// reserved for the optimistic mode.
+    enum RequestStatus {
+        None,
+        Pending,
+        Claimed,
+        Submitted,
+        Challenged,
+        Finalized,
+        Refunded,
+        Failed
+    }
+
+    struct Request {
+        address requester;
+        RequestStatus status;
+        uint64 deadline;
+        uint32 callbackGasLimit;
+        address provider;
+        uint64 modelId;
+        address callback;
+        address feeToken;
+        uint256 fee;
+        bytes32 inputHash;
+    }
+
+    error MarketRequestUnknown(uint256 requestId);
+    error MarketWrongStatus(uint256 requestId, RequestStatus status);
+    error MarketFeeTooHigh(uint256 price, uint256 maxFee);
+    error MarketWrongValue(uint256 sent, uint256 expected);
+    error MarketDeadlineInvalid(uint64 deadline);
+    error MarketDeadlinePassed(uint256 requestId, uint64 deadline);
+    error MarketDeadlineNotPassed(uint256 requestId, uint64 deadline);
+    error MarketNotProvider(uint256 requestId, address caller);
+    error MarketCallbackGasTooHigh(uint32 callbackGasLimit, uint32 maxGasLimit);
+    error MarketInsufficientGasForCallback(uint256 gasLeft, uint256 needed);
+    error MarketNothingToWithdraw(address account, address token);
+    error MarketTransferFailed(address to);
+    error MarketEmptyInput();
+    error MarketModeUnsupported(uint256 modelId);
+    error MarketProtocolFeeTooHigh(uint16 bps, uint16 maxBps);
+    error MarketZeroAddress();
+
+    event InferenceRequested(
+        uint256 indexed requestId,
+        uint256 indexed modelId,
+        address indexed requester,
+        bytes input,
+        address feeToken,
+        uint256 fee,
+        uint64 deadline,
+        address callback,
+        uint32 callbackGasLimit
+    );
+    event RequestClaimed(uint256 indexed requestId, address indexed provider);
+    event RequestReleased(uint256 indexed requestId, address indexed provider);
+    event ResultSubmitted(uint256 indexed requestId, address indexed provider, bytes output);
+    event RequestFinalized(uint256 indexed requestId, uint256 providerFee, uint256 royalty, uint256 protocolFee);
+    event RequestFailed(uint256 indexed requestId, address indexed provider, uint16 reason);
+    event RequestRefunded(uint256 indexed requestId, uint256 amount, uint256 penalty);
+    event CallbackResult(uint256 indexed requestId, bool success);
+    event Credited(address indexed account, address indexed token, uint256 amount);
+    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+    event ProtocolFeeUpdated(uint16 bps, address treasury);
+    event ClaimPenaltyUpdated(uint256 penalty);
+
+    /// @notice Asks for an inference of model `modelId` on `input` and escrows the fee.
+    /// For ETH models send exactly `maxFee`; what the price falls short of it is credited back.
+    /// For ERC-20 models send no ETH; the price is pulled with `transferFrom`.
+    /// Emits an {InferenceRequested} event.
+    function requestInference(
+        uint256 modelId,
+        bytes calldata input,
+        uint256 maxFee,
+        uint64 deadline,
+        address callback,
+        uint32 callbackGasLimit
+    ) external payable returns (uint256 requestId);
+
+    /// @notice A staked provider serving the model takes request `requestId`.
+    /// Emits a {RequestClaimed} event.
+    function claim(uint256 requestId) external;
+
+    /// @notice The claimant gives request `requestId` back (it could not fetch content, say),
+    /// without penalty. Emits a {RequestReleased} event.
+    function release(uint256 requestId) external;
+
+    /// @notice The claimant submits the output of `requestId`. For `Attested` models this
+    /// settles at once: the request is Finalized, the fee split is credited and the consumer is
+    /// called back. Emits {ResultSubmitted} and {RequestFinalized} events.
+    function submit(uint256 requestId, bytes calldata output) external;
+
+    /// @notice The claimant reports that the input of `requestId` cannot be run by the model
+    /// (`reason` is a code from docs/protocol.md). The request is Failed and the fee credited
+    /// back to the requester. Emits {RequestFailed} and {Credited} events.
+    function reportInvalidInput(uint256 requestId, uint16 reason) external;
+
+    /// @notice After its deadline, anyone may end a request that is still Pending or Claimed:
+    /// the fee is credited back to the requester and, if a provider claimed it and did not
+    /// deliver, the claim penalty is slashed from its stake and credited to the requester too.
+    /// Emits a {RequestRefunded} event.
+    function expire(uint256 requestId) external;
+
+    /// @notice Pays out everything credited to the caller in `token` (address(0) for ETH).
+    /// Emits a {Withdrawn} event.
+    function withdraw(address token) external;
+
+    function getRequest(uint256 requestId) external view returns (Request memory);
+
+    function statusOf(uint256 requestId) external view returns (RequestStatus);
+
+    /// @notice The output of a Finalized request (empty otherwise).
+    function outputOf(uint256 requestId) external view returns (bytes memory);
+
+    /// @notice What `account` can withdraw in `token`.
+    function balanceOf(address account, address token) external view returns (uint256);
+
+    /// @notice Fees of open requests held in `token`.
+    function escrowed(address token) external view returns (uint256);
+
+    /// @notice Credits not yet withdrawn in `token`.
+    function owed(address token) external view returns (uint256);
+
+    function requestCount() external view returns (uint256);
+}

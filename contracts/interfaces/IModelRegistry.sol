@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IModelRegistry
+/// @notice Registry of models that providers serve: who owns a model, what its bytes are, how
+/// its results are verified and what a request for it costs.
+interface IModelRegistry {
+    /// @notice How results of a model are checked. Only `Attested` is accepted in v1; `Zk` and
+    /// `Optimistic` are reserved so that their models can be added without a storage change.
+    enum VerificationMode {
+        Attested,
+        Zk,
+        Optimistic
+    }
+
+    /// @notice A registered model.
+    /// @dev `feeToken == address(0)` means the fee is paid in ETH. `verifier` is zero for
+    /// `Attested` models; it will hold the proof verifier of `Zk` models.
+    struct Model {
+        address owner;
+        VerificationMode mode;
+        bool deprecated;
+        uint16 royaltyBps;
+        address feeToken;
+        address verifier;
+        uint256 price;
+        bytes32 modelHash;
+        string contentId;
+        uint32[] inputShape;
+        uint32[] outputShape;
+    }
+
+    /// @notice What {register} takes.
+    struct RegisterParams {
+        bytes32 modelHash;
+        string contentId;
+        VerificationMode mode;
+        address feeToken;
+        uint256 price;
+        uint16 royaltyBps;
+        uint32[] inputShape;
+        uint32[] outputShape;
+    }
+
+    /// @notice The model `modelId` does not exist.
+    error ModelUnknown(uint256 modelId);
+    /// @notice The model `modelId` is deprecated and takes no new requests.
+    error ModelIsDeprecated(uint256 modelId);
+    /// @notice `caller` is not the owner of model `modelId`.
+    error ModelNotOwner(uint256 modelId, address caller);
+    /// @notice The royalty `royaltyBps` is above the maximum `maxBps`.
+    error ModelRoyaltyTooHigh(uint16 royaltyBps, uint16 maxBps);
+    /// @notice The verification mode is not accepted by this registry version.
+    error ModelModeUnsupported(VerificationMode mode);
+    /// @notice The model hash is zero or the content id is empty.
+    error ModelContentMissing();
+    /// @notice A shape is empty, longer than `maxRank`, or has a zero dimension.
+    error ModelShapeInvalid();
+
+    /// @notice Emitted when a model is registered.
+    event ModelRegistered(
+        uint256 indexed modelId,
+        address indexed owner,
+        bytes32 modelHash,
+        string contentId,
+        VerificationMode mode,
+        address feeToken,
+        uint256 price,
+        uint16 royaltyBps
+    );
+    /// @notice Emitted when the owner changes the price of a model.
+    event ModelPriceUpdated(uint256 indexed modelId, uint256 oldPrice, uint256 newPrice);
+    /// @notice Emitted when the owner deprecates a model.
+    event ModelDeprecated(uint256 indexed modelId);
+
+    /// @notice Registers a model owned by the caller and returns its id (ids start at 1).
+    function register(RegisterParams calldata params) external returns (uint256 modelId);
+
+    /// @notice Sets the price of a request for model `modelId`. Only the owner may.
+    function updatePrice(uint256 modelId, uint256 newPrice) external;
+
+    /// @notice Deprecates model `modelId` for good: it takes no new requests. Only the owner may.
+    function deprecate(uint256 modelId) external;
+
+    /// @notice Returns model `modelId`; reverts with {ModelUnknown} if there is none.
+    function getModel(uint256 modelId) external view returns (Model memory);
+
+    /// @notice Returns model `modelId` if it exists and is not deprecated, and reverts otherwise.
+    function getActiveModel(uint256 modelId) external view returns (Model memory);
+
+    /// @notice The number of models registered so far (the highest id).
+    function modelCount() external view returns (uint256);
+}
