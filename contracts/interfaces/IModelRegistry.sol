@@ -30,6 +30,17 @@ interface IModelRegistry {
         uint32[] outputShape;
     }
 
+    /// @notice The part of a model that prices and pays a request: what {getActiveTerms} returns.
+    /// @dev Added for the market: reading it costs three storage reads where {getActiveModel}
+    /// copies the content id and both shapes.
+    struct ModelTerms {
+        address owner;
+        VerificationMode mode;
+        uint16 royaltyBps;
+        address feeToken;
+        uint256 price;
+    }
+
     /// @notice What {register} takes.
     struct RegisterParams {
         bytes32 modelHash;
@@ -87,6 +98,14 @@ interface IModelRegistry {
 
     /// @notice Returns model `modelId` if it exists and is not deprecated, and reverts otherwise.
     function getActiveModel(uint256 modelId) external view returns (Model memory);
+
+    /// @notice Returns the terms of model `modelId` if it exists and is not deprecated, and
+    /// reverts with {ModelUnknown} or {ModelIsDeprecated} otherwise.
+    function getActiveTerms(uint256 modelId) external view returns (ModelTerms memory);
+
+    /// @notice Owner and royalty of model `modelId`, deprecated or not; reverts with
+    /// {ModelUnknown} if there is none. Neither changes after registration.
+    function royaltyInfo(uint256 modelId) external view returns (address owner, uint16 royaltyBps);
 
     /// @notice The number of models registered so far (the highest id).
     function modelCount() external view returns (uint256);
