@@ -50,6 +50,16 @@ interface IInferenceMarket {
     error MarketModeUnsupported(uint256 modelId);
     error MarketProtocolFeeTooHigh(uint16 bps, uint16 maxBps);
     error MarketZeroAddress();
+    /// @notice `provider` may not claim: it is not staked at the minimum or does not serve `modelId`.
+    error MarketProviderNotEligible(address provider, uint256 modelId);
+    /// @notice An ERC-20 transfer in delivered `received` where `expected` was due (fee-on-transfer
+    /// and rebasing tokens are not supported).
+    error MarketTokenTransferMismatch(address token, uint256 received, uint256 expected);
+    /// @notice The fee does not fit the 96 bits a request stores it in.
+    error MarketFeeOverflow(uint256 fee);
+    /// @notice ETH came from `sender`; the market only takes ETH with a request or from the
+    /// provider registry (slashed stake).
+    error MarketUnexpectedEth(address sender);
 
     event InferenceRequested(
         uint256 indexed requestId,
@@ -132,4 +142,10 @@ interface IInferenceMarket {
     function owed(address token) external view returns (uint256);
 
     function requestCount() external view returns (uint256);
+
+    /// @notice The protocol's share of each fee, in basis points, and where it is credited.
+    function protocolFee() external view returns (uint16 bps, address treasury);
+
+    /// @notice What is slashed from a provider that claimed a request and let it expire.
+    function claimPenalty() external view returns (uint256);
 }
