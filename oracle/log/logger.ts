@@ -40,12 +40,10 @@ export function createLogger({
 }: CreateLoggerParameters = {}): Logger {
   const write = (lineLevel: LogLevel) => (msg: string, fields?: LogFields) => {
     if (rank[lineLevel] < rank[level]) return;
-    // time, level and msg come first and cannot be overwritten by a field of the same name.
-    const record = { ...bindings, ...fields, time: now().toISOString(), level: lineLevel, msg };
-    const { time, level: _level, msg: _msg, ...rest } = record;
-    void _level, _msg;
-    const ordered = { time, level: lineLevel, msg, ...rest };
-    stream.write(`${JSON.stringify(serialise(ordered, new WeakSet()))}\n`);
+    // time, level and msg come first and a field of the same name cannot overwrite them.
+    const record: LogFields = { time: now().toISOString(), level: lineLevel, msg };
+    for (const [key, value] of Object.entries({ ...bindings, ...fields })) if (!(key in record)) record[key] = value;
+    stream.write(`${JSON.stringify(serialise(record, new WeakSet()))}\n`);
   };
   return {
     level,
