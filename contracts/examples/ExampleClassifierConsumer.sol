@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
+import {IInferenceMarket} from "../interfaces/IInferenceMarket.sol";
+
+/// @title ExampleClassifierConsumer
+/// @notice A minimal dApp contract to copy: it asks the {InferenceMarket} to run one model
+/// (priced in ETH) and keeps each result it is called back with.
+/// @dev The contract is the requester of every request it makes, so the market credits refunds
+/// (expired or failed requests, the part of `msg.value` above the price, claim penalties) to
+/// it. {withdraw} pulls them from the market and forwards them to `owner`, whoever asked:
+/// a dApp that lets strangers ask and wants to refund them should track who paid for what.
+/// Only act on results delivered here (the market calls back only for Finalized requests).
+contract ExampleClassifierConsumer is IInferenceConsumer {
+    using SafeERC20 for IERC20;
+
+    /// @notice Only the market may deliver results; `caller` is not it.
+    error ConsumerNotMarket(address caller);
+    /// @notice Forwarding ETH to `to` failed.
+    error ConsumerTransferFailed(address to);
+
+    /// @notice A result arrived for `requestId`.
+    event ResultReceived(uint256 indexed requestId, bytes output);
+    /// @notice Refunds in `token` (address(0) for ETH) were forwarded to the owner.
+    event RefundForwarded(address indexed token, uint256 amount);
+
+    /// @notice Gas the market gives {onInferenceResult}: storing a classifier's small output
+    /// (a few dozen bytes) and emitting it fits with a wide margin.
+    uint32 public constant CALLBACK_GAS_LIMIT = 200_000;
+
+    IInferenceMarket public immutable market;
+    uint256 public immutable modelId;
+    /// @notice Receives every refund; the deployer.
+    address public immutable owner;
+
+    mapping(uint256 requestId => bytes) private _results;
+
+    constructor(IInferenceMarket market_, uint256 modelId_) {
+        market = market_;
+        modelId = modelId_;
+        owner = msg.sender;
+    }
+
+    /// @notice Only the market's refunds: everything else would be stuck.
+    receive() external payable {
+        if (msg.sender != address(market)) revert ConsumerNotMarket(msg.sender);
+    }
+
+    /// @notice Asks for a classification of `input`, paying up to `msg.value` (the market
+    /// credits back what the model's price falls short of it), answered by `deadline`.
+    /// @dev Emits the market's {IInferenceMarket.InferenceRequested} event.
+    function ask(bytes calldata input, uint64 deadline) external payable returns (uint256 requestId) {
+        requestId = market.requestInference{value: msg.value}(
+            modelId, input, msg.value, deadline, address(this), CALLBACK_GAS_LIMIT
+        );
+    }
+
+    /// @inheritdoc IInferenceConsumer
+    /// @dev Requirements: the caller is the market. Emits a {ResultReceived} event.
+    function onInferenceResult(uint256 requestId, bytes calldata output) external {
+        if (msg.sender != address(market)) revert ConsumerNotMarket(msg.sender);
+        _results[requestId] = output;
+        emit ResultReceived(requestId, output);
+    }
+
+    /// @notice The output delivered for `requestId` (empty until it is Finalized).
+    function resultOf(uint256 requestId) external view returns (bytes memory) {
+        return _results[requestId];
+    }
+
+    /// @notice Pulls this contract's ETH credit from the market and forwards it to the owner.
+    function withdrawRefund() external {
+        withdraw(address(0));
+    }
+
+    /// @notice Pulls this contract's credit in `token` (address(0) for ETH) from the market and
+    /// forwards what it holds of it to the owner. Anyone may call it; the money only goes to
+    /// the owner. Reverts with the market's {IInferenceMarket.MarketNothingToWithdraw} if there
+    /// is nothing. Emits a {RefundForwarded} event.
+    function withdraw(address token) public {
+        market.withdraw(token);
+        uint256 amount;
+        if (token == address(0)) {
+            amount = address(this).balance;
+            emit RefundForwarded(token, amount);
+            (bool ok,) = owner.call{value: amount}("");
+            if (!ok) revert ConsumerTransferFailed(owner);
+        } else {
+            amount = IERC20(token).balanceOf(address(this));
+            emit RefundForwarded(token, amount);
+            IERC20(token).safeTransfer(owner, amount);
+        }
+    }
+}

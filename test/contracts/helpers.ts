@@ -1,0 +1,87 @@
+// Shared deployment for the contract tests (no side effects: mocha loads every .ts under test/).
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+
+export const ZERO = "0x0000000000000000000000000000000000000000";
+export const MIN_STAKE = 10n ** 18n;
+export const UNBONDING_DELAY = 7n * 24n * 3600n;
+export const PROTOCOL_FEE_BPS = 250n;
+export const CLAIM_PENALTY = 5n * 10n ** 17n;
+export const ETH_PRICE = 10n ** 16n;
+export const ETH_ROYALTY_BPS = 1000n;
+export const TOKEN_PRICE = 1000n * 10n ** 18n;
+export const TOKEN_ROYALTY_BPS = 500n;
+export const HOUR = 3600n;
+
+export enum Status {
+  None,
+  Pending,
+  Claimed,
+  Submitted,
+  Challenged,
+  Finalized,
+  Refunded,
+  Failed,
+}
+
+export function modelParams(overrides: Record<string, unknown> = {}) {
+  return {
+    modelHash: "0x" + "11".repeat(32),
+    contentId: "bafy-model",
+    mode: 0,
+    feeToken: ZERO,
+    price: ETH_PRICE,
+    royaltyBps: ETH_ROYALTY_BPS,
+    inputShape: [1, 4],
+    outputShape: [1, 3],
+    ...overrides,
+  };
+}
+
+/** Registries, market (with both roles), a token, an ETH model (id 1) and a token model (id 2),
+ *  and a provider staked at the minimum serving both. */
+export async function deployAll(ethers: HardhatEthers) {
+  const [admin, treasury, modelOwner, provider, provider2, requester, other] = await ethers.getSigners();
+  const models = await ethers.deployContract("ModelRegistry");
+  const providers = await ethers.deployContract("ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
+  const market = await ethers.deployContract("InferenceMarket", [
+    admin.address,
+    await models.getAddress(),
+    await providers.getAddress(),
+    treasury.address,
+    PROTOCOL_FEE_BPS,
+    CLAIM_PENALTY,
+  ]);
+  const marketAddress = await market.getAddress();
+  await providers.grantRole(await providers.SLASHER_ROLE(), marketAddress);
+  await providers.grantRole(await providers.RECORDER_ROLE(), marketAddress);
+  const token = await ethers.deployContract("TestToken");
+  const tokenAddress = await token.getAddress();
+
+  await models.connect(modelOwner).register(modelParams());
+  await models
+    .connect(modelOwner)
+    .register(modelParams({ feeToken: tokenAddress, price: TOKEN_PRICE, royaltyBps: TOKEN_ROYALTY_BPS }));
+
+  await providers.connect(provider).stake({ value: MIN_STAKE });
+  await providers.connect(provider).optIn(1);
+  await providers.connect(provider).optIn(2);
+
+  await token.mint(requester.address, TOKEN_PRICE * 100n);
+  await token.connect(requester).approve(marketAddress, TOKEN_PRICE * 100n);
+
+  return {
+    admin,
+    treasury,
+    modelOwner,
+    provider,
+    provider2,
+    requester,
+    other,
+    models,
+    providers,
+    market,
+    marketAddress,
+    token,
+    tokenAddress,
+  };
+}
