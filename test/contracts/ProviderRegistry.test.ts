@@ -99,6 +99,7 @@ describe("ProviderRegistry", () => {
       providers,
       "ProviderUnbondingLocked",
     );
+    await networkHelpers.time.increaseTo(releaseTime - 1n); // the next block is at releaseTime
     const tx = providers.connect(provider).withdrawUnbonded();
     await expect(tx).to.emit(providers, "UnbondedWithdrawn").withArgs(provider.address, ETH);
     await expect(tx).to.changeEtherBalances(ethers, [provider, providers], [ETH, -ETH]);
