@@ -1,0 +1,137 @@
+import { z } from "zod/v4";
+
+/**
+ * The provider daemon's configuration. Every default lives here, so a parsed config is
+ * complete; `config/verity.example.jsonc` and `docs/configuration.md` describe each key.
+ * Objects are strict: an unknown key (a typo) is an error, not silently ignored.
+ */
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: "expected a 0x-prefixed 20-byte hex address" });
+
+const httpUrl = z.url({ protocol: /^(https?|wss?)$/, error: "expected an http(s) or ws(s) URL" });
+
+const nonNegativeInt = z.int().nonnegative();
+const positiveInt = z.int().positive();
+
+/** A model id: a non-negative integer, kept as a decimal string (ids are uint256 on chain). */
+const modelId = z
+  .union([z.int().nonnegative(), z.string().regex(/^\d+$/)], { error: "expected a model id (digits)" })
+  .transform((id) => BigInt(id).toString());
+
+export const embeddedStorageSchema = z.strictObject({
+  kind: z.literal("embedded"),
+  dir: z.string().min(1).default(".verity/content"),
+});
+
+export const kuboStorageSchema = z.strictObject({
+  kind: z.literal("kubo"),
+  url: httpUrl,
+});
+
+export const verityConfigSchema = z.strictObject({
+  rpcUrl: httpUrl,
+  privateKey: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, { error: "expected 0x followed by 64 hex digits" })
+    .optional(),
+  deployment: z.string().min(1).default("deployments/localhost.json"),
+  contracts: z
+    .strictObject({
+      modelRegistry: address,
+      providerRegistry: address,
+      inferenceMarket: address,
+    })
+    .optional(),
+  models: z.array(modelId).default([]),
+  storage: z
+    .discriminatedUnion("kind", [embeddedStorageSchema, kuboStorageSchema])
+    .default({ kind: "embedded", dir: ".verity/content" }),
+  stateDir: z.string().min(1).default(".verity/provider"),
+  runtime: z
+    .strictObject({
+      executionProvider: z.enum(["cpu", "cuda"]).default("cpu"),
+      threads: positiveInt.default(1),
+    })
+    .prefault({}),
+  chain: z
+    .strictObject({
+      pollIntervalMs: positiveInt.default(1000),
+      confirmations: nonNegativeInt.default(0),
+      maxBlockRange: positiveInt.default(2000),
+      startBlock: nonNegativeInt.default(0),
+    })
+    .prefault({}),
+  retry: z
+    .strictObject({
+      attempts: positiveInt.default(5),
+      baseDelayMs: nonNegativeInt.default(500),
+      maxDelayMs: nonNegativeInt.default(10_000),
+    })
+    .prefault({}),
+  jobs: z
+    .strictObject({
+      concurrency: positiveInt.default(2),
+      deadlineMarginSec: nonNegativeInt.default(5),
+      maxInputBytes: positiveInt.default(1_048_576),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      port: z.int().min(1).max(65_535).nullable().default(null),
+      host: z.string().min(1).default("127.0.0.1"),
+    })
+    .prefault({}),
+});
+
+/** A validated configuration, defaults applied. */
+export type VerityConfig = z.output<typeof verityConfigSchema>;
+/** What a config file may hold before defaults. */
+export type VerityConfigInput = z.input<typeof verityConfigSchema>;
+
+/** Every key path of the schema (`runtime.threads`, `storage.kind`, ...), for docs and tests. */
+export function schemaKeyPaths(): string[] {
+  const paths: string[] = [];
+  const walk = (schema: z.ZodType, prefix: string) => {
+    const inner = unwrap(schema);
+    if (inner instanceof z.ZodObject) {
+      for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+        const path = prefix === "" ? key : `${prefix}.${key}`;
+        paths.push(path);
+        walk(child, path);
+      }
+    } else if (inner instanceof z.ZodDiscriminatedUnion) {
+      const seen = new Set<string>();
+      for (const option of inner.options as z.ZodType[]) {
+        const before = paths.length;
+        walk(option, prefix);
+        for (const added of paths.splice(before)) if (!seen.has(added)) seen.add(added);
+      }
+      paths.push(...seen);
+    }
+  };
+  walk(verityConfigSchema, "");
+  return paths;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodPrefault ||
+      current instanceof z.ZodNullable
+    ) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      current = current.in as z.ZodType;
+    } else {
+      return current;
+    }
+  }
+}

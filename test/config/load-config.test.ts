@@ -1,0 +1,177 @@
+import { expect } from "chai";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ConfigError, loadConfig } from "../../oracle/config/load-config.ts";
+
+const KEY = `0x${"ab".repeat(32)}`;
+
+describe("config/load-config", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "verity-config-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function write(name: string, text: string): Promise<string> {
+    const file = path.join(dir, name);
+    await writeFile(file, text);
+    return file;
+  }
+
+  async function configError(promise: Promise<unknown>): Promise<ConfigError> {
+    try {
+      await promise;
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    throw new Error("expected a ConfigError");
+  }
+
+  it("applies every default and resolves paths against the file's folder", async () => {
+    const file = await write("verity.jsonc", `{ "rpcUrl": "http://127.0.0.1:8545" }`);
+    const config = await loadConfig({ file, env: {} });
+    expect(config).to.deep.equal({
+      rpcUrl: "http://127.0.0.1:8545",
+      deployment: path.join(dir, "deployments/localhost.json"),
+      models: [],
+      storage: { kind: "embedded", dir: path.join(dir, ".verity/content") },
+      stateDir: path.join(dir, ".verity/provider"),
+      runtime: { executionProvider: "cpu", threads: 1 },
+      chain: { pollIntervalMs: 1000, confirmations: 0, maxBlockRange: 2000, startBlock: 0 },
+      retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 },
+      jobs: { concurrency: 2, deadlineMarginSec: 5, maxInputBytes: 1_048_576 },
+      log: { level: "info" },
+      metrics: { port: null, host: "127.0.0.1" },
+    });
+  });
+
+  it("reads JSONC with a URL, comments and trailing commas", async () => {
+    const file = await write(
+      "verity.jsonc",
+      `// provider\n{\n  "rpcUrl": "https://rpc.example.org/v1", /* the chain */\n  "models": [1, "2", ],\n}\n`,
+    );
+    const config = await loadConfig({ file, env: {} });
+    expect(config.rpcUrl).to.equal("https://rpc.example.org/v1");
+    expect(config.models).to.deep.equal(["1", "2"]);
+  });
+
+  it("lets the environment override the file", async () => {
+    const file = await write(
+      "verity.json",
+      JSON.stringify({ rpcUrl: "http://a:1", runtime: { threads: 4 }, log: { level: "warn" }, models: [9] }),
+    );
+    const cwd = path.join(dir, "work");
+    const config = await loadConfig({
+      file,
+      cwd,
+      env: {
+        VERITY_RPC_URL: "http://b:2",
+        VERITY_PRIVATE_KEY: KEY,
+        VERITY_DEPLOYMENT: "deploy.json",
+        VERITY_STATE_DIR: "/var/verity",
+        VERITY_STORAGE_DIR: "content",
+        VERITY_MODELS: "3, 4,,5",
+        VERITY_EXECUTION_PROVIDER: "cuda",
+        VERITY_LOG_LEVEL: "debug",
+        VERITY_METRICS_PORT: "9464",
+        UNRELATED: "x",
+      },
+    });
+    expect(config.rpcUrl).to.equal("http://b:2");
+    expect(config.privateKey).to.equal(KEY);
+    expect(config.deployment).to.equal(path.join(cwd, "deploy.json")); // env paths: against cwd
+    expect(config.stateDir).to.equal("/var/verity");
+    expect(config.storage).to.deep.equal({ kind: "embedded", dir: path.join(cwd, "content") });
+    expect(config.models).to.deep.equal(["3", "4", "5"]);
+    expect(config.runtime).to.deep.equal({ executionProvider: "cuda", threads: 4 }); // file's threads kept
+    expect(config.log.level).to.equal("debug");
+    expect(config.metrics.port).to.equal(9464);
+  });
+
+  it("switches storage to kubo with VERITY_KUBO_URL, and refuses it with VERITY_STORAGE_DIR", async () => {
+    const file = await write("v.json", JSON.stringify({ rpcUrl: "http://a:1", storage: { kind: "embedded", dir: "x" } }));
+    const config = await loadConfig({ file, env: { VERITY_KUBO_URL: "http://127.0.0.1:5001" } });
+    expect(config.storage).to.deep.equal({ kind: "kubo", url: "http://127.0.0.1:5001" });
+    const error = await configError(
+      loadConfig({ file, env: { VERITY_KUBO_URL: "http://127.0.0.1:5001", VERITY_STORAGE_DIR: "d" } }),
+    );
+    expect(error.details.join("\n")).to.contain("VERITY_KUBO_URL").and.contain("VERITY_STORAGE_DIR");
+  });
+
+  it("works from the environment alone, resolving paths against cwd", async () => {
+    const config = await loadConfig({ cwd: dir, env: { VERITY_RPC_URL: "ws://127.0.0.1:8546" } });
+    expect(config.rpcUrl).to.equal("ws://127.0.0.1:8546");
+    expect(config.stateDir).to.equal(path.join(dir, ".verity/provider"));
+  });
+
+  it("lists every bad key with its path and what is wrong", async () => {
+    const file = await write(
+      "bad.jsonc",
+      `{
+        "runtime": { "executionProvider": "gpu", "threads": 0 },
+        "storage": { "kind": "kubo" },
+        "contracts": { "modelRegistry": "0x1234", "providerRegistry": "0x${"1".repeat(40)}", "inferenceMarket": "0x${"2".repeat(40)}" },
+        "models": ["1", "one"],
+        "chain": { "pollIntervalMs": "fast" },
+        "metrics": { "port": 70000 },
+        "rpcURL": "http://x",
+        "jobs": { "concurency": 3 }
+      }`,
+    );
+    const error = await configError(loadConfig({ file, env: {} }));
+    expect(error.shortMessage).to.contain("bad.jsonc");
+    expect(error.details).to.have.members([
+      "rpcUrl: Required",
+      'contracts.modelRegistry: expected a 0x-prefixed 20-byte hex address, got "0x1234"',
+      'models[1]: expected a model id (digits), got "one"',
+      "storage.url: Required",
+      'runtime.executionProvider: expected "cpu" | "cuda", got "gpu"',
+      "runtime.threads: expected more than 0, got 0",
+      'chain.pollIntervalMs: expected a number, got "fast"',
+      'jobs.concurency: unknown key (did you mean "jobs.concurrency"?)',
+      "metrics.port: expected at most 65535, got 70000",
+      'rpcURL: unknown key (did you mean "rpcUrl"?)',
+    ]);
+  });
+
+  it("names the environment variable behind a bad value, and never shows a bad private key", async () => {
+    const error = await configError(
+      loadConfig({
+        env: {
+          VERITY_RPC_URL: "localhost:8545",
+          VERITY_PRIVATE_KEY: "0xdeadbeef",
+          VERITY_METRICS_PORT: "abc",
+          VERITY_LOG_LEVEL: "verbose",
+        },
+      }),
+    );
+    expect(error.details).to.have.members([
+      'rpcUrl (from VERITY_RPC_URL): expected an http(s) or ws(s) URL, got "localhost:8545"',
+      "privateKey (from VERITY_PRIVATE_KEY): expected 0x followed by 64 hex digits, got a value that is not shown",
+      'log.level (from VERITY_LOG_LEVEL): expected "debug" | "info" | "warn" | "error", got "verbose"',
+      'metrics.port (from VERITY_METRICS_PORT): expected a number, got "abc"',
+    ]);
+    expect(error.message).not.to.contain("deadbeef");
+  });
+
+  it("reports an unknown storage kind", async () => {
+    const file = await write("s.json", JSON.stringify({ rpcUrl: "http://a:1", storage: { kind: "s3" } }));
+    const error = await configError(loadConfig({ file, env: {} }));
+    expect(error.details).to.deep.equal(['storage.kind: expected "embedded" | "kubo", got "s3"']);
+  });
+
+  it("reports unreadable files and bad JSON with a position", async () => {
+    const missing = await configError(loadConfig({ file: path.join(dir, "nope.json"), env: {} }));
+    expect(missing.shortMessage).to.contain("nope.json");
+    const file = await write("broken.jsonc", `{\n  "rpcUrl": "http://a:1"\n  "models": []\n}`);
+    const broken = await configError(loadConfig({ file, env: {} }));
+    expect(broken.shortMessage).to.contain("broken.jsonc");
+    expect(broken.details.join()).to.contain("line 3");
+    const array = await configError(loadConfig({ file: await write("a.json", "[]"), env: {} }));
+    expect(array.shortMessage).to.contain("object");
+  });
+});
