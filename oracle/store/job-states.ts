@@ -1,0 +1,50 @@
+import { BaseError } from "../errors.ts";
+
+/**
+ * The provider's local view of a request (not the chain's `status`):
+ *
+ *   seen → claiming → claimed → submitting → done
+ *
+ * and, from the states before `done`, the final states failed, released (claim given back),
+ * expired (deadline passed) and skipped (not ours to run: another provider claimed it, the
+ * model is not served, the input is too large, the deadline too close). Two backward edges
+ * let a dropped transaction be sent again: claiming → seen, submitting → claimed.
+ */
+export const JOB_STATES = ["seen", "claiming", "claimed", "submitting", "done", "failed", "released", "expired", "skipped"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const FINAL_STATES: readonly JobState[] = ["done", "failed", "released", "expired", "skipped"];
+
+const transitions: Record<JobState, readonly JobState[]> = {
+  seen: ["claiming", "skipped", "expired", "failed"],
+  claiming: ["claimed", "seen", "skipped", "expired", "failed"],
+  claimed: ["submitting", "released", "expired", "failed"],
+  submitting: ["done", "claimed", "expired", "failed"],
+  done: [],
+  failed: [],
+  released: [],
+  expired: [],
+  skipped: [],
+};
+
+export function isFinalState(state: JobState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+export function canTransition(from: JobState, to: JobState): boolean {
+  return transitions[from].includes(to);
+}
+
+export class JobTransitionError extends BaseError {
+  override name = "JobTransitionError";
+  constructor({ requestId, from, to }: { requestId: bigint; from: JobState; to: JobState }) {
+    const allowed = transitions[from];
+    super(`Job ${requestId} cannot go from ${from} to ${to}.`, {
+      details: [allowed.length === 0 ? `${from} is final.` : `From ${from} it may go to: ${allowed.join(", ")}.`],
+    });
+  }
+}
+
+export function assertTransition(requestId: bigint, from: JobState, to: JobState): void {
+  if (!canTransition(from, to)) throw new JobTransitionError({ requestId, from, to });
+}
