@@ -27,8 +27,7 @@ export class InputEnvelopeError extends BaseError {
   constructor(shortMessage: string, { details, cause }: { details?: string[]; cause?: unknown } = {}) {
     super(shortMessage, { details, cause });
     // An inline tensor that is merely too large keeps that more specific reason.
-    this.failureReason =
-      cause instanceof TensorDecodeError ? cause.failureReason : FailureReason.InputUndecodable;
+    this.failureReason = cause instanceof TensorDecodeError ? cause.failureReason : FailureReason.InputUndecodable;
   }
 }
 
@@ -115,7 +114,8 @@ export function decodeContentTensor(bytes: Uint8Array, cid: string): Tensor {
 function cidProblem(cid: unknown): string | undefined {
   if (typeof cid !== "string") return `Expected a string, got ${typeof cid}.`;
   if (cid.length === 0) return "The content id is empty.";
-  if (cid.length > maxCidLength) return `The content id is ${cid.length} characters; at most ${maxCidLength} are allowed.`;
+  if (cid.length > maxCidLength)
+    return `The content id is ${cid.length} characters; at most ${maxCidLength} are allowed.`;
   if (!/^[\x21-\x7e]+$/.test(cid)) return "The content id must be printable ASCII without spaces.";
   return undefined;
 }

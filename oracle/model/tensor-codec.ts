@@ -63,8 +63,7 @@ export class TensorDecodeError extends BaseError {
   constructor(failure: TensorDecodeFailure, shortMessage: string, details: string[] = []) {
     super(shortMessage, { details });
     this.failure = failure;
-    this.failureReason =
-      failure === "too-large" ? FailureReason.InputTooLarge : FailureReason.InputUndecodable;
+    this.failureReason = failure === "too-large" ? FailureReason.InputTooLarge : FailureReason.InputUndecodable;
   }
 }
 
@@ -100,9 +99,7 @@ export function encodeTensor(tensor: Tensor): Uint8Array {
 /** Decodes canonical tensor bytes. Throws `TensorDecodeError` naming the rule that was broken. */
 export function decodeTensor(bytes: Uint8Array): Tensor {
   if (!(bytes instanceof Uint8Array))
-    throw new TensorDecodeError("not-bytes", "Tensor bytes must be a Uint8Array.", [
-      `Got ${typeof bytes}.`,
-    ]);
+    throw new TensorDecodeError("not-bytes", "Tensor bytes must be a Uint8Array.", [`Got ${typeof bytes}.`]);
   if (bytes.length < headerSize)
     throw new TensorDecodeError("too-short", "Tensor bytes are too short for a header.", [
       `Need at least ${headerSize} bytes, got ${bytes.length}.`,
@@ -120,9 +117,7 @@ export function decodeTensor(bytes: Uint8Array): Tensor {
     ]);
   const rank = bytes[2]!;
   if (rank < 1 || rank > maxRank)
-    throw new TensorDecodeError("bad-rank", `Tensor rank ${rank} is out of range.`, [
-      `Rank must be 1..${maxRank}.`,
-    ]);
+    throw new TensorDecodeError("bad-rank", `Tensor rank ${rank} is out of range.`, [`Rank must be 1..${maxRank}.`]);
   const dataOffset = headerSize + 4 * rank;
   if (bytes.length < dataOffset)
     throw new TensorDecodeError("too-short", "Tensor bytes are too short for their dims.", [
@@ -133,9 +128,7 @@ export function decodeTensor(bytes: Uint8Array): Tensor {
   for (let axis = 0; axis < rank; axis++) {
     const dim = view.getUint32(headerSize + 4 * axis, false);
     if (dim === 0)
-      throw new TensorDecodeError("zero-dim", `Tensor dim ${axis} is zero.`, [
-        "Every dim must be at least 1.",
-      ]);
+      throw new TensorDecodeError("zero-dim", `Tensor dim ${axis} is zero.`, ["Every dim must be at least 1."]);
     shape.push(dim);
     count *= dim;
     if (count > maxElements)

@@ -111,7 +111,11 @@ describe("tensor-codec", () => {
   describe("encoding invalid tensors", () => {
     const cases: [string, Tensor, RegExp][] = [
       ["unknown dtype", { dtype: "float64" as never, shape: [1], data: new Float32Array(1) }, /Unknown tensor dtype/],
-      ["data of the wrong kind", { dtype: "int32", shape: [2], data: new Float32Array(2) }, /Expected a Int32Array, got Float32Array/],
+      [
+        "data of the wrong kind",
+        { dtype: "int32", shape: [2], data: new Float32Array(2) },
+        /Expected a Int32Array, got Float32Array/,
+      ],
       ["rank 0", { dtype: "int8", shape: [], data: new Int8Array(1) }, /rank must be 1..8/],
       ["rank 9", { dtype: "int8", shape: new Array(9).fill(1), data: new Int8Array(1) }, /rank must be 1..8/],
       ["a zero dim", { dtype: "int8", shape: [0], data: new Int8Array(0) }, /dim 0 must be an integer/],
