@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { z } from "zod/v4";
 import { BaseError } from "../errors.ts";
@@ -25,15 +25,18 @@ export type LoadConfigParameters = {
 /**
  * Loads the configuration: the file, then environment overrides, then validation with defaults.
  * Relative paths resolve against the file's folder; those from the environment against `cwd`.
- * Throws ConfigError listing every bad key at once.
+ * Throws ConfigError listing every bad key at once. Synchronous: it runs once, at start-up.
  */
-export async function loadConfig({ file, env = process.env, cwd = process.cwd() }: LoadConfigParameters = {}): Promise<VerityConfig> {
+export function loadConfig({ file, env = process.env, cwd = process.cwd() }: LoadConfigParameters = {}): VerityConfig {
   let text: string | undefined;
   if (file !== undefined) {
     try {
-      text = await readFile(path.resolve(cwd, file), "utf8");
+      text = readFileSync(path.resolve(cwd, file), "utf8");
     } catch (error) {
-      throw new ConfigError(`Cannot read the config file ${file}.`, { details: [String((error as Error).message)], cause: error });
+      throw new ConfigError(`Cannot read the config file ${file}.`, {
+        details: [String((error as Error).message)],
+        cause: error,
+      });
     }
   }
   return parseConfig({
@@ -131,7 +134,11 @@ function applyEnv(raw: Record<string, unknown>, env: Record<string, string | und
 }
 
 function parseEnvValue(key: string, value: string): unknown {
-  if (key === "models") return value.split(",").map((id) => id.trim()).filter((id) => id !== "");
+  if (key === "models")
+    return value
+      .split(",")
+      .map((id) => id.trim())
+      .filter((id) => id !== "");
   if (key === "metrics.port") {
     if (["null", "off", "none"].includes(value.toLowerCase())) return null;
     // Non-numbers stay strings so the schema names them in its error.
@@ -186,7 +193,13 @@ function describeIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string>): s
   } else if (issue.message.startsWith("expected")) {
     expected = issue.message; // one of the schema's own messages
   } else if (issue.code === "invalid_type") {
-    const names: Record<string, string> = { int: "an integer", number: "a number", string: "a string", object: "an object", array: "an array" };
+    const names: Record<string, string> = {
+      int: "an integer",
+      number: "a number",
+      string: "a string",
+      object: "an object",
+      array: "an array",
+    };
     expected = `expected ${names[issue.expected] ?? issue.expected}`;
   } else if (issue.code === "too_small") {
     expected =

@@ -8,18 +8,31 @@ import { BaseError } from "../errors.ts";
  * and, from the states before `done`, the final states failed, released (claim given back),
  * expired (deadline passed) and skipped (not ours to run: another provider claimed it, the
  * model is not served, the input is too large, the deadline too close). Two backward edges
- * let a dropped transaction be sent again: claiming → seen, submitting → claimed.
+ * let a dropped transaction be sent again: claiming → seen, submitting → claimed. Forward
+ * jumps reconcile with the chain after a crash (it is the truth): seen → claimed when our
+ * claim landed, claimed → done when our submission did, and claimed or submitting → released
+ * when the request went to someone else.
  */
-export const JOB_STATES = ["seen", "claiming", "claimed", "submitting", "done", "failed", "released", "expired", "skipped"] as const;
+export const JOB_STATES = [
+  "seen",
+  "claiming",
+  "claimed",
+  "submitting",
+  "done",
+  "failed",
+  "released",
+  "expired",
+  "skipped",
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export const FINAL_STATES: readonly JobState[] = ["done", "failed", "released", "expired", "skipped"];
 
 const transitions: Record<JobState, readonly JobState[]> = {
-  seen: ["claiming", "skipped", "expired", "failed"],
+  seen: ["claiming", "claimed", "skipped", "expired", "failed"],
   claiming: ["claimed", "seen", "skipped", "expired", "failed"],
-  claimed: ["submitting", "released", "expired", "failed"],
-  submitting: ["done", "claimed", "expired", "failed"],
+  claimed: ["submitting", "done", "released", "expired", "failed"],
+  submitting: ["done", "claimed", "released", "expired", "failed"],
   done: [],
   failed: [],
   released: [],

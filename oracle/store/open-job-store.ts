@@ -12,7 +12,7 @@ import type { JobState } from "./job-states.ts";
  * one state folder can serve several deployments. Synchronous on purpose: each call is a few
  * indexed statements, and node:sqlite is synchronous.
  */
-export type JobStore = {
+export type JobDb = {
   readonly db: DatabaseSync;
   readonly file: string;
   readonly chainId: bigint;
@@ -21,9 +21,28 @@ export type JobStore = {
   readonly now: () => number;
 };
 
-export type OpenJobStoreParameters = {
-  stateDir: string;
-  chainId: bigint;
+/**
+ * The handle `openJobStore` returns: the data the functions below take, plus the same
+ * functions bound to it (as viem decorates a client with its actions), for callers that
+ * pass the store around.
+ */
+export type JobStore = JobDb & {
+  getCursor(key: string): bigint | undefined;
+  setCursor(key: string, block: bigint): void;
+  upsertSeen(job: NewJob): { inserted: boolean; job: Job };
+  recordRequests(jobs: readonly NewJob[], cursorKey: string, toBlock: bigint): number;
+  getJob(requestId: bigint): Job | undefined;
+  listActive(): Job[];
+  transition(requestId: bigint, to: JobState, fields?: TransitionFields): Job;
+  recordAttempt(requestId: bigint, error: unknown): Job;
+  close(): void;
+};
+
+export type OpenJobStoreParameters = (
+  | { /** The database goes to `<stateDir>/provider.sqlite`. */ stateDir: string; file?: undefined }
+  | { /** The database file itself. */ file: string; stateDir?: undefined }
+) & {
+  chainId: bigint | number;
   market: string;
   /** Milliseconds since the epoch, injectable for tests. */
   now?: (() => number) | undefined;
@@ -38,13 +57,16 @@ export type NewJob = {
   /** When the input travels by CID rather than in calldata. */
   inputCid?: string | undefined;
   requester?: string | undefined;
-  maxFee?: bigint | undefined;
+  /** Escrowed fee and its token (the zero address for ETH). */
+  fee?: bigint | undefined;
+  feeToken?: string | undefined;
 };
 
-export type Job = Omit<NewJob, "inputCid" | "requester" | "maxFee"> & {
+export type Job = Omit<NewJob, "inputCid" | "requester" | "fee" | "feeToken"> & {
   inputCid: string | undefined;
   requester: string | undefined;
-  maxFee: bigint | undefined;
+  fee: bigint | undefined;
+  feeToken: string | undefined;
   state: JobState;
   attempts: number;
   lastError: string | undefined;
@@ -61,8 +83,8 @@ export type TransitionFields = {
   submitTx?: string | undefined;
   output?: Uint8Array | undefined;
   outputCid?: string | undefined;
-  /** Why the job ended or went back (kept as the last error). */
-  error?: unknown;
+  /** Why the job ended or went back: an Error or a message, kept as `lastError`. */
+  lastError?: unknown;
 };
 
 export class JobStoreError extends BaseError {
@@ -96,7 +118,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   deadline TEXT NOT NULL,
   block_number INTEGER NOT NULL,
   requester TEXT,
-  max_fee TEXT,
+  fee TEXT,
+  fee_token TEXT,
   state TEXT NOT NULL CHECK (state IN (${JOB_STATES.map((s) => `'${s}'`).join(", ")})),
   attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
@@ -111,8 +134,15 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (chain_id, market, state);
 `;
 
-export function openJobStore({ stateDir, chainId, market, now = Date.now }: OpenJobStoreParameters): JobStore {
-  const file = path.join(path.resolve(stateDir), "provider.sqlite");
+export function openJobStore({
+  stateDir,
+  file: fileOption,
+  chainId,
+  market,
+  now = Date.now,
+}: OpenJobStoreParameters): JobStore {
+  const file =
+    fileOption === undefined ? path.join(path.resolve(stateDir), "provider.sqlite") : path.resolve(fileOption);
   let db: DatabaseSync;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -132,23 +162,35 @@ export function openJobStore({ stateDir, chainId, market, now = Date.now }: Open
     if (error instanceof JobStoreError) throw error;
     throw new JobStoreError(`Cannot open the job store ${file}.`, { details: [errorMessage(error)], cause: error });
   }
-  return { db, file, chainId, market: market.toLowerCase(), now };
+  const data: JobDb = { db, file, chainId: BigInt(chainId), market: market.toLowerCase(), now };
+  return {
+    ...data,
+    getCursor: (key) => getCursor(data, key),
+    setCursor: (key, block) => setCursor(data, key, block),
+    upsertSeen: (job) => upsertSeen(data, job),
+    recordRequests: (jobs, cursorKey, toBlock) => recordRequests(data, jobs, cursorKey, toBlock),
+    getJob: (requestId) => getJob(data, requestId),
+    listActive: () => listActive(data),
+    transition: (requestId, to, fields) => transition(data, requestId, to, fields),
+    recordAttempt: (requestId, error) => recordAttempt(data, requestId, error),
+    close: () => closeJobStore(data),
+  };
 }
 
-export function closeJobStore(store: JobStore): void {
+export function closeJobStore(store: JobDb): void {
   if (store.db.isOpen) store.db.close();
 }
 
 // --- cursors -------------------------------------------------------------------------------
 
-export function getCursor(store: JobStore, key: string): bigint | undefined {
+export function getCursor(store: JobDb, key: string): bigint | undefined {
   const statement = store.db.prepare("SELECT block FROM cursors WHERE chain_id = ? AND market = ? AND key = ?");
   statement.setReadBigInts(true);
   const row = statement.get(String(store.chainId), store.market, key) as { block: bigint } | undefined;
   return row?.block;
 }
 
-export function setCursor(store: JobStore, key: string, block: bigint): void {
+export function setCursor(store: JobDb, key: string, block: bigint): void {
   store.db
     .prepare(
       `INSERT INTO cursors (chain_id, market, key, block) VALUES (?, ?, ?, ?)
@@ -163,14 +205,32 @@ export function setCursor(store: JobStore, key: string, block: bigint): void {
  * Records a request seen in an event. Idempotent: a request already known (the same event
  * seen again after a restart or a re-scan) keeps its state. Returns whether it was new.
  */
-export function upsertSeen(store: JobStore, job: NewJob): { inserted: boolean; job: Job } {
+export function upsertSeen(store: JobDb, job: NewJob): { inserted: boolean; job: Job } {
+  return inTransaction(store, () => insertSeen(store, job));
+}
+
+/**
+ * Records the requests found in a block range and moves the cursor to its last block, in one
+ * transaction: after a crash either both happened or neither (and the range is scanned again,
+ * harmlessly, since recording is idempotent). Returns how many requests were new.
+ */
+export function recordRequests(store: JobDb, jobs: readonly NewJob[], cursorKey: string, toBlock: bigint): number {
   return inTransaction(store, () => {
+    let inserted = 0;
+    for (const job of jobs) if (insertSeen(store, job).inserted) inserted++;
+    setCursor(store, cursorKey, toBlock);
+    return inserted;
+  });
+}
+
+function insertSeen(store: JobDb, job: NewJob): { inserted: boolean; job: Job } {
+  {
     const at = store.now();
     const result = store.db
       .prepare(
         `INSERT INTO jobs (chain_id, market, request_id, model_id, input, input_cid, deadline, block_number,
-                           requester, max_fee, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?)
+                           requester, fee, fee_token, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?)
          ON CONFLICT (chain_id, market, request_id) DO NOTHING`,
       )
       .run(
@@ -181,15 +241,16 @@ export function upsertSeen(store: JobStore, job: NewJob): { inserted: boolean; j
         String(job.deadline),
         job.blockNumber,
         job.requester ?? null,
-        job.maxFee === undefined ? null : String(job.maxFee),
+        job.fee === undefined ? null : String(job.fee),
+        job.feeToken ?? null,
         at,
         at,
       );
     return { inserted: Number(result.changes) === 1, job: mustGetJob(store, job.requestId) };
-  });
+  }
 }
 
-export function getJob(store: JobStore, requestId: bigint): Job | undefined {
+export function getJob(store: JobDb, requestId: bigint): Job | undefined {
   const statement = store.db.prepare("SELECT * FROM jobs WHERE chain_id = ? AND market = ? AND request_id = ?");
   statement.setReadBigInts(true);
   const row = statement.get(...scope(store, requestId)) as JobRow | undefined;
@@ -197,7 +258,7 @@ export function getJob(store: JobStore, requestId: bigint): Job | undefined {
 }
 
 /** Jobs not in a final state, oldest first: what to resume after a restart. */
-export function listActive(store: JobStore): Job[] {
+export function listActive(store: JobDb): Job[] {
   const statement = store.db.prepare(
     `SELECT * FROM jobs WHERE chain_id = ? AND market = ?
      AND state NOT IN (${FINAL_STATES.map(() => "?").join(", ")})
@@ -211,7 +272,7 @@ export function listActive(store: JobStore): Job[] {
  * Moves a job to `to`, storing the given fields with it in one transaction. Throws
  * JobTransitionError for a move the state machine does not allow (see job-states.ts).
  */
-export function transition(store: JobStore, requestId: bigint, to: JobState, fields: TransitionFields = {}): Job {
+export function transition(store: JobDb, requestId: bigint, to: JobState, fields: TransitionFields = {}): Job {
   return inTransaction(store, () => {
     const job = mustGetJob(store, requestId);
     assertTransition(requestId, job.state, to);
@@ -226,7 +287,7 @@ export function transition(store: JobStore, requestId: bigint, to: JobState, fie
     set("submit_tx", fields.submitTx);
     set("output", fields.output);
     set("output_cid", fields.outputCid);
-    set("last_error", fields.error === undefined ? undefined : errorMessage(fields.error));
+    set("last_error", fields.lastError === undefined ? undefined : errorMessage(fields.lastError));
     store.db
       .prepare(`UPDATE jobs SET ${sets.join(", ")} WHERE chain_id = ? AND market = ? AND request_id = ?`)
       .run(...values, ...scope(store, requestId));
@@ -235,7 +296,7 @@ export function transition(store: JobStore, requestId: bigint, to: JobState, fie
 }
 
 /** Counts a failed try at the job's current step and keeps its error. */
-export function recordAttempt(store: JobStore, requestId: bigint, error: unknown): Job {
+export function recordAttempt(store: JobDb, requestId: bigint, error: unknown): Job {
   return inTransaction(store, () => {
     const result = store.db
       .prepare(
@@ -258,7 +319,8 @@ type JobRow = {
   deadline: string;
   block_number: bigint;
   requester: string | null;
-  max_fee: string | null;
+  fee: string | null;
+  fee_token: string | null;
   state: JobState;
   attempts: bigint;
   last_error: string | null;
@@ -279,7 +341,8 @@ function fromRow(row: JobRow): Job {
     deadline: BigInt(row.deadline),
     blockNumber: row.block_number,
     requester: row.requester ?? undefined,
-    maxFee: row.max_fee === null ? undefined : BigInt(row.max_fee),
+    fee: row.fee === null ? undefined : BigInt(row.fee),
+    feeToken: row.fee_token ?? undefined,
     state: row.state,
     attempts: Number(row.attempts),
     lastError: row.last_error ?? undefined,
@@ -292,18 +355,18 @@ function fromRow(row: JobRow): Job {
   };
 }
 
-function scope(store: JobStore, requestId: bigint): [string, string, string] {
+function scope(store: JobDb, requestId: bigint): [string, string, string] {
   return [String(store.chainId), store.market, String(requestId)];
 }
 
-function mustGetJob(store: JobStore, requestId: bigint): Job {
+function mustGetJob(store: JobDb, requestId: bigint): Job {
   const job = getJob(store, requestId);
   if (job === undefined) throw new JobNotFoundError(requestId);
   return job;
 }
 
 /** Runs `fn` in one write transaction (IMMEDIATE: takes the write lock up front, no upgrade deadlock). */
-function inTransaction<T>(store: JobStore, fn: () => T): T {
+function inTransaction<T>(store: JobDb, fn: () => T): T {
   store.db.exec("BEGIN IMMEDIATE");
   try {
     const result = fn();

@@ -12,7 +12,7 @@ const docs = path.join(root, "docs/configuration.md");
 // The example and the reference table must not drift from the schema.
 describe("config/verity.example.jsonc and docs/configuration.md", () => {
   it("the example validates", async () => {
-    const config = await loadConfig({ file: example, env: {} });
+    const config = loadConfig({ file: example, env: {} });
     expect(config.rpcUrl).to.equal("http://127.0.0.1:8545");
   });
 

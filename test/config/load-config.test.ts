@@ -21,9 +21,9 @@ describe("config/load-config", () => {
     return file;
   }
 
-  async function configError(promise: Promise<unknown>): Promise<ConfigError> {
+  function configError(load: () => unknown): ConfigError {
     try {
-      await promise;
+      load();
     } catch (error) {
       expect(error).to.be.instanceOf(ConfigError);
       return error as ConfigError;
@@ -33,7 +33,7 @@ describe("config/load-config", () => {
 
   it("applies every default and resolves paths against the file's folder", async () => {
     const file = await write("verity.jsonc", `{ "rpcUrl": "http://127.0.0.1:8545" }`);
-    const config = await loadConfig({ file, env: {} });
+    const config = loadConfig({ file, env: {} });
     expect(config).to.deep.equal({
       rpcUrl: "http://127.0.0.1:8545",
       deployment: path.join(dir, "deployments/localhost.json"),
@@ -54,7 +54,7 @@ describe("config/load-config", () => {
       "verity.jsonc",
       `// provider\n{\n  "rpcUrl": "https://rpc.example.org/v1", /* the chain */\n  "models": [1, "2", ],\n}\n`,
     );
-    const config = await loadConfig({ file, env: {} });
+    const config = loadConfig({ file, env: {} });
     expect(config.rpcUrl).to.equal("https://rpc.example.org/v1");
     expect(config.models).to.deep.equal(["1", "2"]);
   });
@@ -65,7 +65,7 @@ describe("config/load-config", () => {
       JSON.stringify({ rpcUrl: "http://a:1", runtime: { threads: 4 }, log: { level: "warn" }, models: [9] }),
     );
     const cwd = path.join(dir, "work");
-    const config = await loadConfig({
+    const config = loadConfig({
       file,
       cwd,
       env: {
@@ -93,17 +93,20 @@ describe("config/load-config", () => {
   });
 
   it("switches storage to kubo with VERITY_KUBO_URL, and refuses it with VERITY_STORAGE_DIR", async () => {
-    const file = await write("v.json", JSON.stringify({ rpcUrl: "http://a:1", storage: { kind: "embedded", dir: "x" } }));
-    const config = await loadConfig({ file, env: { VERITY_KUBO_URL: "http://127.0.0.1:5001" } });
+    const file = await write(
+      "v.json",
+      JSON.stringify({ rpcUrl: "http://a:1", storage: { kind: "embedded", dir: "x" } }),
+    );
+    const config = loadConfig({ file, env: { VERITY_KUBO_URL: "http://127.0.0.1:5001" } });
     expect(config.storage).to.deep.equal({ kind: "kubo", url: "http://127.0.0.1:5001" });
-    const error = await configError(
+    const error = configError(() =>
       loadConfig({ file, env: { VERITY_KUBO_URL: "http://127.0.0.1:5001", VERITY_STORAGE_DIR: "d" } }),
     );
     expect(error.details.join("\n")).to.contain("VERITY_KUBO_URL").and.contain("VERITY_STORAGE_DIR");
   });
 
   it("works from the environment alone, resolving paths against cwd", async () => {
-    const config = await loadConfig({ cwd: dir, env: { VERITY_RPC_URL: "ws://127.0.0.1:8546" } });
+    const config = loadConfig({ cwd: dir, env: { VERITY_RPC_URL: "ws://127.0.0.1:8546" } });
     expect(config.rpcUrl).to.equal("ws://127.0.0.1:8546");
     expect(config.stateDir).to.equal(path.join(dir, ".verity/provider"));
   });
@@ -122,7 +125,7 @@ describe("config/load-config", () => {
         "jobs": { "concurency": 3 }
       }`,
     );
-    const error = await configError(loadConfig({ file, env: {} }));
+    const error = configError(() => loadConfig({ file, env: {} }));
     expect(error.shortMessage).to.contain("bad.jsonc");
     expect(error.details).to.have.members([
       "rpcUrl: Required",
@@ -139,7 +142,7 @@ describe("config/load-config", () => {
   });
 
   it("names the environment variable behind a bad value, and never shows a bad private key", async () => {
-    const error = await configError(
+    const error = configError(() =>
       loadConfig({
         env: {
           VERITY_RPC_URL: "localhost:8545",
@@ -160,18 +163,19 @@ describe("config/load-config", () => {
 
   it("reports an unknown storage kind", async () => {
     const file = await write("s.json", JSON.stringify({ rpcUrl: "http://a:1", storage: { kind: "s3" } }));
-    const error = await configError(loadConfig({ file, env: {} }));
+    const error = configError(() => loadConfig({ file, env: {} }));
     expect(error.details).to.deep.equal(['storage.kind: expected "embedded" | "kubo", got "s3"']);
   });
 
   it("reports unreadable files and bad JSON with a position", async () => {
-    const missing = await configError(loadConfig({ file: path.join(dir, "nope.json"), env: {} }));
+    const missing = configError(() => loadConfig({ file: path.join(dir, "nope.json"), env: {} }));
     expect(missing.shortMessage).to.contain("nope.json");
     const file = await write("broken.jsonc", `{\n  "rpcUrl": "http://a:1"\n  "models": []\n}`);
-    const broken = await configError(loadConfig({ file, env: {} }));
+    const broken = configError(() => loadConfig({ file, env: {} }));
     expect(broken.shortMessage).to.contain("broken.jsonc");
     expect(broken.details.join()).to.contain("line 3");
-    const array = await configError(loadConfig({ file: await write("a.json", "[]"), env: {} }));
+    const arrayFile = await write("a.json", "[]");
+    const array = configError(() => loadConfig({ file: arrayFile, env: {} }));
     expect(array.shortMessage).to.contain("object");
   });
 });

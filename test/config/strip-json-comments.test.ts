@@ -9,7 +9,9 @@ describe("config/strip-json-comments", () => {
   });
 
   it("leaves // and /* inside strings alone, URLs included", () => {
-    expect(parse(`{ "url": "http://127.0.0.1:8545", "glob": "a/*b*/c", "s": "// not a comment" } // real`)).to.deep.equal({
+    expect(
+      parse(`{ "url": "http://127.0.0.1:8545", "glob": "a/*b*/c", "s": "// not a comment" } // real`),
+    ).to.deep.equal({
       url: "http://127.0.0.1:8545",
       glob: "a/*b*/c",
       s: "// not a comment",

@@ -74,14 +74,27 @@ describe("store/open-job-store", () => {
 
   it("walks the happy path, storing tx hashes and output", () => {
     const store = openStore();
-    upsertSeen(store, { ...job(2n), inputCid: "bafkreiabc", requester: "0xabc", maxFee: 10n ** 30n });
+    upsertSeen(store, {
+      ...job(2n),
+      inputCid: "bafkreiabc",
+      requester: "0xabc",
+      fee: 10n ** 30n,
+      feeToken: "0x0000000000000000000000000000000000000000",
+    });
     transition(store, 2n, "claiming");
     transition(store, 2n, "claimed", { claimTx: "0xc1" });
     transition(store, 2n, "submitting", { output: new Uint8Array([9, 9]), outputCid: "bafkreiout" });
     const done = transition(store, 2n, "done", { submitTx: "0x5b" });
-    expect(done).to.include({ state: "done", claimTx: "0xc1", submitTx: "0x5b", outputCid: "bafkreiout", inputCid: "bafkreiabc" });
+    expect(done).to.include({
+      state: "done",
+      claimTx: "0xc1",
+      submitTx: "0x5b",
+      outputCid: "bafkreiout",
+      inputCid: "bafkreiabc",
+    });
     expect(done.output).to.deep.equal(new Uint8Array([9, 9]));
-    expect(done.maxFee).to.equal(10n ** 30n);
+    expect(done.fee).to.equal(10n ** 30n);
+    expect(done.feeToken).to.equal("0x0000000000000000000000000000000000000000");
   });
 
   it("refuses illegal transitions and leaves the job unchanged", () => {
@@ -89,7 +102,7 @@ describe("store/open-job-store", () => {
     upsertSeen(store, job(3n));
     expect(() => transition(store, 3n, "done")).to.throw(JobTransitionError, /seen to done/);
     expect(() => transition(store, 3n, "seen")).to.throw(JobTransitionError);
-    transition(store, 3n, "skipped", { error: new Error("model not served") });
+    transition(store, 3n, "skipped", { lastError: new Error("model not served") });
     expect(() => transition(store, 3n, "claiming")).to.throw(JobTransitionError, /final/);
     const job3 = getJob(store, 3n)!;
     expect(job3.state).to.equal("skipped");
@@ -101,11 +114,11 @@ describe("store/open-job-store", () => {
     const store = openStore();
     upsertSeen(store, job(4n));
     transition(store, 4n, "claiming", { claimTx: "0x01" });
-    transition(store, 4n, "seen", { error: "dropped" });
+    transition(store, 4n, "seen", { lastError: "dropped" });
     transition(store, 4n, "claiming", { claimTx: "0x02" });
     transition(store, 4n, "claimed");
     transition(store, 4n, "submitting", { submitTx: "0x03" });
-    const back = transition(store, 4n, "claimed", { error: "replaced" });
+    const back = transition(store, 4n, "claimed", { lastError: "replaced" });
     expect(back).to.include({ state: "claimed", claimTx: "0x02", submitTx: "0x03", lastError: "replaced" });
   });
 
@@ -150,6 +163,32 @@ describe("store/open-job-store", () => {
     expect(listActive(otherChain)).to.deep.equal([]);
     const sameLower = openStore(31337n, MARKET.toLowerCase());
     expect(getJob(sameLower, 1n)?.state).to.equal("seen");
+  });
+
+  it("records a block range's requests and moves the cursor in one transaction", () => {
+    const store = openStore();
+    upsertSeen(store, job(20n));
+    transition(store, 20n, "claiming");
+    expect(store.recordRequests([job(20n), job(21n), job(22n)], "market", 50n)).to.equal(2);
+    expect(store.getCursor("market")).to.equal(50n);
+    expect(store.getJob(20n)?.state).to.equal("claiming");
+    // A bad row aborts the whole batch: neither the jobs nor the cursor move.
+    const bad = { ...job(23n), input: undefined as unknown as Uint8Array };
+    expect(() => store.recordRequests([job(24n), bad], "market", 60n)).to.throw();
+    expect(store.getCursor("market")).to.equal(50n);
+    expect(store.getJob(24n)).to.equal(undefined);
+  });
+
+  it("offers the same functions bound to the handle, and opens by file too", () => {
+    const store = openJobStore({ file: path.join(stateDir, "other.sqlite"), chainId: 1, market: MARKET });
+    open.push(store);
+    expect(store.chainId).to.equal(1n);
+    store.upsertSeen(job(1n));
+    store.transition(1n, "claiming");
+    store.recordAttempt(1n, "boom");
+    expect(store.listActive().map((j) => [j.state, j.attempts])).to.deep.equal([["claiming", 1]]);
+    store.close();
+    store.close(); // closing twice is harmless
   });
 
   it("stores request ids beyond 64 bits", () => {
