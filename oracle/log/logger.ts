@@ -60,7 +60,8 @@ export function serialise(value: unknown, seen: WeakSet<object> = new WeakSet())
   if (typeof value === "bigint") return value.toString();
   if (value === undefined || typeof value === "function" || typeof value === "symbol") return undefined;
   if (value === null || typeof value !== "object") return value;
-  if (value instanceof Uint8Array) return `0x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
+  if (value instanceof Uint8Array)
+    return `0x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}`;
   if (value instanceof Date) return value.toISOString();
   if (seen.has(value)) return "[Circular]";
   seen.add(value);

@@ -129,10 +129,13 @@ class BlockCorruptError extends Error {
 
 /** A block whose hash does not match its CID (disk damage, a foreign writer) is refused. */
 async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
-  const hasher = cid.multihash.code === sha256.code ? sha256 : cid.multihash.code === identity.code ? identity : undefined;
-  if (hasher === undefined) throw new BlockCorruptError(`unsupported hash 0x${cid.multihash.code.toString(16)} in block ${cid}`);
+  const hasher =
+    cid.multihash.code === sha256.code ? sha256 : cid.multihash.code === identity.code ? identity : undefined;
+  if (hasher === undefined)
+    throw new BlockCorruptError(`unsupported hash 0x${cid.multihash.code.toString(16)} in block ${cid}`);
   const digest = await hasher.digest(bytes);
-  if (!equalBytes(digest.bytes, cid.multihash.bytes)) throw new BlockCorruptError(`block ${cid} does not match its hash`);
+  if (!equalBytes(digest.bytes, cid.multihash.bytes))
+    throw new BlockCorruptError(`block ${cid} does not match its hash`);
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -149,7 +152,11 @@ function mapReadError(error: unknown, cid: string): unknown {
     return new ContentNotFoundError({ cid, reason: `A stored block is corrupt: ${error.message}.`, cause: error });
   }
   if (error.name === "NotAFileError" || error.name === "NoContentError") {
-    return new ContentNotFoundError({ cid, reason: "The CID names a directory or empty node, not a file.", cause: error });
+    return new ContentNotFoundError({
+      cid,
+      reason: "The CID names a directory or empty node, not a file.",
+      cause: error,
+    });
   }
   return error;
 }

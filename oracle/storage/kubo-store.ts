@@ -99,7 +99,11 @@ export async function openKuboStore({
         if (signal?.aborted) throw signal.reason;
         if (error instanceof Error && error.name === "ContentTooLargeError") throw error;
         if (isAbortError(error)) {
-          throw new ContentNotFoundError({ cid: cidString, reason: `Not retrievable within ${catTimeoutMs} ms.`, cause: error });
+          throw new ContentNotFoundError({
+            cid: cidString,
+            reason: `Not retrievable within ${catTimeoutMs} ms.`,
+            cause: error,
+          });
         }
         if (isHttpError(error)) {
           throw new ContentNotFoundError({ cid: cidString, reason: `kubo: ${describe(error)}`, cause: error });

@@ -4,7 +4,11 @@ import { createLogger } from "../../oracle/log/logger.ts";
 
 function capture() {
   const lines: string[] = [];
-  return { lines, stream: { write: (line: string) => lines.push(line) }, records: () => lines.map((l) => JSON.parse(l)) };
+  return {
+    lines,
+    stream: { write: (line: string) => lines.push(line) },
+    records: () => lines.map((l) => JSON.parse(l)),
+  };
 }
 
 const now = () => new Date("2025-01-02T03:04:05.000Z");
