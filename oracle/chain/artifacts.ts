@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { BaseError } from "../errors.ts";
+
+/** The contracts the oracle talks to, by artifact name. */
+export type ContractName =
+  | "ModelRegistry"
+  | "ProviderRegistry"
+  | "InferenceMarket"
+  | "ExampleClassifierConsumer"
+  | "TestToken";
+
+export type Artifact = { contractName: string; abi: readonly unknown[]; bytecode: string };
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+const sourceOf: Record<ContractName, string> = {
+  ModelRegistry: "contracts/ModelRegistry.sol",
+  ProviderRegistry: "contracts/ProviderRegistry.sol",
+  InferenceMarket: "contracts/InferenceMarket.sol",
+  ExampleClassifierConsumer: "contracts/examples/ExampleClassifierConsumer.sol",
+  TestToken: "contracts/test/TestToken.sol",
+};
+
+const cache = new Map<ContractName, Artifact>();
+
+/** Reads a compiled artifact from Hardhat's `artifacts/` folder (made by `npx hardhat build`). */
+export function loadArtifact(name: ContractName): Artifact {
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const file = path.join(repoRoot, "artifacts", sourceOf[name], `${name}.json`);
+  if (!existsSync(file))
+    throw new BaseError(`No compiled artifact for ${name}.`, {
+      details: [`Looked for ${file}.`, "Run `npx hardhat build` first."],
+    });
+  const artifact = JSON.parse(readFileSync(file, "utf8")) as Artifact;
+  cache.set(name, artifact);
+  return artifact;
+}

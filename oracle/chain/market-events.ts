@@ -1,0 +1,59 @@
+import { getBytes } from "ethers";
+import type { InferenceMarket } from "./connect.ts";
+
+/** An {InferenceRequested} event as the daemon needs it. */
+export type RequestedEvent = {
+  requestId: bigint;
+  modelId: bigint;
+  requester: string;
+  input: Uint8Array;
+  feeToken: string;
+  fee: bigint;
+  deadline: bigint;
+  blockNumber: bigint;
+};
+
+export type BlockRange = { fromBlock: bigint; toBlock: bigint };
+
+/**
+ * The next range of blocks to scan after `cursor` (the last block already handled), or
+ * undefined when there is nothing new. Blocks younger than `confirmations` are left for later,
+ * and a range holds at most `maxBlockRange` blocks, which public RPC nodes require.
+ */
+export function nextBlockRange(
+  cursor: bigint,
+  head: bigint,
+  confirmations: number,
+  maxBlockRange: number,
+): BlockRange | undefined {
+  const safeHead = head - BigInt(confirmations);
+  if (safeHead <= cursor) return undefined;
+  const fromBlock = cursor + 1n;
+  const last = fromBlock + BigInt(maxBlockRange) - 1n;
+  return { fromBlock, toBlock: last < safeHead ? last : safeHead };
+}
+
+/** Requests made in `range`, in chain order. */
+export async function fetchRequestedEvents(
+  market: InferenceMarket,
+  { fromBlock, toBlock }: BlockRange,
+  modelIds?: ReadonlySet<bigint>,
+): Promise<RequestedEvent[]> {
+  const logs = await market.queryFilter(market.filters.InferenceRequested(), fromBlock, toBlock);
+  const events: RequestedEvent[] = [];
+  for (const log of logs) {
+    const { requestId, modelId, requester, input, feeToken, fee, deadline } = log.args;
+    if (modelIds && !modelIds.has(modelId)) continue;
+    events.push({
+      requestId,
+      modelId,
+      requester,
+      input: getBytes(input),
+      feeToken,
+      fee,
+      deadline,
+      blockNumber: BigInt(log.blockNumber),
+    });
+  }
+  return events;
+}

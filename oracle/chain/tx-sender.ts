@@ -1,0 +1,57 @@
+import type { ContractTransaction, TransactionReceipt, Wallet } from "ethers";
+import { BaseError } from "../errors.ts";
+import { decodeRevert } from "./revert-error.ts";
+
+export type SendTransactionParameters = {
+  /** What the transaction does, for logs and errors ("claim request 7"). */
+  action: string;
+  transaction: ContractTransaction | Promise<ContractTransaction>;
+  /** Blocks to wait after inclusion (0 = included is enough). */
+  confirmations?: number | undefined;
+  timeoutMs?: number | undefined;
+};
+
+export type TxSender = {
+  readonly address: string;
+  send(parameters: SendTransactionParameters): Promise<TransactionReceipt>;
+};
+
+/**
+ * Sends transactions from one account one after another. Each is simulated (estimateGas) first,
+ * so a revert is reported with its custom error and never consumes a nonce; the nonce is read
+ * from the node's pending count, so a restart or a dropped transaction cannot leave a gap.
+ */
+export function createTxSender(wallet: Wallet): TxSender {
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function broadcast(action: string, transaction: ContractTransaction) {
+    const provider = wallet.provider!;
+    let gasLimit: bigint;
+    try {
+      gasLimit = await provider.estimateGas({ ...transaction, from: wallet.address });
+    } catch (error) {
+      throw decodeRevert(action, error);
+    }
+    const nonce = await provider.getTransactionCount(wallet.address, "pending");
+    // 20 % headroom: estimates are exact for the simulated state, callbacks vary a little.
+    return wallet.sendTransaction({ ...transaction, nonce, gasLimit: (gasLimit * 12n) / 10n });
+  }
+
+  return {
+    address: wallet.address,
+    async send({ action, transaction, confirmations = 0, timeoutMs }) {
+      const resolved = await transaction;
+      const sent = queue.then(() => broadcast(action, resolved));
+      queue = sent.catch(() => undefined);
+      const response = await sent;
+      let receipt: TransactionReceipt | null;
+      try {
+        receipt = await response.wait(Math.max(confirmations, 1), timeoutMs);
+      } catch (error) {
+        throw decodeRevert(action, error);
+      }
+      if (!receipt) throw new BaseError(`${action}: no receipt for ${response.hash}.`);
+      return receipt;
+    },
+  };
+}

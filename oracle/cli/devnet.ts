@@ -1,0 +1,30 @@
+import path from "node:path";
+import type { Command } from "../cli.ts";
+import { createRpcProvider, createWallet } from "../chain/connect.ts";
+import { deploySuite } from "../chain/deploy-suite.ts";
+import { writeDeployment } from "../chain/deployment.ts";
+import { DEV_PRIVATE_KEYS, startDevnet } from "../devnet/start-devnet.ts";
+
+export const devnetCommand: Command = {
+  summary: "Start a local chain on 127.0.0.1, deploy the suite to it and keep serving until Ctrl-C.",
+  usage: "[--port 8545] [--out deployments/localhost.json]",
+  options: { port: { type: "string", default: "8545" }, out: { type: "string", default: "deployments/localhost.json" } },
+  async run(values) {
+    const devnet = await startDevnet({ port: Number(values.port) });
+    const provider = createRpcProvider(devnet.url, 250);
+    const deployment = await deploySuite(createWallet(DEV_PRIVATE_KEYS[0], provider));
+    const out = path.resolve(values.out as string);
+    writeDeployment(out, deployment);
+    console.log(`chain      ${devnet.url} (chain id ${deployment.chainId})`);
+    console.log(`deployment ${out}`);
+    for (const [name, address] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(17)} ${address}`);
+    console.log("development keys (public, never use them elsewhere):");
+    DEV_PRIVATE_KEYS.forEach((key, i) => console.log(`  #${i} ${createWallet(key, provider).address} ${key}`));
+    provider.destroy();
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await devnet.close();
+  },
+};

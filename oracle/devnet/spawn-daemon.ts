@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, writeFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../cli.ts");
+
+export type DaemonLogLine = { level: string; msg: string; [key: string]: unknown };
+
+export type SpawnedDaemon = {
+  child: ChildProcess;
+  /** Resolves with the first log line that `match` accepts. */
+  waitForLog(match: (line: DaemonLogLine) => boolean, timeoutMs?: number): Promise<DaemonLogLine>;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<number | null>;
+  kill(): Promise<void>;
+};
+
+export type SpawnDaemonParameters = {
+  config: Record<string, unknown>;
+  dir: string;
+  privateKey: string;
+  onLog?: ((line: DaemonLogLine) => void) | undefined;
+};
+
+/**
+ * Starts `verity provider start` as its own process, as an operator would, with its config in
+ * `dir` and its JSON-line logs appended to `dir/daemon.log`.
+ */
+export function spawnDaemon({ config, dir, privateKey, onLog }: SpawnDaemonParameters): SpawnedDaemon {
+  const configFile = path.join(dir, "provider.json");
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const child = spawn(process.execPath, [cli, "provider", "start", "--config", configFile], {
+    env: { ...process.env, VERITY_PRIVATE_KEY: privateKey },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const file = createWriteStream(path.join(dir, "daemon.log"), { flags: "a" });
+  const waiters = new Set<{ match: (line: DaemonLogLine) => boolean; resolve: (line: DaemonLogLine) => void }>();
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  createInterface({ input: child.stdout! }).on("line", (text) => {
+    file.write(text + "\n");
+    let line: DaemonLogLine;
+    try {
+      line = JSON.parse(text) as DaemonLogLine;
+    } catch {
+      return;
+    }
+    onLog?.(line);
+    for (const waiter of waiters)
+      if (waiter.match(line)) {
+        waiters.delete(waiter);
+        waiter.resolve(line);
+      }
+  });
+  createInterface({ input: child.stderr! }).on("line", (text) => file.write(`[stderr] ${text}\n`));
+
+  return {
+    child,
+    waitForLog(match, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const waiter = { match, resolve };
+        waiters.add(waiter);
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`daemon log line not seen within ${timeoutMs} ms (see ${path.join(dir, "daemon.log")})`));
+        }, timeoutMs);
+        exited.then(() => {
+          clearTimeout(timer);
+          if (waiters.delete(waiter)) reject(new Error(`daemon exited (see ${path.join(dir, "daemon.log")})`));
+        });
+        const originalResolve = waiter.resolve;
+        waiter.resolve = (line) => {
+          clearTimeout(timer);
+          originalResolve(line);
+        };
+      });
+    },
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      file.end();
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+      file.end();
+    },
+  };
+}

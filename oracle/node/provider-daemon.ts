@@ -1,0 +1,130 @@
+import path from "node:path";
+import { connectSuite, createRpcProvider, createWallet } from "../chain/connect.ts";
+import { readDeployment, type Deployment } from "../chain/deployment.ts";
+import { fetchRequestedEvents, nextBlockRange } from "../chain/market-events.ts";
+import { createTxSender } from "../chain/tx-sender.ts";
+import type { VerityConfig } from "../config/schema.ts";
+import { BaseError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { openContentStore } from "../storage/open-content-store.ts";
+import { openJobStore } from "../store/open-job-store.ts";
+import { sleep } from "../util/retry.ts";
+import { createModelCache } from "./model-cache.ts";
+import { serveJob, type ServeJobContext } from "./serve-job.ts";
+
+export type RunProviderDaemonParameters = {
+  config: VerityConfig;
+  logger: Logger;
+  /** Aborting stops the daemon after the step in progress. */
+  signal: AbortSignal;
+};
+
+const CURSOR_KEY = "market-requests";
+
+/**
+ * The provider daemon: follows the market's requests from a persisted block cursor, serves the
+ * ones for its models (claim, run, submit) and resumes unfinished jobs after a restart.
+ */
+export async function runProviderDaemon({ config, logger, signal }: RunProviderDaemonParameters): Promise<void> {
+  if (!config.privateKey)
+    throw new BaseError("No private key for the provider account.", {
+      details: ["Set VERITY_PRIVATE_KEY (or privateKey in the config file)."],
+    });
+  const provider = createRpcProvider(config.rpcUrl, config.chain.pollIntervalMs);
+  const network = await provider.getNetwork().catch((cause: unknown) => {
+    throw new BaseError(`Cannot reach the JSON-RPC node at ${config.rpcUrl}.`, {
+      details: ["Is the node running? Check rpcUrl / VERITY_RPC_URL."],
+      cause,
+    });
+  });
+  const deployment: Deployment = config.contracts
+    ? { chainId: Number(network.chainId), startBlock: config.chain.startBlock, contracts: config.contracts }
+    : readDeployment(config.deployment);
+  if (deployment.chainId !== Number(network.chainId))
+    throw new BaseError(`The deployment is for chain ${deployment.chainId} but the node is chain ${network.chainId}.`);
+
+  const wallet = createWallet(config.privateKey, provider);
+  const sender = createTxSender(wallet);
+  const suite = connectSuite(deployment, wallet);
+  const jobs = openJobStore({
+    file: path.join(config.stateDir, "provider.sqlite"),
+    chainId: deployment.chainId,
+    market: deployment.contracts.inferenceMarket,
+  });
+  const content = await openContentStore(config.storage);
+  const models = createModelCache({
+    registry: suite.modelRegistry,
+    content,
+    executionProvider: config.runtime.executionProvider,
+    threads: config.runtime.threads,
+    logger,
+  });
+  const served = config.models.length > 0 ? new Set(config.models.map((m) => BigInt(m))) : undefined;
+  const ctx: ServeJobContext = {
+    market: suite.inferenceMarket,
+    sender,
+    jobs,
+    content,
+    models,
+    logger,
+    deadlineMarginSec: config.jobs.deadlineMarginSec,
+    maxInputBytes: config.jobs.maxInputBytes,
+    retry: config.retry,
+    now: () => BigInt(Math.floor(Date.now() / 1000)),
+    signal,
+  };
+  logger.info("provider daemon started", {
+    account: wallet.address,
+    chainId: deployment.chainId,
+    market: deployment.contracts.inferenceMarket,
+    models: served ? [...served] : "all opted in",
+  });
+
+  const inFlight = new Map<bigint, Promise<void>>();
+  try {
+    while (!signal.aborted) {
+      const block = await provider.getBlock("latest");
+      if (block) ctx.now = () => BigInt(block.timestamp);
+      await followRequests();
+      for (const job of jobs.listActive()) {
+        if (inFlight.size >= config.jobs.concurrency) break;
+        if (inFlight.has(job.requestId)) continue;
+        const run = serveJob(ctx, job.requestId)
+          .catch((error: unknown) => {
+            jobs.recordAttempt(job.requestId, error);
+            logger.error("job step failed, will retry", { requestId: job.requestId, error });
+          })
+          .finally(() => inFlight.delete(job.requestId));
+        inFlight.set(job.requestId, run);
+      }
+      await sleep(config.chain.pollIntervalMs, signal).catch(() => undefined);
+    }
+  } finally {
+    await Promise.allSettled(inFlight.values());
+    await models.close();
+    await content.close();
+    jobs.close();
+    provider.destroy();
+    logger.info("provider daemon stopped");
+  }
+
+  /** Records the requests of new blocks and moves the cursor in one transaction. */
+  async function followRequests(): Promise<void> {
+    const head = BigInt(await provider.getBlockNumber());
+    const cursor = jobs.getCursor(CURSOR_KEY) ?? BigInt(deployment.startBlock) - 1n;
+    const range = nextBlockRange(cursor, head, config.chain.confirmations, config.chain.maxBlockRange);
+    if (!range) return;
+    const modelIds = served ?? (await optedInModels());
+    const events = await fetchRequestedEvents(suite.inferenceMarket, range, modelIds);
+    jobs.recordRequests(events, CURSOR_KEY, range.toBlock);
+    for (const event of events) logger.info("request seen", { requestId: event.requestId, modelId: event.modelId });
+  }
+
+  async function optedInModels(): Promise<Set<bigint>> {
+    const count = await suite.modelRegistry.modelCount();
+    const ids = new Set<bigint>();
+    for (let id = 1n; id <= count; id++)
+      if (await suite.providerRegistry.servesModel(wallet.address, id)) ids.add(id);
+    return ids;
+  }
+}

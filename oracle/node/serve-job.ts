@@ -1,0 +1,186 @@
+import type { InferenceMarket } from "../chain/connect.ts";
+import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
+import { ChainRevertError } from "../chain/revert-error.ts";
+import type { TxSender } from "../chain/tx-sender.ts";
+import { BaseError, rootCause } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { decodeContentTensor, decodeInputEnvelope } from "../model/input-envelope.ts";
+import { encodeTensor, type Tensor } from "../model/tensor-codec.ts";
+import { failureReasonOf } from "../model/failure-reason.ts";
+import { runInference } from "../runtime/run-inference.ts";
+import type { ContentStore } from "../storage/content-store.ts";
+import { withRetry } from "../util/retry.ts";
+import type { Job, JobStore } from "../store/open-job-store.ts";
+import type { ModelCache } from "./model-cache.ts";
+
+export type ServeJobContext = {
+  market: InferenceMarket;
+  sender: TxSender;
+  jobs: JobStore;
+  content: ContentStore;
+  models: ModelCache;
+  logger: Logger;
+  /** Seconds; a request whose deadline is nearer than this is not claimed. */
+  deadlineMarginSec: number;
+  maxInputBytes: number;
+  retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  now: () => bigint;
+  signal?: AbortSignal | undefined;
+};
+
+/** Content (model or input) could not be fetched after every retry: the job is given back. */
+class ContentUnavailableError extends BaseError {
+  override name = "ContentUnavailableError";
+}
+
+/**
+ * Drives one job one step closer to a final local state, always from what the chain says now,
+ * so that running it again after a crash never serves a request twice:
+ * seen → claiming → claimed → submitting → done, or failed / released / expired / skipped.
+ */
+export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise<void> {
+  const job = ctx.jobs.getJob(requestId);
+  if (!job) return;
+  const log = ctx.logger.child({ requestId, modelId: job.modelId });
+  const onchain = await ctx.market.getRequest(requestId);
+  const status = Number(onchain.status);
+  const mine = onchain.provider.toLowerCase() === ctx.sender.address.toLowerCase();
+
+  if (job.state === "seen" || job.state === "claiming") {
+    if (status === RequestStatus.Claimed && mine) {
+      ctx.jobs.transition(requestId, "claimed");
+      return serveJob(ctx, requestId);
+    }
+    if (status !== RequestStatus.Pending) {
+      log.info("request not open, skipped", { status: requestStatusName(status) });
+      ctx.jobs.transition(requestId, "skipped", { lastError: `status ${requestStatusName(status)}` });
+      return;
+    }
+    if (onchain.deadline - ctx.now() < BigInt(ctx.deadlineMarginSec)) {
+      log.info("deadline too close, skipped", { deadline: onchain.deadline });
+      ctx.jobs.transition(requestId, "skipped", { lastError: "deadline too close" });
+      return;
+    }
+    ctx.jobs.transition(requestId, "claiming");
+    try {
+      const receipt = await ctx.sender.send({
+        action: `claim request ${requestId}`,
+        transaction: ctx.market.claim.populateTransaction(requestId),
+      });
+      log.info("claimed", { tx: receipt.hash, gasUsed: receipt.gasUsed });
+      ctx.jobs.transition(requestId, "claimed", { claimTx: receipt.hash });
+    } catch (error) {
+      if (!(error instanceof ChainRevertError)) throw error;
+      // Lost a race for the claim, or the request changed under us: re-read and decide again.
+      log.info("claim refused", { reason: error.shortMessage });
+      const after = await ctx.market.getRequest(requestId);
+      if (Number(after.status) === RequestStatus.Claimed && after.provider.toLowerCase() === ctx.sender.address.toLowerCase())
+        ctx.jobs.transition(requestId, "claimed");
+      else ctx.jobs.transition(requestId, "skipped", { lastError: error.shortMessage });
+      return;
+    }
+    return serveJob(ctx, requestId);
+  }
+
+  if (job.state === "claimed" || job.state === "submitting") {
+    if (!mine || status !== RequestStatus.Claimed) {
+      const final = finalStateFor(status, mine);
+      log.info("request settled elsewhere", { status: requestStatusName(status), state: final });
+      ctx.jobs.transition(requestId, final);
+      return;
+    }
+    if (ctx.now() >= onchain.deadline) {
+      log.warn("deadline passed before submission", { deadline: onchain.deadline });
+      ctx.jobs.transition(requestId, "expired");
+      return;
+    }
+    await runAndSubmit(ctx, job, log);
+  }
+}
+
+/** Where a job we claimed ends when the chain already moved on (after a crash, say). */
+function finalStateFor(status: number, mine: boolean): "done" | "failed" | "expired" | "released" {
+  if (!mine) return status === RequestStatus.Refunded ? "expired" : "released";
+  if (status === RequestStatus.Finalized || status === RequestStatus.Submitted) return "done";
+  if (status === RequestStatus.Failed) return "failed";
+  return "expired";
+}
+
+async function runAndSubmit(ctx: ServeJobContext, job: Job, log: Logger): Promise<void> {
+  const { requestId } = job;
+  let output: Tensor;
+  try {
+    const input = await resolveInput(ctx, job);
+    const model = await fetchWithRetry(ctx, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
+    output = await runInference(model.session, input, { expectedShape: model.inputShape });
+  } catch (error) {
+    const reason = failureReasonOf(error);
+    if (reason !== undefined) {
+      log.warn("input cannot be run, reporting it", { reason, error });
+      const receipt = await ctx.sender.send({
+        action: `report invalid input of request ${requestId}`,
+        transaction: ctx.market.reportInvalidInput.populateTransaction(requestId, reason),
+      });
+      ctx.jobs.transition(requestId, "failed", { lastError: errorText(error), submitTx: receipt.hash });
+      return;
+    }
+    if (error instanceof ContentUnavailableError) {
+      log.warn("content unavailable, releasing the request", { error });
+      const receipt = await ctx.sender.send({
+        action: `release request ${requestId}`,
+        transaction: ctx.market.release.populateTransaction(requestId),
+      });
+      ctx.jobs.transition(requestId, "released", { lastError: errorText(error), submitTx: receipt.hash });
+      return;
+    }
+    throw error;
+  }
+  const encoded = encodeTensor(output);
+  ctx.jobs.transition(requestId, "submitting", { output: encoded });
+  try {
+    const receipt = await ctx.sender.send({
+      action: `submit request ${requestId}`,
+      transaction: ctx.market.submit.populateTransaction(requestId, encoded),
+    });
+    log.info("submitted", { tx: receipt.hash, gasUsed: receipt.gasUsed, outputBytes: encoded.length });
+    ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
+  } catch (error) {
+    if (!(error instanceof ChainRevertError)) throw error;
+    // Our earlier submission may have landed before a crash: the next pass re-reads the chain.
+    log.warn("submit refused", { reason: error.shortMessage });
+    const after = await ctx.market.getRequest(requestId);
+    ctx.jobs.transition(requestId, finalStateFor(Number(after.status), after.provider.toLowerCase() === ctx.sender.address.toLowerCase()), {
+      lastError: error.shortMessage,
+    });
+  }
+}
+
+async function resolveInput(ctx: ServeJobContext, job: Job): Promise<Tensor> {
+  const envelope = decodeInputEnvelope(job.input);
+  if (envelope.kind === "inline") return envelope.tensor;
+  const bytes = await fetchWithRetry(ctx, `input ${envelope.cid}`, () =>
+    ctx.content.get(envelope.cid, { signal: ctx.signal, maxBytes: ctx.maxInputBytes }),
+  );
+  return decodeContentTensor(bytes, envelope.cid);
+}
+
+/** Content fetches are retried with backoff; errors that retrying cannot fix fail at once. */
+async function fetchWithRetry<T>(ctx: ServeJobContext, what: string, fetch: () => Promise<T>): Promise<T> {
+  try {
+    return await withRetry(fetch, {
+      ...ctx.retry,
+      signal: ctx.signal,
+      shouldRetry: (error: unknown) => failureReasonOf(error) === undefined && !(error instanceof ChainRevertError),
+      onRetry: (error: unknown, attempt: number, delayMs: number) =>
+        ctx.logger.warn("fetch failed, retrying", { what, attempt, delayMs, error: errorText(error) }),
+    });
+  } catch (error) {
+    if (failureReasonOf(error) !== undefined) throw error;
+    throw new ContentUnavailableError(`Could not fetch ${what}.`, { cause: error });
+  }
+}
+
+function errorText(error: unknown): string {
+  const root = rootCause(error);
+  return error instanceof BaseError ? `${error.shortMessage} (${String(root)})` : String(error);
+}
