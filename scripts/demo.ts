@@ -44,7 +44,9 @@ const daemon = spawnDaemon({
   },
 });
 await daemon.waitForLog((line) => line.msg === "provider daemon started");
-say(`  provider   ${actors.provider.address} staked ${formatEther(await suite.providerRegistry.stakeOf(actors.provider.address))} ETH, daemon pid ${daemon.child.pid}`);
+say(
+  `  provider   ${actors.provider.address} staked ${formatEther(await suite.providerRegistry.stakeOf(actors.provider.address))} ETH, daemon pid ${daemon.child.pid}`,
+);
 say(`  consumer   ExampleClassifierConsumer ${await consumer.getAddress()} (dApp account ${actors.user.address})`);
 say("");
 
@@ -79,7 +81,8 @@ let mismatches = 0;
 const pending = new Set(requests.map((r) => r.id));
 const until = Date.now() + 90_000;
 while (pending.size > 0) {
-  if (Date.now() > until) throw new Error(`requests ${[...pending].join(", ")} not finalized in time; see ${dir}/daemon.log`);
+  if (Date.now() > until)
+    throw new Error(`requests ${[...pending].join(", ")} not finalized in time; see ${dir}/daemon.log`);
   for (const request of requests) {
     if (!pending.has(request.id)) continue;
     const status = Number(await suite.inferenceMarket.statusOf(request.id));
@@ -94,8 +97,12 @@ while (pending.size > 0) {
     });
     const same = hexlify(encodeTensor(expected)) === hexlify(output);
     if (!same || status !== RequestStatus.Finalized) mismatches++;
-    const finalized = (await suite.inferenceMarket.queryFilter(suite.inferenceMarket.filters.RequestFinalized(request.id)))[0];
-    const claimed = (await suite.inferenceMarket.queryFilter(suite.inferenceMarket.filters.RequestClaimed(request.id)))[0];
+    const finalized = (
+      await suite.inferenceMarket.queryFilter(suite.inferenceMarket.filters.RequestFinalized(request.id))
+    )[0];
+    const claimed = (
+      await suite.inferenceMarket.queryFilter(suite.inferenceMarket.filters.RequestClaimed(request.id))
+    )[0];
     const submitGas = finalized ? (await finalized.getTransactionReceipt()).gasUsed : 0n;
     const claimGas = claimed ? (await claimed.getTransactionReceipt()).gasUsed : 0n;
     say(
@@ -114,10 +121,18 @@ while (pending.size > 0) {
   await sleep(100);
 }
 
-const providerBalance = await suite.inferenceMarket.balanceOf(actors.provider.address, "0x0000000000000000000000000000000000000000");
-const ownerBalance = await suite.inferenceMarket.balanceOf(actors.modelOwner.address, "0x0000000000000000000000000000000000000000");
+const providerBalance = await suite.inferenceMarket.balanceOf(
+  actors.provider.address,
+  "0x0000000000000000000000000000000000000000",
+);
+const ownerBalance = await suite.inferenceMarket.balanceOf(
+  actors.modelOwner.address,
+  "0x0000000000000000000000000000000000000000",
+);
 say("");
-say(`credited   provider ${formatEther(providerBalance)} ETH, model owner ${formatEther(ownerBalance)} ETH (pull with withdraw)`);
+say(
+  `credited   provider ${formatEther(providerBalance)} ETH, model owner ${formatEther(ownerBalance)} ETH (pull with withdraw)`,
+);
 
 await local_.release();
 const code = await daemon.stop();

@@ -36,7 +36,10 @@ export async function deploySuite(signer: Signer, parameters: DeploySuiteParamet
   const provider = signer.provider!;
   const admin = await signer.getAddress();
   const treasury = parameters.treasury ?? admin;
-  const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty } = { ...DEFAULT_SUITE_PARAMETERS, ...defined(parameters) };
+  const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty } = {
+    ...DEFAULT_SUITE_PARAMETERS,
+    ...defined(parameters),
+  };
   const startBlock = await provider.getBlockNumber();
   const modelRegistry = await deployContract(signer, "ModelRegistry");
   const providerRegistry = await deployContract(signer, "ProviderRegistry", [admin, minStake, unbondingDelaySec]);

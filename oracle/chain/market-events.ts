@@ -39,7 +39,7 @@ export async function fetchRequestedEvents(
   { fromBlock, toBlock }: BlockRange,
   modelIds?: ReadonlySet<bigint>,
 ): Promise<RequestedEvent[]> {
-  const logs = await market.queryFilter(market.filters.InferenceRequested(), fromBlock, toBlock);
+  const logs = await market.queryFilter(market.filters.InferenceRequested(), Number(fromBlock), Number(toBlock));
   const events: RequestedEvent[] = [];
   for (const log of logs) {
     const { requestId, modelId, requester, input, feeToken, fee, deadline } = log.args;

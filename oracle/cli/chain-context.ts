@@ -17,7 +17,8 @@ export const chainOptions = {
  */
 export function chainContext(values: Record<string, string | boolean | undefined>): ChainContext {
   const rpcUrl = (values.rpc as string | undefined) ?? process.env.VERITY_RPC_URL ?? "http://127.0.0.1:8545";
-  const file = (values.deployment as string | undefined) ?? process.env.VERITY_DEPLOYMENT ?? "deployments/localhost.json";
+  const file =
+    (values.deployment as string | undefined) ?? process.env.VERITY_DEPLOYMENT ?? "deployments/localhost.json";
   const key = process.env.VERITY_PRIVATE_KEY;
   if (!key)
     throw new BaseError("VERITY_PRIVATE_KEY is not set.", {

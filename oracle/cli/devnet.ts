@@ -8,7 +8,10 @@ import { DEV_PRIVATE_KEYS, startDevnet } from "../devnet/start-devnet.ts";
 export const devnetCommand: Command = {
   summary: "Start a local chain on 127.0.0.1, deploy the suite to it and keep serving until Ctrl-C.",
   usage: "[--port 8545] [--out deployments/localhost.json]",
-  options: { port: { type: "string", default: "8545" }, out: { type: "string", default: "deployments/localhost.json" } },
+  options: {
+    port: { type: "string", default: "8545" },
+    out: { type: "string", default: "deployments/localhost.json" },
+  },
   async run(values) {
     const devnet = await startDevnet({ port: Number(values.port) });
     const provider = createRpcProvider(devnet.url, 250);

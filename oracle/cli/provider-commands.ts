@@ -59,7 +59,9 @@ export const providerStatusCommand: Command = {
     for (let id = 1n; id <= count; id++) if (await registry.servesModel(who, id)) models.push(id);
     console.log(`provider   ${who}`);
     console.log(`stake      ${formatEther(stake)} ETH (minimum ${formatEther(minStake)})`);
-    console.log(`unbonding  ${formatEther(unbonding)} ETH${unbonding > 0n ? ` until ${new Date(Number(releaseTime) * 1000).toISOString()}` : ""}`);
+    console.log(
+      `unbonding  ${formatEther(unbonding)} ETH${unbonding > 0n ? ` until ${new Date(Number(releaseTime) * 1000).toISOString()}` : ""}`,
+    );
     console.log(`jobs       ${served} served, ${failed} failed, ${slashes} slashed`);
     console.log(`models     ${models.length ? models.join(", ") : "none"}`);
     provider.destroy();

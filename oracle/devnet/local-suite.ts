@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEther, type JsonRpcProvider, type Wallet } from "ethers";
-import { attach, connectSuite, createRpcProvider, createWallet, type ExampleClassifierConsumer, type Suite } from "../chain/connect.ts";
+import {
+  attach,
+  connectSuite,
+  createRpcProvider,
+  createWallet,
+  type ExampleClassifierConsumer,
+  type Suite,
+} from "../chain/connect.ts";
 import { deployContract, deploySuite, type DeploySuiteParameters } from "../chain/deploy-suite.ts";
 import { writeDeployment, type Deployment } from "../chain/deployment.ts";
 import { registerModel } from "../chain/register-model.ts";

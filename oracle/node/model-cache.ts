@@ -46,7 +46,13 @@ export type ModelCache = {
  * Loads each model once: registry entry, bytes by content id, hash check, session. A failed
  * load is not cached, so a model whose content appears later is picked up on the next job.
  */
-export function createModelCache({ registry, content, executionProvider, threads, logger }: ModelCacheParameters): ModelCache {
+export function createModelCache({
+  registry,
+  content,
+  executionProvider,
+  threads,
+  logger,
+}: ModelCacheParameters): ModelCache {
   const loading = new Map<bigint, Promise<LoadedModel>>();
 
   async function load(modelId: bigint, signal?: AbortSignal): Promise<LoadedModel> {

@@ -123,8 +123,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   async function optedInModels(): Promise<Set<bigint>> {
     const count = await suite.modelRegistry.modelCount();
     const ids = new Set<bigint>();
-    for (let id = 1n; id <= count; id++)
-      if (await suite.providerRegistry.servesModel(wallet.address, id)) ids.add(id);
+    for (let id = 1n; id <= count; id++) if (await suite.providerRegistry.servesModel(wallet.address, id)) ids.add(id);
     return ids;
   }
 }

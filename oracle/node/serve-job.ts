@@ -74,7 +74,10 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       // Lost a race for the claim, or the request changed under us: re-read and decide again.
       log.info("claim refused", { reason: error.shortMessage });
       const after = await ctx.market.getRequest(requestId);
-      if (Number(after.status) === RequestStatus.Claimed && after.provider.toLowerCase() === ctx.sender.address.toLowerCase())
+      if (
+        Number(after.status) === RequestStatus.Claimed &&
+        after.provider.toLowerCase() === ctx.sender.address.toLowerCase()
+      )
         ctx.jobs.transition(requestId, "claimed");
       else ctx.jobs.transition(requestId, "skipped", { lastError: error.shortMessage });
       return;
@@ -149,9 +152,13 @@ async function runAndSubmit(ctx: ServeJobContext, job: Job, log: Logger): Promis
     // Our earlier submission may have landed before a crash: the next pass re-reads the chain.
     log.warn("submit refused", { reason: error.shortMessage });
     const after = await ctx.market.getRequest(requestId);
-    ctx.jobs.transition(requestId, finalStateFor(Number(after.status), after.provider.toLowerCase() === ctx.sender.address.toLowerCase()), {
-      lastError: error.shortMessage,
-    });
+    ctx.jobs.transition(
+      requestId,
+      finalStateFor(Number(after.status), after.provider.toLowerCase() === ctx.sender.address.toLowerCase()),
+      {
+        lastError: error.shortMessage,
+      },
+    );
   }
 }
 

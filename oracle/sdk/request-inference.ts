@@ -28,7 +28,8 @@ export async function requestInference(
   const block = await runner!.provider!.getBlock("latest");
   const deadline = BigInt(block!.timestamp) + BigInt(ttlSec);
   const isEth = model.feeToken === ZeroAddress;
-  if (!isEth) throw new BaseError("ERC-20 fees are not supported by this helper yet; approve and call the market directly.");
+  if (!isEth)
+    throw new BaseError("ERC-20 fees are not supported by this helper yet; approve and call the market directly.");
   const tx = await market.requestInference(
     modelId,
     getBytes(input),

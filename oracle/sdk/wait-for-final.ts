@@ -11,8 +11,7 @@ export type WaitForFinalParameters = {
 };
 
 export type WaitForFinalReturnType =
-  | { status: "Finalized"; output: Uint8Array }
-  | { status: "Refunded" | "Failed"; output: undefined };
+  { status: "Finalized"; output: Uint8Array } | { status: "Refunded" | "Failed"; output: undefined };
 
 const finalStatuses = new Set<number>([RequestStatus.Finalized, RequestStatus.Refunded, RequestStatus.Failed]);
 
