@@ -61,7 +61,7 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       ctx.jobs.transition(requestId, "skipped", { lastError: "deadline too close" });
       return;
     }
-    ctx.jobs.transition(requestId, "claiming");
+    if (job.state === "seen") ctx.jobs.transition(requestId, "claiming");
     try {
       const receipt = await ctx.sender.send({
         action: `claim request ${requestId}`,
@@ -139,7 +139,7 @@ async function runAndSubmit(ctx: ServeJobContext, job: Job, log: Logger): Promis
     throw error;
   }
   const encoded = encodeTensor(output);
-  ctx.jobs.transition(requestId, "submitting", { output: encoded });
+  if (job.state === "claimed") ctx.jobs.transition(requestId, "submitting", { output: encoded });
   try {
     const receipt = await ctx.sender.send({
       action: `submit request ${requestId}`,

@@ -1,0 +1,119 @@
+import { expect } from "chai";
+import { ZeroAddress, getBytes, hexlify } from "ethers";
+import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
+import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
+import { FailureReason } from "../../oracle/model/failure-reason.ts";
+import { encodeContentInput, encodeInlineInput } from "../../oracle/model/input-envelope.ts";
+import { createTensor } from "../../oracle/model/tensor.ts";
+import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
+import { createSession } from "../../oracle/runtime/create-session.ts";
+import { runInference } from "../../oracle/runtime/run-inference.ts";
+import { openEmbeddedStore } from "../../oracle/storage/embedded-store.ts";
+import { ask, submissionsOf, tempDir, waitForStatus } from "./helpers.ts";
+
+describe("provider daemon against a real local chain", function () {
+  this.timeout(120_000);
+  const temp = tempDir("verity-daemon-");
+  let local: LocalSuite;
+  let daemon: SpawnedDaemon;
+  let logs: DaemonLogLine[];
+
+  const start = async () => {
+    daemon = spawnDaemon({
+      config: local.daemonConfig(),
+      dir: temp.dir,
+      privateKey: local.actors.provider.privateKey,
+      onLog: (line) => logs.push(line),
+    });
+    await daemon.waitForLog((line) => line.msg === "provider daemon started");
+  };
+
+  before(async () => {
+    logs = [];
+    local = await startLocalSuite({ dir: temp.dir });
+    await start();
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await local?.close();
+    temp.remove();
+  });
+
+  it("serves inline and content-id inputs: Finalized, with the output of a local onnxruntime run", async () => {
+    const market = local.suite.inferenceMarket;
+    const features = [6.1, 2.8, 4.7, 1.2];
+    const tensor = createTensor("float32", [1, 4], features);
+    const cid = await local.content.add(encodeTensor(tensor));
+    const inline = await ask(local, encodeInlineInput(tensor));
+    const byCid = await ask(local, encodeContentInput(cid));
+    for (const id of [inline, byCid])
+      expect(await waitForStatus(market, id, ["Finalized", "Failed"])).to.equal("Finalized");
+
+    const session = await createSession({ model: local.iris.bytes });
+    const expected = hexlify(encodeTensor(await runInference(session, tensor)));
+    await session.release();
+    expect(hexlify(await market.outputOf(inline))).to.equal(expected);
+    expect(hexlify(await market.outputOf(byCid))).to.equal(expected);
+    const [served] = await local.suite.providerRegistry.statsOf(local.actors.provider.address);
+    expect(served).to.equal(2n);
+  });
+
+  it("a wrong-shape input ends Failed with InputShapeMismatch and the fee credited back", async () => {
+    const market = local.suite.inferenceMarket;
+    const before = await market.balanceOf(local.actors.user.address, ZeroAddress);
+    const id = await ask(local, encodeInlineInput(createTensor("float32", [1, 3], [1, 2, 3])));
+    expect(await waitForStatus(market, id, ["Failed", "Finalized"])).to.equal("Failed");
+    const [failed] = await market.queryFilter(market.filters.RequestFailed(id));
+    expect(failed!.args.reason).to.equal(BigInt(FailureReason.InputShapeMismatch));
+    expect(await market.balanceOf(local.actors.user.address, ZeroAddress)).to.equal(before + local.iris.price);
+  });
+
+  it("undecodable input bytes end Failed with InputUndecodable", async () => {
+    const market = local.suite.inferenceMarket;
+    const id = await ask(local, "0x00ff0102");
+    expect(await waitForStatus(market, id, ["Failed", "Finalized"])).to.equal("Failed");
+    const [failed] = await market.queryFilter(market.filters.RequestFailed(id));
+    expect(failed!.args.reason).to.equal(BigInt(FailureReason.InputUndecodable));
+  });
+
+  it("content it cannot fetch is retried with backoff, then the request is released and can expire", async () => {
+    const market = local.suite.inferenceMarket;
+    // A valid CID of bytes that exist only in another store: the daemon's store never has them.
+    const elsewhere = await openEmbeddedStore({ dir: `${temp.dir}/elsewhere` });
+    const cid = await elsewhere.add(encodeTensor(createTensor("float32", [1, 4], [5, 3, 1.5, 0.2])));
+    await elsewhere.close();
+    const id = await ask(local, encodeContentInput(cid), 120);
+    await daemon.waitForLog(
+      (line) => line.msg === "content unavailable, releasing the request" && line.requestId === id.toString(),
+    );
+    const retries = logs.filter((line) => line.msg === "fetch failed, retrying" && String(line.what).includes(cid));
+    expect(retries.length).to.equal(2); // attempts: 3 in the test config
+    expect(retries.map((line) => Number(line.delayMs))).to.satisfy((delays: number[]) => delays.every((d) => d <= 400));
+    expect(await waitForStatus(market, id, ["Pending"])).to.equal("Pending");
+    expect((await market.getRequest(id)).provider).to.equal(ZeroAddress);
+
+    await local.rpc.send("evm_increaseTime", [121]);
+    await local.rpc.send("evm_mine", []);
+    const before = await market.balanceOf(local.actors.user.address, ZeroAddress);
+    await (await market.expire(id)).wait();
+    expect(await waitForStatus(market, id, ["Refunded"])).to.equal("Refunded");
+    expect(await market.balanceOf(local.actors.user.address, ZeroAddress)).to.equal(before + local.iris.price);
+  });
+
+  it("a restart neither misses nor repeats a request", async () => {
+    const market = local.suite.inferenceMarket;
+    const servedBefore = Number(logs.filter((line) => line.msg === "submitted").length);
+    expect(await daemon.stop()).to.equal(0);
+    const input = getBytes(local.iris.manifest.samples[0]!.inputEnvelope);
+    const whileDown = [await ask(local, input), await ask(local, input)];
+    logs = [];
+    await start();
+    for (const id of whileDown) expect(await waitForStatus(market, id, ["Finalized"])).to.equal("Finalized");
+    for (const id of whileDown) expect(await submissionsOf(market, id)).to.equal(1);
+    // The cursor survived: the restarted daemon saw only the two new requests.
+    const seen = logs.filter((line) => line.msg === "request seen").map((line) => line.requestId);
+    expect(seen).to.deep.equal(whileDown.map(String));
+    expect(servedBefore).to.be.greaterThan(0);
+  });
+});
