@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { modelParams, ZERO } from "./helpers.ts";
+import { modelParams, signers, ZERO } from "./helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
 async function fixture() {
-  const [owner, other] = await ethers.getSigners();
+  const [owner, other] = await signers(ethers);
   const models = await ethers.deployContract("ModelRegistry");
   return { owner, other, models };
 }

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { MIN_STAKE, UNBONDING_DELAY } from "./helpers.ts";
+import { MIN_STAKE, signers, UNBONDING_DELAY } from "./helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const ETH = 10n ** 18n;
 
 async function fixture() {
-  const [admin, provider, slasher, recorder, other] = await ethers.getSigners();
+  const [admin, provider, slasher, recorder, other] = await signers(ethers);
   const providers = await ethers.deployContract("ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
   await providers.grantRole(await providers.SLASHER_ROLE(), slasher.address);
   await providers.grantRole(await providers.RECORDER_ROLE(), recorder.address);

@@ -1,5 +1,6 @@
+/// <reference path="../../types/ethers-contracts/hardhat.d.ts" />
 // Shared deployment for the contract tests (no side effects: mocha loads every .ts under test/).
-import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 export const ZERO = "0x0000000000000000000000000000000000000000";
 export const MIN_STAKE = 10n ** 18n;
@@ -37,10 +38,19 @@ export function modelParams(overrides: Record<string, unknown> = {}) {
   };
 }
 
+type Signer = HardhatEthersSigner;
+
+/** The first seven default accounts, as a tuple (the node always has twenty). */
+export async function signers(ethers: HardhatEthers): Promise<[Signer, Signer, Signer, Signer, Signer, Signer, Signer]> {
+  const all = await ethers.getSigners();
+  if (all.length < 7) throw new Error("need 7 accounts");
+  return all.slice(0, 7) as [Signer, Signer, Signer, Signer, Signer, Signer, Signer];
+}
+
 /** Registries, market (with both roles), a token, an ETH model (id 1) and a token model (id 2),
  *  and a provider staked at the minimum serving both. */
 export async function deployAll(ethers: HardhatEthers) {
-  const [admin, treasury, modelOwner, provider, provider2, requester, other] = await ethers.getSigners();
+  const [admin, treasury, modelOwner, provider, provider2, requester, other] = await signers(ethers);
   const models = await ethers.deployContract("ModelRegistry");
   const providers = await ethers.deployContract("ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
   const market = await ethers.deployContract("InferenceMarket", [
