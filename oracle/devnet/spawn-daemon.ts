@@ -10,7 +10,9 @@ export type DaemonLogLine = { level: string; msg: string; [key: string]: unknown
 
 export type SpawnedDaemon = {
   child: ChildProcess;
-  /** Resolves with the first log line that `match` accepts. */
+  /** Every JSON log line so far, in order. */
+  lines: DaemonLogLine[];
+  /** Resolves with the first log line, past or future, that `match` accepts. */
   waitForLog(match: (line: DaemonLogLine) => boolean, timeoutMs?: number): Promise<DaemonLogLine>;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<number | null>;
@@ -36,6 +38,7 @@ export function spawnDaemon({ config, dir, privateKey, onLog }: SpawnDaemonParam
     stdio: ["ignore", "pipe", "pipe"],
   });
   const file = createWriteStream(path.join(dir, "daemon.log"), { flags: "a" });
+  const lines: DaemonLogLine[] = [];
   const waiters = new Set<{ match: (line: DaemonLogLine) => boolean; resolve: (line: DaemonLogLine) => void }>();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   createInterface({ input: child.stdout! }).on("line", (text) => {
@@ -46,6 +49,7 @@ export function spawnDaemon({ config, dir, privateKey, onLog }: SpawnDaemonParam
     } catch {
       return;
     }
+    lines.push(line);
     onLog?.(line);
     for (const waiter of waiters)
       if (waiter.match(line)) {
@@ -57,7 +61,10 @@ export function spawnDaemon({ config, dir, privateKey, onLog }: SpawnDaemonParam
 
   return {
     child,
+    lines,
     waitForLog(match, timeoutMs = 60_000) {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const waiter = { match, resolve };
         waiters.add(waiter);
