@@ -17,6 +17,7 @@ const sourceOf: Record<ContractName, string> = {
   InferenceMarket: "contracts/InferenceMarket.sol",
   ExampleClassifierConsumer: "contracts/examples/ExampleClassifierConsumer.sol",
   TestToken: "contracts/test/TestToken.sol",
+  GasBurnerConsumer: "contracts/test/GasBurnerConsumer.sol",
 };
 
 const cache = new Map<ContractName, Artifact>();

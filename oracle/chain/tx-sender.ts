@@ -6,6 +6,12 @@ export type SendTransactionParameters = {
   /** What the transaction does, for logs and errors ("claim request 7"). */
   action: string;
   transaction: ContractTransaction | Promise<ContractTransaction>;
+  /**
+   * A gas limit to use instead of an estimate. Needed where the transaction makes an inner call
+   * that may run out of gas by design (a consumer callback): estimators then search for a
+   * limit at which nothing runs out and fail. The transaction is still simulated with it.
+   */
+  gasLimit?: bigint | undefined;
   /** Blocks to wait after inclusion (0 = included is enough). */
   confirmations?: number | undefined;
   timeoutMs?: number | undefined;
@@ -24,24 +30,29 @@ export type TxSender = {
 export function createTxSender(wallet: Wallet): TxSender {
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function broadcast(action: string, transaction: ContractTransaction) {
+  async function broadcast(action: string, transaction: ContractTransaction, fixedGasLimit: bigint | undefined) {
     const provider = wallet.provider!;
     let gasLimit: bigint;
     try {
-      gasLimit = await provider.estimateGas({ ...transaction, from: wallet.address });
+      if (fixedGasLimit === undefined)
+        // 20 % headroom: estimates are exact for the simulated state, which may move a little.
+        gasLimit = ((await provider.estimateGas({ ...transaction, from: wallet.address })) * 12n) / 10n;
+      else {
+        await provider.call({ ...transaction, from: wallet.address, gasLimit: fixedGasLimit });
+        gasLimit = fixedGasLimit;
+      }
     } catch (error) {
       throw decodeRevert(action, error);
     }
     const nonce = await provider.getTransactionCount(wallet.address, "pending");
-    // 20 % headroom: estimates are exact for the simulated state, callbacks vary a little.
-    return wallet.sendTransaction({ ...transaction, nonce, gasLimit: (gasLimit * 12n) / 10n });
+    return wallet.sendTransaction({ ...transaction, nonce, gasLimit });
   }
 
   return {
     address: wallet.address,
-    async send({ action, transaction, confirmations = 0, timeoutMs }) {
+    async send({ action, transaction, gasLimit, confirmations = 0, timeoutMs }) {
       const resolved = await transaction;
-      const sent = queue.then(() => broadcast(action, resolved));
+      const sent = queue.then(() => broadcast(action, resolved, gasLimit));
       queue = sent.catch(() => undefined);
       const response = await sent;
       let receipt: TransactionReceipt | null;

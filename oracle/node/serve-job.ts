@@ -97,7 +97,7 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       ctx.jobs.transition(requestId, "expired");
       return;
     }
-    await runAndSubmit(ctx, job, log);
+    await runAndSubmit(ctx, job, onchain, log);
   }
 }
 
@@ -109,7 +109,22 @@ function finalStateFor(status: number, mine: boolean): "done" | "failed" | "expi
   return "expired";
 }
 
-async function runAndSubmit(ctx: ServeJobContext, job: Job, log: Logger): Promise<void> {
+/**
+ * Gas for `submit`: settlement, the stored output (a fresh slot per 32 bytes), calldata, and the
+ * consumer's whole callback allowance with the 1/64 the EVM keeps back. Estimating instead would
+ * fail on a callback that burns all its gas, and let any consumer block its own request.
+ */
+export function submitGasLimit(outputBytes: number, callbackGasLimit: bigint): bigint {
+  const words = BigInt(Math.ceil(outputBytes / 32));
+  return 250_000n + 22_100n * words + 16n * BigInt(outputBytes) + (callbackGasLimit * 64n) / 63n + 10_000n;
+}
+
+async function runAndSubmit(
+  ctx: ServeJobContext,
+  job: Job,
+  onchain: { callbackGasLimit: bigint },
+  log: Logger,
+): Promise<void> {
   const { requestId } = job;
   let output: Tensor;
   try {
@@ -144,6 +159,7 @@ async function runAndSubmit(ctx: ServeJobContext, job: Job, log: Logger): Promis
     const receipt = await ctx.sender.send({
       action: `submit request ${requestId}`,
       transaction: ctx.market.submit.populateTransaction(requestId, encoded),
+      gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
     });
     log.info("submitted", { tx: receipt.hash, gasUsed: receipt.gasUsed, outputBytes: encoded.length });
     ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });

@@ -1,5 +1,7 @@
 import { expect } from "chai";
-import { ZeroAddress, getBytes, hexlify } from "ethers";
+import { Contract, ZeroAddress, getBytes, hexlify } from "ethers";
+import { connectSuite } from "../../oracle/chain/connect.ts";
+import { deployContract } from "../../oracle/chain/deploy-suite.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { FailureReason } from "../../oracle/model/failure-reason.ts";
@@ -57,6 +59,29 @@ describe("provider daemon against a real local chain", function () {
     expect(hexlify(await market.outputOf(byCid))).to.equal(expected);
     const [served] = await local.suite.providerRegistry.statsOf(local.actors.provider.address);
     expect(served).to.equal(2n);
+  });
+
+  it("a consumer whose callback burns all its gas cannot block its own settlement", async () => {
+    const burner = (await deployContract(local.actors.user, "GasBurnerConsumer")) as Contract;
+    await (await burner.getFunction("setMode")(1)).wait(); // Burn
+    const market = connectSuite(local.deployment, local.actors.user).inferenceMarket;
+    const deadline = BigInt((await local.rpc.getBlock("latest"))!.timestamp) + 600n;
+    const input = getBytes(local.iris.manifest.samples[0]!.inputEnvelope);
+    const tx = await market.requestInference(
+      local.iris.modelId,
+      input,
+      local.iris.price,
+      deadline,
+      await burner.getAddress(),
+      1_000_000,
+      {
+        value: local.iris.price,
+      },
+    );
+    const id = market.interface.parseLog((await tx.wait())!.logs[0]!)!.args.requestId as bigint;
+    expect(await waitForStatus(market, id, ["Finalized", "Failed"])).to.equal("Finalized");
+    const [callback] = await market.queryFilter(market.filters.CallbackResult(id));
+    expect(callback!.args.success).to.equal(false);
   });
 
   it("a wrong-shape input ends Failed with InputShapeMismatch and the fee credited back", async () => {
