@@ -5,7 +5,12 @@ import { BaseError } from "../errors.ts";
 
 /** The contracts the oracle talks to, by artifact name. */
 export type ContractName =
-  "ModelRegistry" | "ProviderRegistry" | "InferenceMarket" | "ExampleClassifierConsumer" | "TestToken";
+  | "ModelRegistry"
+  | "ProviderRegistry"
+  | "InferenceMarket"
+  | "ExampleClassifierConsumer"
+  | "TestToken"
+  | "GasBurnerConsumer";
 
 export type Artifact = { contractName: string; abi: readonly unknown[]; bytecode: string };
 

@@ -12,8 +12,11 @@ export type SpawnedDaemon = {
   child: ChildProcess;
   /** Every JSON log line so far, in order. */
   lines: DaemonLogLine[];
+  /** What it printed on standard error (the CLI's error messages). */
+  stderr: string[];
   /** Resolves with the first log line, past or future, that `match` accepts. */
   waitForLog(match: (line: DaemonLogLine) => boolean, timeoutMs?: number): Promise<DaemonLogLine>;
+  exited(): Promise<number | null>;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<number | null>;
   kill(): Promise<void>;
@@ -41,6 +44,12 @@ export function spawnDaemon({ config, dir, privateKey, onLog }: SpawnDaemonParam
   const lines: DaemonLogLine[] = [];
   const waiters = new Set<{ match: (line: DaemonLogLine) => boolean; resolve: (line: DaemonLogLine) => void }>();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  /** Resolves with the exit code once the process has exited and its output is read. */
+  const finished = async () => {
+    const code = await exited;
+    await stderrClosed;
+    return code;
+  };
   createInterface({ input: child.stdout! }).on("line", (text) => {
     file.write(text + "\n");
     let line: DaemonLogLine;
@@ -57,11 +66,21 @@ export function spawnDaemon({ config, dir, privateKey, onLog }: SpawnDaemonParam
         waiter.resolve(line);
       }
   });
-  createInterface({ input: child.stderr! }).on("line", (text) => file.write(`[stderr] ${text}\n`));
+  const stderr: string[] = [];
+  const stderrClosed = new Promise<void>((resolve) =>
+    createInterface({ input: child.stderr! })
+      .on("line", (text) => {
+        stderr.push(text);
+        file.write(`[stderr] ${text}\n`);
+      })
+      .once("close", resolve),
+  );
 
   return {
     child,
     lines,
+    stderr,
+    exited: finished,
     waitForLog(match, timeoutMs = 60_000) {
       const seen = lines.find(match);
       if (seen) return Promise.resolve(seen);

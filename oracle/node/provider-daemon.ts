@@ -9,6 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
 import { openJobStore } from "../store/open-job-store.ts";
 import { sleep } from "../util/retry.ts";
+import { startMetricsServer, type DaemonStatus } from "./metrics-server.ts";
 import { createModelCache } from "./model-cache.ts";
 import { serveJob, type ServeJobContext } from "./serve-job.ts";
 
@@ -80,32 +81,69 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     models: served ? [...served] : "all opted in",
   });
 
+  const status: DaemonStatus = {
+    startedAt: Date.now(),
+    account: wallet.address,
+    chainId: deployment.chainId,
+    lastPollAt: 0,
+    headBlock: 0n,
+    cursorBlock: 0n,
+    jobs: () => jobs.countByState(),
+  };
+  const metrics =
+    config.metrics.port === null
+      ? undefined
+      : await startMetricsServer(
+          { ...config.metrics, port: config.metrics.port, pollIntervalMs: config.chain.pollIntervalMs },
+          status,
+        );
+  if (metrics) logger.info("metrics and health served", { url: metrics.url });
+
   const inFlight = new Map<bigint, Promise<void>>();
+  let optedIn: { at: number; ids: Set<bigint> } | undefined;
+  let failedPolls = 0;
   try {
     while (!signal.aborted) {
-      const block = await provider.getBlock("latest");
-      if (block) ctx.now = () => BigInt(block.timestamp);
-      await followRequests();
-      for (const job of jobs.listActive()) {
-        if (inFlight.size >= config.jobs.concurrency) break;
-        if (inFlight.has(job.requestId)) continue;
-        const run = serveJob(ctx, job.requestId)
-          .catch((error: unknown) => {
-            jobs.recordAttempt(job.requestId, error);
-            logger.error("job step failed, will retry", { requestId: job.requestId, error });
-          })
-          .finally(() => inFlight.delete(job.requestId));
-        inFlight.set(job.requestId, run);
+      try {
+        await pollOnce();
+        failedPolls = 0;
+      } catch (error) {
+        // The node may be down or rate-limiting: keep the jobs, back off, poll again.
+        failedPolls++;
+        logger.warn("poll failed, retrying", { failedPolls, error });
       }
-      await sleep(config.chain.pollIntervalMs, signal).catch(() => undefined);
+      const delay = Math.min(config.chain.pollIntervalMs * 2 ** Math.min(failedPolls, 6), config.retry.maxDelayMs);
+      await sleep(Math.max(delay, config.chain.pollIntervalMs), signal).catch(() => undefined);
     }
   } finally {
     await Promise.allSettled(inFlight.values());
+    await metrics?.close();
     await models.close();
     await content.close();
     jobs.close();
     provider.destroy();
     logger.info("provider daemon stopped");
+  }
+
+  async function pollOnce(): Promise<void> {
+    const block = await provider.getBlock("latest");
+    if (block) {
+      ctx.now = () => BigInt(block.timestamp);
+      status.headBlock = BigInt(block.number);
+    }
+    await followRequests();
+    status.lastPollAt = Date.now();
+    for (const job of jobs.listActive()) {
+      if (inFlight.size >= config.jobs.concurrency) break;
+      if (inFlight.has(job.requestId)) continue;
+      const run = serveJob(ctx, job.requestId)
+        .catch((error: unknown) => {
+          jobs.recordAttempt(job.requestId, error);
+          logger.error("job step failed, will retry", { requestId: job.requestId, error });
+        })
+        .finally(() => inFlight.delete(job.requestId));
+      inFlight.set(job.requestId, run);
+    }
   }
 
   /** Records the requests of new blocks and moves the cursor in one transaction. */
@@ -117,13 +155,17 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     const modelIds = served ?? (await optedInModels());
     const events = await fetchRequestedEvents(suite.inferenceMarket, range, modelIds);
     jobs.recordRequests(events, CURSOR_KEY, range.toBlock);
+    status.cursorBlock = range.toBlock;
     for (const event of events) logger.info("request seen", { requestId: event.requestId, modelId: event.modelId });
   }
 
+  /** The models this account opted in to, re-read at most once a minute. */
   async function optedInModels(): Promise<Set<bigint>> {
+    if (optedIn && Date.now() - optedIn.at < 60_000) return optedIn.ids;
     const count = await suite.modelRegistry.modelCount();
     const ids = new Set<bigint>();
     for (let id = 1n; id <= count; id++) if (await suite.providerRegistry.servesModel(wallet.address, id)) ids.add(id);
+    optedIn = { at: Date.now(), ids };
     return ids;
   }
 }

@@ -33,6 +33,7 @@ export type JobStore = JobDb & {
   recordRequests(jobs: readonly NewJob[], cursorKey: string, toBlock: bigint): number;
   getJob(requestId: bigint): Job | undefined;
   listActive(): Job[];
+  countByState(): Record<JobState, number>;
   transition(requestId: bigint, to: JobState, fields?: TransitionFields): Job;
   recordAttempt(requestId: bigint, error: unknown): Job;
   close(): void;
@@ -171,6 +172,7 @@ export function openJobStore({
     recordRequests: (jobs, cursorKey, toBlock) => recordRequests(data, jobs, cursorKey, toBlock),
     getJob: (requestId) => getJob(data, requestId),
     listActive: () => listActive(data),
+    countByState: () => countByState(data),
     transition: (requestId, to, fields) => transition(data, requestId, to, fields),
     recordAttempt: (requestId, error) => recordAttempt(data, requestId, error),
     close: () => closeJobStore(data),
@@ -255,6 +257,16 @@ export function getJob(store: JobDb, requestId: bigint): Job | undefined {
   statement.setReadBigInts(true);
   const row = statement.get(...scope(store, requestId)) as JobRow | undefined;
   return row === undefined ? undefined : fromRow(row);
+}
+
+/** How many jobs are in each local state (every state present, zero or more): for metrics. */
+export function countByState(store: JobDb): Record<JobState, number> {
+  const rows = store.db
+    .prepare("SELECT state, COUNT(*) AS n FROM jobs WHERE chain_id = ? AND market = ? GROUP BY state")
+    .all(String(store.chainId), store.market) as { state: JobState; n: number }[];
+  const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
+  for (const { state, n } of rows) counts[state] = Number(n);
+  return counts;
 }
 
 /** Jobs not in a final state, oldest first: what to resume after a restart. */
