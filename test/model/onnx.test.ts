@@ -12,6 +12,7 @@ import { initMlp } from "../../oracle/model/train/mlp.ts";
 import { forwardFloat32, mlpOnnxGraph, toFloat32Layers } from "../../oracle/model/train/mlp-onnx.ts";
 import { createPrng } from "../../oracle/model/train/prng.ts";
 import { FailureReason, failureReasonOf } from "../../oracle/model/failure-reason.ts";
+import { assertClose } from "../util/assert-close.ts";
 
 /** A graph touching every dtype and attribute kind the description supports. */
 const everything: WriteOnnxParameters = {
@@ -98,7 +99,7 @@ describe("onnx write/read", () => {
         const expected = forwardFloat32(layers, x);
         const got = await runInference(session, createTensor("float32", [1, 4], x));
         expect(got.shape).to.deep.equal([1, 3]);
-        Array.from(got.data as Float32Array).forEach((value, k) => expect(value).to.be.closeTo(expected[k]!, 1e-5));
+        Array.from(got.data as Float32Array).forEach((value, k) => assertClose(value, expected[k]!, 1e-5));
       }
     } finally {
       await session.release();

@@ -11,6 +11,7 @@ import {
 } from "../../oracle/model/train/mlp.ts";
 import type { Mlp } from "../../oracle/model/train/mlp.ts";
 import { createPrng, shuffle } from "../../oracle/model/train/prng.ts";
+import { assertClose } from "../util/assert-close.ts";
 
 describe("training math", () => {
   it("the PRNG is seeded and repeatable", () => {
@@ -41,7 +42,11 @@ describe("training math", () => {
     expect(scaling.mean).to.deep.equal([3, 10]);
     expect(scaling.std[1]).to.equal(1); // constant feature
     const z = standardise(rows, scaling);
-    expect(z.map((r) => r[0]!).reduce((a, b) => a + b)).to.be.closeTo(0, 1e-12);
+    assertClose(
+      z.map((r) => r[0]!).reduce((a, b) => a + b),
+      0,
+      1e-12,
+    );
   });
 
   it("backpropagation matches finite differences", () => {
@@ -69,7 +74,7 @@ describe("training math", () => {
         const minus = structuredClone(mlp);
         minus.layers[l]![field][i]! -= h;
         const numeric = (loss(plus) - loss(minus)) / (2 * h);
-        expect(layers[l]![field][i]).to.be.closeTo(numeric, 1e-6);
+        assertClose(layers[l]![field][i], numeric, 1e-6);
       }
     }
   });
@@ -97,7 +102,7 @@ describe("training math", () => {
     const folded = foldStandardisation(mlp, scaling.mean, scaling.std);
     const raw = [5.7, 1, 80];
     const expected = forward(mlp, standardise([raw], scaling)[0]!);
-    Array.from(forward(folded, raw)).forEach((v, k) => expect(v).to.be.closeTo(expected[k]!, 1e-12));
+    Array.from(forward(folded, raw)).forEach((v, k) => assertClose(v, expected[k]!, 1e-12));
   });
 
   it("softmax and accuracy", () => {
