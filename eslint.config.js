@@ -2,7 +2,18 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "coverage/", "ignition/deployments/", ".verity/", "build/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "types/",
+      "coverage/",
+      "ignition/deployments/",
+      ".verity/",
+      "build/",
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

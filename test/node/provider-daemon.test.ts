@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { Contract, ZeroAddress, getBytes, hexlify } from "ethers";
+import type { Contract } from "ethers";
+import { ZeroAddress, getBytes, hexlify } from "ethers";
 import { connectSuite } from "../../oracle/chain/connect.ts";
 import { deployContract } from "../../oracle/chain/deploy-suite.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
