@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import {
   CLAIM_PENALTY,
+  deploy,
   deployAll,
   ETH_PRICE,
   ETH_ROYALTY_BPS,
@@ -30,7 +31,10 @@ async function deadlineIn(seconds: bigint = HOUR): Promise<bigint> {
 }
 
 /** An ETH request for model 1 by `requester`, returning its id. */
-async function requestEth(env: Env, opts: { maxFee?: bigint; callback?: string; gas?: number; deadline?: bigint } = {}) {
+async function requestEth(
+  env: Env,
+  opts: { maxFee?: bigint; callback?: string; gas?: number; deadline?: bigint } = {},
+) {
   const maxFee = opts.maxFee ?? ETH_PRICE;
   const deadline = opts.deadline ?? (await deadlineIn());
   const id = (await env.market.requestCount()) + 1n;
@@ -51,7 +55,9 @@ async function expectConservation(env: Env) {
   const ethBalance = await ethers.provider.getBalance(env.marketAddress);
   expect(ethBalance).to.equal((await env.market.escrowed(ZERO)) + (await env.market.owed(ZERO)));
   const tokenBalance = await env.token.balanceOf(env.marketAddress);
-  expect(tokenBalance).to.equal((await env.market.escrowed(env.tokenAddress)) + (await env.market.owed(env.tokenAddress)));
+  expect(tokenBalance).to.equal(
+    (await env.market.escrowed(env.tokenAddress)) + (await env.market.owed(env.tokenAddress)),
+  );
 }
 
 describe("InferenceMarket", () => {
@@ -61,8 +67,14 @@ describe("InferenceMarket", () => {
       const M = await ethers.getContractFactory("InferenceMarket");
       const m = await models.getAddress();
       const p = await providers.getAddress();
-      await expect(M.deploy(admin.address, ZERO, p, treasury.address, 0, 0)).to.be.revertedWithCustomError(M, "MarketZeroAddress");
-      await expect(M.deploy(admin.address, m, ZERO, treasury.address, 0, 0)).to.be.revertedWithCustomError(M, "MarketZeroAddress");
+      await expect(M.deploy(admin.address, ZERO, p, treasury.address, 0, 0)).to.be.revertedWithCustomError(
+        M,
+        "MarketZeroAddress",
+      );
+      await expect(M.deploy(admin.address, m, ZERO, treasury.address, 0, 0)).to.be.revertedWithCustomError(
+        M,
+        "MarketZeroAddress",
+      );
       await expect(M.deploy(admin.address, m, p, ZERO, 0, 0)).to.be.revertedWithCustomError(M, "MarketZeroAddress");
       await expect(M.deploy(admin.address, m, p, treasury.address, 1001, 0))
         .to.be.revertedWithCustomError(M, "MarketProtocolFeeTooHigh")
@@ -78,7 +90,10 @@ describe("InferenceMarket", () => {
       await expect(market.connect(admin).setProtocolFee(1001, other.address))
         .to.be.revertedWithCustomError(market, "MarketProtocolFeeTooHigh")
         .withArgs(1001, 1000);
-      await expect(market.connect(admin).setProtocolFee(0, ZERO)).to.be.revertedWithCustomError(market, "MarketZeroAddress");
+      await expect(market.connect(admin).setProtocolFee(0, ZERO)).to.be.revertedWithCustomError(
+        market,
+        "MarketZeroAddress",
+      );
       await expect(market.connect(other).setProtocolFee(0, other.address))
         .to.be.revertedWithCustomError(market, "OwnableUnauthorizedAccount")
         .withArgs(other.address);
@@ -106,7 +121,9 @@ describe("InferenceMarket", () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, requester } = env;
       const deadline = await deadlineIn();
-      await expect(market.connect(requester).requestInference(1, INPUT, ETH_PRICE, deadline, ZERO, 0, { value: ETH_PRICE }))
+      await expect(
+        market.connect(requester).requestInference(1, INPUT, ETH_PRICE, deadline, ZERO, 0, { value: ETH_PRICE }),
+      )
         .to.emit(market, "InferenceRequested")
         .withArgs(1n, 1n, requester.address, INPUT, ZERO, ETH_PRICE, deadline, ZERO, 0);
       const r = await market.getRequest(1);
@@ -128,20 +145,28 @@ describe("InferenceMarket", () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, requester } = env;
       const maxFee = ETH_PRICE * 3n;
-      await expect(market.connect(requester).requestInference(1, INPUT, maxFee, await deadlineIn(), ZERO, 0, { value: maxFee }))
+      await expect(
+        market.connect(requester).requestInference(1, INPUT, maxFee, await deadlineIn(), ZERO, 0, { value: maxFee }),
+      )
         .to.emit(market, "Credited")
         .withArgs(requester.address, ZERO, maxFee - ETH_PRICE);
       expect(await market.balanceOf(requester.address, ZERO)).to.equal(maxFee - ETH_PRICE);
       expect(await market.escrowed(ZERO)).to.equal(ETH_PRICE);
       await expectConservation(env);
-      await expect(market.connect(requester).withdraw(ZERO)).to.changeEtherBalance(ethers, requester, maxFee - ETH_PRICE);
+      await expect(market.connect(requester).withdraw(ZERO)).to.changeEtherBalance(
+        ethers,
+        requester,
+        maxFee - ETH_PRICE,
+      );
       await expectConservation(env);
     });
 
     it("requestInference: ids are sequential and unique across requesters and tokens", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const ids = [await requestEth(env), await requestToken(env)];
-      await env.market.connect(env.other).requestInference(1, INPUT, ETH_PRICE, await deadlineIn(), ZERO, 0, { value: ETH_PRICE });
+      await env.market
+        .connect(env.other)
+        .requestInference(1, INPUT, ETH_PRICE, await deadlineIn(), ZERO, 0, { value: ETH_PRICE });
       ids.push(3n);
       expect(ids).to.deep.equal([1n, 2n, 3n]);
       expect(await env.market.requestCount()).to.equal(3n);
@@ -151,12 +176,9 @@ describe("InferenceMarket", () => {
     it("requestInference: pulls exactly the price of an ERC-20 model", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, token, requester, marketAddress } = env;
-      await expect(market.connect(requester).requestInference(2, INPUT, TOKEN_PRICE * 2n, await deadlineIn(), ZERO, 0)).to.changeTokenBalances(
-        ethers,
-        token,
-        [requester, marketAddress],
-        [-TOKEN_PRICE, TOKEN_PRICE],
-      );
+      await expect(
+        market.connect(requester).requestInference(2, INPUT, TOKEN_PRICE * 2n, await deadlineIn(), ZERO, 0),
+      ).to.changeTokenBalances(ethers, token, [requester, marketAddress], [-TOKEN_PRICE, TOKEN_PRICE]);
       expect(await market.escrowed(env.tokenAddress)).to.equal(TOKEN_PRICE);
       await expectConservation(env);
     });
@@ -176,10 +198,9 @@ describe("InferenceMarket", () => {
     it("requestInference: reverts on empty input, bad deadlines and too much callback gas", async () => {
       const { market, requester } = await networkHelpers.loadFixture(fixture);
       const v = { value: ETH_PRICE };
-      await expect(market.connect(requester).requestInference(1, "0x", ETH_PRICE, await deadlineIn(), ZERO, 0, v)).to.be.revertedWithCustomError(
-        market,
-        "MarketEmptyInput",
-      );
+      await expect(
+        market.connect(requester).requestInference(1, "0x", ETH_PRICE, await deadlineIn(), ZERO, 0, v),
+      ).to.be.revertedWithCustomError(market, "MarketEmptyInput");
       const now = BigInt(await time.latest());
       await expect(market.connect(requester).requestInference(1, INPUT, ETH_PRICE, now + 1n, ZERO, 0, v))
         .to.be.revertedWithCustomError(market, "MarketDeadlineInvalid")
@@ -188,7 +209,9 @@ describe("InferenceMarket", () => {
       await expect(market.connect(requester).requestInference(1, INPUT, ETH_PRICE, far, ZERO, 0, v))
         .to.be.revertedWithCustomError(market, "MarketDeadlineInvalid")
         .withArgs(far);
-      await expect(market.connect(requester).requestInference(1, INPUT, ETH_PRICE, await deadlineIn(), ZERO, 2_000_001, v))
+      await expect(
+        market.connect(requester).requestInference(1, INPUT, ETH_PRICE, await deadlineIn(), ZERO, 2_000_001, v),
+      )
         .to.be.revertedWithCustomError(market, "MarketCallbackGasTooHigh")
         .withArgs(2_000_001, 2_000_000);
     });
@@ -196,10 +219,14 @@ describe("InferenceMarket", () => {
     it("requestInference: reverts when the price exceeds maxFee or the value is wrong", async () => {
       const { market, requester } = await networkHelpers.loadFixture(fixture);
       const d = await deadlineIn();
-      await expect(market.connect(requester).requestInference(1, INPUT, ETH_PRICE - 1n, d, ZERO, 0, { value: ETH_PRICE - 1n }))
+      await expect(
+        market.connect(requester).requestInference(1, INPUT, ETH_PRICE - 1n, d, ZERO, 0, { value: ETH_PRICE - 1n }),
+      )
         .to.be.revertedWithCustomError(market, "MarketFeeTooHigh")
         .withArgs(ETH_PRICE, ETH_PRICE - 1n);
-      await expect(market.connect(requester).requestInference(1, INPUT, ETH_PRICE, d, ZERO, 0, { value: ETH_PRICE + 1n }))
+      await expect(
+        market.connect(requester).requestInference(1, INPUT, ETH_PRICE, d, ZERO, 0, { value: ETH_PRICE + 1n }),
+      )
         .to.be.revertedWithCustomError(market, "MarketWrongValue")
         .withArgs(ETH_PRICE + 1n, ETH_PRICE);
       await expect(market.connect(requester).requestInference(2, INPUT, TOKEN_PRICE, d, ZERO, 0, { value: 1 }))
@@ -209,7 +236,7 @@ describe("InferenceMarket", () => {
 
     it("requestInference: rejects fee-on-transfer tokens", async () => {
       const { market, models, modelOwner, requester, marketAddress } = await networkHelpers.loadFixture(fixture);
-      const fot = await ethers.deployContract("FeeOnTransferToken");
+      const fot = await deploy(ethers, "FeeOnTransferToken");
       const fotAddress = await fot.getAddress();
       await fot.mint(requester.address, 10_000n);
       await fot.connect(requester).approve(marketAddress, 10_000n);
@@ -230,8 +257,8 @@ describe("InferenceMarket", () => {
 
     it("requestInference: reverts for non-Attested models and fees beyond 96 bits", async () => {
       const { admin, providers, treasury, requester, token, tokenAddress } = await networkHelpers.loadFixture(fixture);
-      const mock = await ethers.deployContract("MockTermsRegistry");
-      const market = await ethers.deployContract("InferenceMarket", [
+      const mock = await deploy(ethers, "MockTermsRegistry");
+      const market = await deploy(ethers, "InferenceMarket", [
         admin.address,
         await mock.getAddress(),
         await providers.getAddress(),
@@ -256,7 +283,9 @@ describe("InferenceMarket", () => {
     it("claim: an eligible provider takes a pending request", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const id = await requestEth(env);
-      await expect(env.market.connect(env.provider).claim(id)).to.emit(env.market, "RequestClaimed").withArgs(id, env.provider.address);
+      await expect(env.market.connect(env.provider).claim(id))
+        .to.emit(env.market, "RequestClaimed")
+        .withArgs(id, env.provider.address);
       const r = await env.market.getRequest(id);
       expect(r.status).to.equal(BigInt(Status.Claimed));
       expect(r.provider).to.equal(env.provider.address);
@@ -265,7 +294,9 @@ describe("InferenceMarket", () => {
     it("claim: reverts for unknown, already claimed and expired requests", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider } = env;
-      await expect(market.connect(provider).claim(42)).to.be.revertedWithCustomError(market, "MarketRequestUnknown").withArgs(42n);
+      await expect(market.connect(provider).claim(42))
+        .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
+        .withArgs(42n);
       const id = await requestEth(env);
       await market.connect(provider).claim(id);
       await expect(market.connect(provider).claim(id))
@@ -287,7 +318,10 @@ describe("InferenceMarket", () => {
         .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
         .withArgs(provider2.address, 1n);
       await providers.connect(provider2).stake({ value: MIN_STAKE });
-      await expect(market.connect(provider2).claim(id)).to.be.revertedWithCustomError(market, "MarketProviderNotEligible");
+      await expect(market.connect(provider2).claim(id)).to.be.revertedWithCustomError(
+        market,
+        "MarketProviderNotEligible",
+      );
       await providers.connect(admin).setMinStake(MIN_STAKE * 2n);
       await expect(market.connect(provider).claim(id))
         .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
@@ -304,7 +338,9 @@ describe("InferenceMarket", () => {
       await expect(market.connect(provider2).release(id))
         .to.be.revertedWithCustomError(market, "MarketNotProvider")
         .withArgs(id, provider2.address);
-      await expect(market.connect(provider).release(id)).to.emit(market, "RequestReleased").withArgs(id, provider.address);
+      await expect(market.connect(provider).release(id))
+        .to.emit(market, "RequestReleased")
+        .withArgs(id, provider.address);
       expect((await market.getRequest(id)).provider).to.equal(ZERO);
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Pending));
       await expect(market.connect(provider).release(id))
@@ -362,7 +398,9 @@ describe("InferenceMarket", () => {
       const id = await requestEth(env, { maxFee: 999n });
       await market.connect(provider).claim(id);
       // royalty 999 * 1000 / 10000 = 99 (99.9), protocol 999 * 250 / 10000 = 24 (24.975)
-      await expect(market.connect(provider).submit(id, OUTPUT)).to.emit(market, "RequestFinalized").withArgs(id, 876n, 99n, 24n);
+      await expect(market.connect(provider).submit(id, OUTPUT))
+        .to.emit(market, "RequestFinalized")
+        .withArgs(id, 876n, 99n, 24n);
       expect(876n + 99n + 24n).to.equal(999n);
       await expectConservation(env);
     });
@@ -388,7 +426,9 @@ describe("InferenceMarket", () => {
     it("submit: reverts for others, twice, unclaimed and after the deadline", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider, other } = env;
-      await expect(market.connect(provider).submit(7, OUTPUT)).to.be.revertedWithCustomError(market, "MarketRequestUnknown").withArgs(7n);
+      await expect(market.connect(provider).submit(7, OUTPUT))
+        .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
+        .withArgs(7n);
       const id = await requestEth(env);
       await expect(market.connect(provider).submit(id, OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
@@ -412,11 +452,13 @@ describe("InferenceMarket", () => {
 
     it("submit: calls the consumer back with exactly its gas limit", async () => {
       const env = await networkHelpers.loadFixture(fixture);
-      const consumer = await ethers.deployContract("GasBurnerConsumer");
+      const consumer = await deploy(ethers, "GasBurnerConsumer");
       const limit = 100_000;
       const id = await requestEth(env, { callback: await consumer.getAddress(), gas: limit });
       await env.market.connect(env.provider).claim(id);
-      await expect(env.market.connect(env.provider).submit(id, OUTPUT)).to.emit(env.market, "CallbackResult").withArgs(id, true);
+      await expect(env.market.connect(env.provider).submit(id, OUTPUT))
+        .to.emit(env.market, "CallbackResult")
+        .withArgs(id, true);
       expect(await consumer.calls()).to.equal(1n);
       const g = await consumer.gasAtEntry();
       expect(g).to.be.lte(BigInt(limit));
@@ -426,8 +468,8 @@ describe("InferenceMarket", () => {
     it("submit: a reverting or gas-burning callback does not undo settlement", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider } = env;
-      const reverting = await ethers.deployContract("RevertingConsumer");
-      const burner = await ethers.deployContract("GasBurnerConsumer");
+      const reverting = await deploy(ethers, "RevertingConsumer");
+      const burner = await deploy(ethers, "GasBurnerConsumer");
       await burner.setMode(1);
       for (const c of [reverting, burner]) {
         const id = await requestEth(env, { callback: await c.getAddress(), gas: 300_000 });
@@ -443,13 +485,15 @@ describe("InferenceMarket", () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider } = env;
       // Record mode: EDR's gas estimation refuses transactions with an inner out-of-gas call.
-      const burner = await ethers.deployContract("GasBurnerConsumer");
+      const burner = await deploy(ethers, "GasBurnerConsumer");
       const limit = 1_000_000n;
       const id = await requestEth(env, { callback: await burner.getAddress(), gas: Number(limit) });
       await market.connect(provider).claim(id);
       // Enough for everything but the callback's full allowance.
-      await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: 900_000 }))
-        .to.be.revertedWithCustomError(market, "MarketInsufficientGasForCallback");
+      await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: 900_000 })).to.be.revertedWithCustomError(
+        market,
+        "MarketInsufficientGasForCallback",
+      );
       const needed = limit + limit / 63n + 5000n + 1n;
       await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: 1_000_000 + 150_000 }))
         .to.be.revertedWithCustomError(market, "MarketInsufficientGasForCallback")
@@ -457,14 +501,16 @@ describe("InferenceMarket", () => {
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Claimed));
       const est = await market.connect(provider).submit.estimateGas(id, OUTPUT);
       expect(est).to.be.gte(needed);
-      await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: est })).to.emit(market, "CallbackResult").withArgs(id, true);
+      await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: est }))
+        .to.emit(market, "CallbackResult")
+        .withArgs(id, true);
       expect(await burner.gasAtEntry()).to.be.gte(limit - 500n);
     });
 
     it("submit: a return bomb or revert bomb costs the market nothing to copy", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider } = env;
-      const bomb = await ethers.deployContract("GasBurnerConsumer");
+      const bomb = await deploy(ethers, "GasBurnerConsumer");
       const limit = 2_000_000;
       const used: bigint[] = [];
       for (const [mode, ok] of [
@@ -486,7 +532,7 @@ describe("InferenceMarket", () => {
     it("submit: the callback may re-enter to withdraw its own credit", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider } = env;
-      const c = await ethers.deployContract("ReentrantConsumer", [env.marketAddress]);
+      const c = await deploy(ethers, "ReentrantConsumer", [env.marketAddress]);
       await c.request(1, INPUT, ETH_PRICE * 2n, await deadlineIn(), 200_000, { value: ETH_PRICE * 2n });
       await c.setWithdrawInCallback(true);
       await market.connect(provider).claim(1);
@@ -552,7 +598,9 @@ describe("InferenceMarket", () => {
       await expect(market.connect(other).expire(id))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(id, Status.Refunded);
-      await expect(market.connect(other).expire(99)).to.be.revertedWithCustomError(market, "MarketRequestUnknown").withArgs(99n);
+      await expect(market.connect(other).expire(99))
+        .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
+        .withArgs(99n);
       await expectConservation(env);
     });
 
@@ -590,7 +638,11 @@ describe("InferenceMarket", () => {
       expect((await providers.unbondingOf(provider.address))[0]).to.equal(0n);
       expect(await market.balanceOf(requester.address, ZERO)).to.equal(ETH_PRICE + MIN_STAKE);
       await expectConservation(env);
-      await expect(market.connect(requester).withdraw(ZERO)).to.changeEtherBalance(ethers, requester, ETH_PRICE + MIN_STAKE);
+      await expect(market.connect(requester).withdraw(ZERO)).to.changeEtherBalance(
+        ethers,
+        requester,
+        ETH_PRICE + MIN_STAKE,
+      );
       await expectConservation(env);
     });
 
@@ -619,8 +671,12 @@ describe("InferenceMarket", () => {
       await market.connect(provider).submit(a, OUTPUT);
       await market.connect(provider).reportInvalidInput(b, 2);
       await time.increaseTo(deadline + 1n);
-      await expect(market.expire(a)).to.be.revertedWithCustomError(market, "MarketWrongStatus").withArgs(a, Status.Finalized);
-      await expect(market.expire(b)).to.be.revertedWithCustomError(market, "MarketWrongStatus").withArgs(b, Status.Failed);
+      await expect(market.expire(a))
+        .to.be.revertedWithCustomError(market, "MarketWrongStatus")
+        .withArgs(a, Status.Finalized);
+      await expect(market.expire(b))
+        .to.be.revertedWithCustomError(market, "MarketWrongStatus")
+        .withArgs(b, Status.Failed);
       await expectConservation(env);
     });
   });
@@ -636,7 +692,7 @@ describe("InferenceMarket", () => {
     it("withdraw: a re-entrant recipient is paid once", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, marketAddress } = env;
-      const c = await ethers.deployContract("ReentrantConsumer", [marketAddress]);
+      const c = await deploy(ethers, "ReentrantConsumer", [marketAddress]);
       const excess = ETH_PRICE * 4n;
       await c.request(1, INPUT, ETH_PRICE + excess, await deadlineIn(), 0, { value: ETH_PRICE + excess });
       expect(await market.balanceOf(await c.getAddress(), ZERO)).to.equal(excess);
@@ -651,7 +707,7 @@ describe("InferenceMarket", () => {
     it("withdraw: a recipient that rejects ETH keeps its credit", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, marketAddress } = env;
-      const c = await ethers.deployContract("RevertingConsumer");
+      const c = await deploy(ethers, "RevertingConsumer");
       await c.request(marketAddress, 1, INPUT, await deadlineIn(), { value: ETH_PRICE * 2n });
       await expect(c.withdraw(marketAddress))
         .to.be.revertedWithCustomError(market, "MarketTransferFailed")
@@ -664,7 +720,7 @@ describe("InferenceMarket", () => {
     it("ExampleClassifierConsumer: asks, receives the result and forwards refunds to its owner", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider, other, admin } = env;
-      const c = await ethers.deployContract("ExampleClassifierConsumer", [env.marketAddress, 1]);
+      const c = await deploy(ethers, "ExampleClassifierConsumer", [env.marketAddress, 1]);
       const cAddress = await c.getAddress();
       await c.connect(other).ask(INPUT, await deadlineIn(), { value: ETH_PRICE * 2n });
       expect((await market.getRequest(1)).callback).to.equal(cAddress);
@@ -674,7 +730,10 @@ describe("InferenceMarket", () => {
       await expect(c.connect(other).onInferenceResult(1, "0x00"))
         .to.be.revertedWithCustomError(c, "ConsumerNotMarket")
         .withArgs(other.address);
-      await expect(other.sendTransaction({ to: cAddress, value: 1 })).to.be.revertedWithCustomError(c, "ConsumerNotMarket");
+      await expect(other.sendTransaction({ to: cAddress, value: 1 })).to.be.revertedWithCustomError(
+        c,
+        "ConsumerNotMarket",
+      );
       // The excess of the first ask, and a refund of an expired second one, go to the owner.
       const deadline = await deadlineIn(60n);
       await c.connect(other).ask(INPUT, deadline, { value: ETH_PRICE });

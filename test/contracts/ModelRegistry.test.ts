@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { modelParams, signers, ZERO } from "./helpers.ts";
+import { deploy, modelParams, signers, ZERO } from "./helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
 async function fixture() {
   const [owner, other] = await signers(ethers);
-  const models = await ethers.deployContract("ModelRegistry");
+  const models = await deploy(ethers, "ModelRegistry");
   return { owner, other, models };
 }
 
@@ -17,7 +17,9 @@ describe("ModelRegistry", () => {
     await expect(models.register(p))
       .to.emit(models, "ModelRegistered")
       .withArgs(1n, owner.address, p.modelHash, p.contentId, 0, ZERO, p.price, p.royaltyBps);
-    await expect(models.register(modelParams())).to.emit(models, "ModelRegistered").withArgs(2n, owner.address, p.modelHash, p.contentId, 0, ZERO, p.price, p.royaltyBps);
+    await expect(models.register(modelParams()))
+      .to.emit(models, "ModelRegistered")
+      .withArgs(2n, owner.address, p.modelHash, p.contentId, 0, ZERO, p.price, p.royaltyBps);
     expect(await models.modelCount()).to.equal(2n);
     const m = await models.getModel(1);
     expect(m.owner).to.equal(owner.address);
@@ -64,7 +66,13 @@ describe("ModelRegistry", () => {
 
   it("register: reverts on invalid shapes", async () => {
     const { models } = await networkHelpers.loadFixture(fixture);
-    for (const bad of [{ inputShape: [] }, { outputShape: [] }, { inputShape: [1, 2, 3, 4, 5, 6, 7, 8, 9] }, { inputShape: [1, 0] }, { outputShape: [0] }]) {
+    for (const bad of [
+      { inputShape: [] },
+      { outputShape: [] },
+      { inputShape: [1, 2, 3, 4, 5, 6, 7, 8, 9] },
+      { inputShape: [1, 0] },
+      { outputShape: [0] },
+    ]) {
       await expect(models.register(modelParams(bad))).to.be.revertedWithCustomError(models, "ModelShapeInvalid");
     }
     expect(await models.modelCount()).to.equal(0n);
@@ -114,7 +122,12 @@ describe("ModelRegistry", () => {
 
   it("views: unknown ids revert with ModelUnknown", async () => {
     const { models } = await networkHelpers.loadFixture(fixture);
-    for (const call of [models.getModel(0), models.getActiveModel(1), models.getActiveTerms(1), models.royaltyInfo(1)]) {
+    for (const call of [
+      models.getModel(0),
+      models.getActiveModel(1),
+      models.getActiveTerms(1),
+      models.royaltyInfo(1),
+    ]) {
       await expect(call).to.be.revertedWithCustomError(models, "ModelUnknown");
     }
   });

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { MIN_STAKE, signers, UNBONDING_DELAY } from "./helpers.ts";
+import { deploy, MIN_STAKE, signers, UNBONDING_DELAY } from "./helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const ETH = 10n ** 18n;
 
 async function fixture() {
   const [admin, provider, slasher, recorder, other] = await signers(ethers);
-  const providers = await ethers.deployContract("ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
+  const providers = await deploy(ethers, "ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
   await providers.grantRole(await providers.SLASHER_ROLE(), slasher.address);
   await providers.grantRole(await providers.RECORDER_ROLE(), recorder.address);
   return { admin, provider, slasher, recorder, other, providers };
@@ -23,7 +23,9 @@ describe("ProviderRegistry", () => {
 
   it("stake: adds to the stake and emits Staked", async () => {
     const { provider, providers } = await networkHelpers.loadFixture(fixture);
-    await expect(providers.connect(provider).stake({ value: ETH })).to.emit(providers, "Staked").withArgs(provider.address, ETH, ETH);
+    await expect(providers.connect(provider).stake({ value: ETH }))
+      .to.emit(providers, "Staked")
+      .withArgs(provider.address, ETH, ETH);
     await expect(providers.connect(provider).stake({ value: 2n * ETH }))
       .to.emit(providers, "Staked")
       .withArgs(provider.address, 2n * ETH, 3n * ETH);
@@ -77,7 +79,10 @@ describe("ProviderRegistry", () => {
   it("requestUnbond: reverts for zero and for more than the stake", async () => {
     const { provider, providers } = await networkHelpers.loadFixture(fixture);
     await providers.connect(provider).stake({ value: ETH });
-    await expect(providers.connect(provider).requestUnbond(0)).to.be.revertedWithCustomError(providers, "ProviderZeroAmount");
+    await expect(providers.connect(provider).requestUnbond(0)).to.be.revertedWithCustomError(
+      providers,
+      "ProviderZeroAmount",
+    );
     await expect(providers.connect(provider).requestUnbond(ETH + 1n))
       .to.be.revertedWithCustomError(providers, "ProviderInsufficientStake")
       .withArgs(provider.address, ETH, ETH + 1n);
@@ -124,7 +129,11 @@ describe("ProviderRegistry", () => {
     await providers.connect(provider).stake({ value: ETH });
     await providers.connect(provider).requestUnbond(ETH / 4n);
     expect(await providers.connect(slasher).slash.staticCall(provider.address, 5n * ETH)).to.equal(ETH);
-    await expect(providers.connect(slasher).slash(provider.address, 5n * ETH)).to.changeEtherBalance(ethers, slasher, ETH);
+    await expect(providers.connect(slasher).slash(provider.address, 5n * ETH)).to.changeEtherBalance(
+      ethers,
+      slasher,
+      ETH,
+    );
     expect(await providers.stakeOf(provider.address)).to.equal(0n);
     expect((await providers.unbondingOf(provider.address))[0]).to.equal(0n);
     await expect(providers.connect(slasher).slash(provider.address, ETH))

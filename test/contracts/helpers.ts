@@ -1,6 +1,6 @@
-/// <reference path="../../types/ethers-contracts/hardhat.d.ts" />
 // Shared deployment for the contract tests (no side effects: mocha loads every .ts under test/).
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type * as Contracts from "../../types/ethers-contracts/index.ts";
 
 export const ZERO = "0x0000000000000000000000000000000000000000";
 export const MIN_STAKE = 10n ** 18n;
@@ -41,19 +41,45 @@ export function modelParams(overrides: Record<string, unknown> = {}) {
 type Signer = HardhatEthersSigner;
 
 /** The first seven default accounts, as a tuple (the node always has twenty). */
-export async function signers(ethers: HardhatEthers): Promise<[Signer, Signer, Signer, Signer, Signer, Signer, Signer]> {
+export async function signers(
+  ethers: HardhatEthers,
+): Promise<[Signer, Signer, Signer, Signer, Signer, Signer, Signer]> {
   const all = await ethers.getSigners();
   if (all.length < 7) throw new Error("need 7 accounts");
   return all.slice(0, 7) as [Signer, Signer, Signer, Signer, Signer, Signer, Signer];
+}
+
+/** The contracts these tests deploy, by artifact name, with their typechain types. */
+interface Deployable {
+  ModelRegistry: Contracts.ModelRegistry;
+  ProviderRegistry: Contracts.ProviderRegistry;
+  InferenceMarket: Contracts.InferenceMarket;
+  ExampleClassifierConsumer: Contracts.ExampleClassifierConsumer;
+  TestToken: Contracts.TestToken;
+  FeeOnTransferToken: Contracts.FeeOnTransferToken;
+  MockTermsRegistry: Contracts.MockTermsRegistry;
+  GasBurnerConsumer: Contracts.GasBurnerConsumer;
+  RevertingConsumer: Contracts.RevertingConsumer;
+  ReentrantConsumer: Contracts.ReentrantConsumer;
+}
+
+/** `ethers.deployContract` typed by artifact name (typechain's overloads are a global augmentation
+ *  that the project's tsconfig does not load). */
+export async function deploy<N extends keyof Deployable>(
+  ethers: HardhatEthers,
+  name: N,
+  args: unknown[] = [],
+): Promise<Deployable[N]> {
+  return (await ethers.deployContract(name, args)) as unknown as Deployable[N];
 }
 
 /** Registries, market (with both roles), a token, an ETH model (id 1) and a token model (id 2),
  *  and a provider staked at the minimum serving both. */
 export async function deployAll(ethers: HardhatEthers) {
   const [admin, treasury, modelOwner, provider, provider2, requester, other] = await signers(ethers);
-  const models = await ethers.deployContract("ModelRegistry");
-  const providers = await ethers.deployContract("ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
-  const market = await ethers.deployContract("InferenceMarket", [
+  const models = await deploy(ethers, "ModelRegistry");
+  const providers = await deploy(ethers, "ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
+  const market = await deploy(ethers, "InferenceMarket", [
     admin.address,
     await models.getAddress(),
     await providers.getAddress(),
@@ -64,7 +90,7 @@ export async function deployAll(ethers: HardhatEthers) {
   const marketAddress = await market.getAddress();
   await providers.grantRole(await providers.SLASHER_ROLE(), marketAddress);
   await providers.grantRole(await providers.RECORDER_ROLE(), marketAddress);
-  const token = await ethers.deployContract("TestToken");
+  const token = await deploy(ethers, "TestToken");
   const tokenAddress = await token.getAddress();
 
   await models.connect(modelOwner).register(modelParams());
