@@ -161,7 +161,15 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
         // Emit.
         emit InferenceRequested(
-            requestId, modelId, msg.sender, input, token, price, deadline, callback, callbackGasLimit
+            requestId,
+            modelId,
+            msg.sender,
+            input,
+            token,
+            price,
+            deadline,
+            callback,
+            callbackGasLimit
         );
 
         // Account.
@@ -322,18 +330,19 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IInferenceMarket
     function getRequest(uint256 requestId) external view returns (Request memory) {
         StoredRequest storage r = _requests[requestId];
-        return Request({
-            requester: r.requester,
-            status: r.status,
-            deadline: r.deadline,
-            callbackGasLimit: r.callbackGasLimit,
-            provider: r.provider,
-            modelId: r.modelId,
-            callback: r.callback,
-            feeToken: r.feeToken,
-            fee: r.fee,
-            inputHash: r.inputHash
-        });
+        return
+            Request({
+                requester: r.requester,
+                status: r.status,
+                deadline: r.deadline,
+                callbackGasLimit: r.callbackGasLimit,
+                provider: r.provider,
+                modelId: r.modelId,
+                callback: r.callback,
+                feeToken: r.feeToken,
+                fee: r.fee,
+                inputHash: r.inputHash
+            });
     }
 
     /// @inheritdoc IInferenceMarket
@@ -445,7 +454,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @dev The one hook that sends money out (withdrawals).
     function _payOut(address to, address token, uint256 amount) private {
         if (token == address(0)) {
-            (bool ok,) = to.call{value: amount}("");
+            (bool ok, ) = to.call{value: amount}("");
             if (!ok) revert MarketTransferFailed(to);
         } else {
             IERC20(token).safeTransfer(to, amount);

@@ -104,12 +104,10 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
     /// @inheritdoc IProviderRegistry
     /// @dev Requirements: the caller has `SLASHER_ROLE`; `amount > 0`. Counts as a slash even
     /// when the provider has nothing left to take.
-    function slash(address provider, uint256 amount)
-        external
-        onlyRole(SLASHER_ROLE)
-        nonReentrant
-        returns (uint256 slashed)
-    {
+    function slash(
+        address provider,
+        uint256 amount
+    ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 slashed) {
         if (amount == 0) revert ProviderZeroAmount();
         Provider storage p = _providers[provider];
         uint256 active = p.stake;
@@ -191,7 +189,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
 
     /// @dev The one place ETH leaves the registry: unbonded withdrawals and slashes.
     function _sendEth(address to, uint256 amount) private {
-        (bool ok,) = to.call{value: amount}("");
+        (bool ok, ) = to.call{value: amount}("");
         if (!ok) revert ProviderTransferFailed(to);
     }
 }

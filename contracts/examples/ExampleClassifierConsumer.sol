@@ -54,7 +54,12 @@ contract ExampleClassifierConsumer is IInferenceConsumer {
     /// @dev Emits the market's {IInferenceMarket.InferenceRequested} event.
     function ask(bytes calldata input, uint64 deadline) external payable returns (uint256 requestId) {
         requestId = market.requestInference{value: msg.value}(
-            modelId, input, msg.value, deadline, address(this), CALLBACK_GAS_LIMIT
+            modelId,
+            input,
+            msg.value,
+            deadline,
+            address(this),
+            CALLBACK_GAS_LIMIT
         );
     }
 
@@ -86,7 +91,7 @@ contract ExampleClassifierConsumer is IInferenceConsumer {
         if (token == address(0)) {
             amount = address(this).balance;
             emit RefundForwarded(token, amount);
-            (bool ok,) = owner.call{value: amount}("");
+            (bool ok, ) = owner.call{value: amount}("");
             if (!ok) revert ConsumerTransferFailed(owner);
         } else {
             amount = IERC20(token).balanceOf(address(this));

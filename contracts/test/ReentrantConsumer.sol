@@ -20,11 +20,13 @@ contract ReentrantConsumer is IInferenceConsumer {
         market = market_;
     }
 
-    function request(uint256 modelId, bytes calldata input, uint256 maxFee, uint64 deadline, uint32 gasLimit)
-        external
-        payable
-        returns (uint256)
-    {
+    function request(
+        uint256 modelId,
+        bytes calldata input,
+        uint256 maxFee,
+        uint64 deadline,
+        uint32 gasLimit
+    ) external payable returns (uint256) {
         return market.requestInference{value: msg.value}(modelId, input, maxFee, deadline, address(this), gasLimit);
     }
 
@@ -36,12 +38,13 @@ contract ReentrantConsumer is IInferenceConsumer {
         market.withdraw(address(0));
     }
 
+    // The reentry attempt on receiving ETH is the point of this mock.
+    // solhint-disable-next-line no-complex-fallback
     receive() external payable {
         received += msg.value;
         if (!reentered) {
             reentered = true;
-            try market.withdraw(address(0)) {}
-            catch (bytes memory err) {
+            try market.withdraw(address(0)) {} catch (bytes memory err) {
                 reentryBlocked = true;
                 reentryError = err;
             }

@@ -9,11 +9,12 @@ import {IInferenceMarket} from "../interfaces/IInferenceMarket.sol";
 contract RevertingConsumer is IInferenceConsumer {
     error Nope(uint256 requestId);
 
-    function request(IInferenceMarket market, uint256 modelId, bytes calldata input, uint64 deadline)
-        external
-        payable
-        returns (uint256)
-    {
+    function request(
+        IInferenceMarket market,
+        uint256 modelId,
+        bytes calldata input,
+        uint64 deadline
+    ) external payable returns (uint256) {
         return market.requestInference{value: msg.value}(modelId, input, msg.value, deadline, address(this), 100_000);
     }
 

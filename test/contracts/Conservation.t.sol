@@ -34,7 +34,13 @@ contract MarketHandler is Test {
     mapping(address token => uint256) public openFees;
     mapping(bytes32 op => uint256) public calls;
 
-    constructor(InferenceMarket market_, ModelRegistry models_, ProviderRegistry providers_, TestToken token_, address treasury_) {
+    constructor(
+        InferenceMarket market_,
+        ModelRegistry models_,
+        ProviderRegistry providers_,
+        TestToken token_,
+        address treasury_
+    ) {
         market = market_;
         models = models_;
         providers = providers_;
@@ -57,9 +63,13 @@ contract MarketHandler is Test {
         return 1 + (seed % count);
     }
 
-    function request(uint256 actorSeed, uint256 extraSeed, bool useToken, uint256 deadlineSeed, uint256 callbackSeed)
-        external
-    {
+    function request(
+        uint256 actorSeed,
+        uint256 extraSeed,
+        bool useToken,
+        uint256 deadlineSeed,
+        uint256 callbackSeed
+    ) external {
         address requester = requesters[actorSeed % requesters.length];
         uint64 deadline = uint64(block.timestamp + bound(deadlineSeed, 1, 3 days));
         uint256 modelId = useToken ? TOKEN_MODEL : ETH_MODEL;
@@ -69,7 +79,7 @@ contract MarketHandler is Test {
         address callback;
         if (callbackSeed % 3 == 0) {
             callback = address(consumer);
-            consumer.setMode(GasBurnerConsumer.Mode(callbackSeed / 3 % 4));
+            consumer.setMode(GasBurnerConsumer.Mode((callbackSeed / 3) % 4));
         }
         if (useToken) {
             token.mint(requester, price);
@@ -141,7 +151,8 @@ contract MarketHandler is Test {
         uint256 id = _pick(idSeed);
         if (id == 0) return;
         IInferenceMarket.Request memory r = market.getRequest(id);
-        bool open = r.status == IInferenceMarket.RequestStatus.Pending || r.status == IInferenceMarket.RequestStatus.Claimed;
+        bool open =
+            r.status == IInferenceMarket.RequestStatus.Pending || r.status == IInferenceMarket.RequestStatus.Claimed;
         if (!open || block.timestamp <= r.deadline) return;
         uint256 stakeBefore;
         if (r.provider != address(0)) stakeBefore = _totalStake(r.provider);
@@ -153,8 +164,15 @@ contract MarketHandler is Test {
     }
 
     function withdraw(uint256 actorSeed, bool useToken) external {
-        address[7] memory accounts =
-            [requesters[0], requesters[1], requesters[2], provs[0], provs[1], MODEL_OWNER, treasury];
+        address[7] memory accounts = [
+            requesters[0],
+            requesters[1],
+            requesters[2],
+            provs[0],
+            provs[1],
+            MODEL_OWNER,
+            treasury
+        ];
         address account = accounts[actorSeed % accounts.length];
         address t = useToken ? address(token) : address(0);
         uint256 amount = market.balanceOf(account, t);
@@ -180,7 +198,7 @@ contract MarketHandler is Test {
     }
 
     function _totalStake(address p) internal view returns (uint256) {
-        (uint256 unbonding,) = providers.unbondingOf(p);
+        (uint256 unbonding, ) = providers.unbondingOf(p);
         return providers.stakeOf(p) + unbonding;
     }
 }
@@ -212,7 +230,11 @@ contract ConservationInvariantTest is Test {
         uint256 escrowed = market.escrowed(t);
         uint256 owed = market.owed(t);
         assertEq(balance, escrowed + owed, "balance == escrowed + owed");
-        assertEq(handler.deposited(t), handler.withdrawn(t) + escrowed + owed, "deposited == withdrawn + escrowed + owed");
+        assertEq(
+            handler.deposited(t),
+            handler.withdrawn(t) + escrowed + owed,
+            "deposited == withdrawn + escrowed + owed"
+        );
         assertEq(escrowed, handler.openFees(t), "escrowed == fees of open requests");
     }
 

@@ -36,7 +36,12 @@ contract InferenceMarketFeesTest is Test {
         providers.optIn(id);
     }
 
-    function testFuzz_submit_splitsFeeExactly(uint256 price, uint256 royaltyBps, uint256 protocolBps, bool useToken) public {
+    function testFuzz_submit_splitsFeeExactly(
+        uint256 price,
+        uint256 royaltyBps,
+        uint256 protocolBps,
+        bool useToken
+    ) public {
         price = bound(price, 0, type(uint96).max);
         royaltyBps = bound(royaltyBps, 0, 5000);
         protocolBps = bound(protocolBps, 0, 1000);
@@ -52,7 +57,12 @@ contract InferenceMarketFeesTest is Test {
         }
         vm.prank(REQUESTER);
         uint256 id = market.requestInference{value: useToken ? 0 : price}(
-            modelId, hex"01", price, uint64(block.timestamp + 1 hours), address(0), 0
+            modelId,
+            hex"01",
+            price,
+            uint64(block.timestamp + 1 hours),
+            address(0),
+            0
         );
         vm.prank(PROVIDER);
         market.claim(id);
@@ -62,10 +72,10 @@ contract InferenceMarketFeesTest is Test {
         uint256 royalty = market.balanceOf(MODEL_OWNER, feeToken);
         uint256 protocol = market.balanceOf(TREASURY, feeToken);
         uint256 provider = market.balanceOf(PROVIDER, feeToken);
-        assertEq(royalty, price * royaltyBps / 10_000, "royalty");
-        assertEq(protocol, price * protocolBps / 10_000, "protocol fee");
+        assertEq(royalty, (price * royaltyBps) / 10_000, "royalty");
+        assertEq(protocol, (price * protocolBps) / 10_000, "protocol fee");
         assertEq(royalty + protocol + provider, price, "parts sum to the fee");
-        assertTrue(provider >= price / 2 - price * protocolBps / 10_000, "provider keeps the rest");
+        assertTrue(provider >= price / 2 - (price * protocolBps) / 10_000, "provider keeps the rest");
         assertEq(market.escrowed(feeToken), 0, "escrow released");
         assertEq(market.owed(feeToken), price, "owed");
     }
@@ -77,7 +87,12 @@ contract InferenceMarketFeesTest is Test {
         vm.deal(REQUESTER, price + excess);
         vm.prank(REQUESTER);
         market.requestInference{value: price + excess}(
-            modelId, hex"01", price + excess, uint64(block.timestamp + 1), address(0), 0
+            modelId,
+            hex"01",
+            price + excess,
+            uint64(block.timestamp + 1),
+            address(0),
+            0
         );
         assertEq(market.balanceOf(REQUESTER, address(0)), excess, "excess credited");
         assertEq(market.escrowed(address(0)), price, "price escrowed");

@@ -9,25 +9,31 @@ import {TestToken} from "../../../contracts/test/TestToken.sol";
 
 /// @notice Deploys registries, market (with its roles) and a token, all administered by `this`.
 library Deploy {
-    function system(address treasury, uint16 protocolFeeBps, uint256 claimPenalty)
-        internal
-        returns (ModelRegistry models, ProviderRegistry providers, InferenceMarket market, TestToken token)
-    {
+    function system(
+        address treasury,
+        uint16 protocolFeeBps,
+        uint256 claimPenalty
+    ) internal returns (ModelRegistry models, ProviderRegistry providers, InferenceMarket market, TestToken token) {
         models = new ModelRegistry();
         providers = new ProviderRegistry(address(this), 1 ether, 7 days);
         market = new InferenceMarket(
-            address(this), address(models), address(providers), treasury, protocolFeeBps, claimPenalty
+            address(this),
+            address(models),
+            address(providers),
+            treasury,
+            protocolFeeBps,
+            claimPenalty
         );
         providers.grantRole(providers.SLASHER_ROLE(), address(market));
         providers.grantRole(providers.RECORDER_ROLE(), address(market));
         token = new TestToken();
     }
 
-    function params(address feeToken, uint256 price, uint16 royaltyBps)
-        internal
-        pure
-        returns (IModelRegistry.RegisterParams memory p)
-    {
+    function params(
+        address feeToken,
+        uint256 price,
+        uint16 royaltyBps
+    ) internal pure returns (IModelRegistry.RegisterParams memory p) {
         uint32[] memory shape = new uint32[](1);
         shape[0] = 4;
         p = IModelRegistry.RegisterParams({
