@@ -19,6 +19,7 @@ export default defineConfig({
       },
     },
   },
-  paths: { tests: { mocha: "test", solidity: "test" } },
+  // Ignition modules live in deploy/modules/, deployment journals in deploy/deployments/.
+  paths: { tests: { mocha: "test", solidity: "test" }, ignition: "deploy" },
   test: { solidity: { fuzz: { runs: 256, seed: "0x5eed" } } },
 });
