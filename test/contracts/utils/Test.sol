@@ -13,6 +13,8 @@ interface Vm {
     function expectRevert(bytes4 revertSelector) external;
     function assume(bool condition) external pure;
     function addr(uint256 privateKey) external pure returns (address);
+    /// @dev Records the gas of the last external call as `name` in `snapshots/<group>.json`.
+    function snapshotGasLastCall(string calldata group, string calldata name) external returns (uint256 gasUsed);
 }
 
 /// @notice Minimal test base: the cheatcode handle, assertions that revert with a message, a

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Test} from "./utils/Test.sol";
+import {Deploy} from "./utils/Deploy.sol";
+import {InferenceMarket} from "../../contracts/InferenceMarket.sol";
+import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
+import {ProviderRegistry} from "../../contracts/ProviderRegistry.sol";
+import {TestToken} from "../../contracts/test/TestToken.sol";
+
+/// @notice Gas of the main entry points along one request's life, recorded by name in the
+/// committed `snapshots/*.json` (as in Uniswap v4). Refresh with
+/// `npx hardhat test solidity --snapshot && npx prettier --write snapshots`; CI-style
+/// comparison with `npx hardhat test solidity --snapshot-check`. Each figure is the execution gas of
+/// one external call (without the 21000 base and calldata costs) after setup.
+contract GasSnapshotTest is Test {
+    ModelRegistry models;
+    ProviderRegistry providers;
+    InferenceMarket market;
+    TestToken token;
+
+    address constant TREASURY = address(0x7EA);
+    address constant MODEL_OWNER = address(0x0A11);
+    address constant PROVIDER = address(0xB0B);
+    address constant REQUESTER = address(0xCAFE);
+    uint256 constant PRICE = 0.01 ether;
+
+    uint256 ethModel;
+    uint256 tokenModel;
+
+    function setUp() public {
+        (models, providers, market, token) = Deploy.system(TREASURY, 250, 0.5 ether);
+        vm.prank(MODEL_OWNER);
+        ethModel = models.register(Deploy.params(address(0), PRICE, 1000));
+        vm.prank(MODEL_OWNER);
+        tokenModel = models.register(Deploy.params(address(token), PRICE, 1000));
+        vm.deal(PROVIDER, 10 ether);
+        vm.startPrank(PROVIDER);
+        providers.stake{value: 1 ether}();
+        providers.optIn(ethModel);
+        providers.optIn(tokenModel);
+        vm.stopPrank();
+        vm.deal(REQUESTER, 10 ether);
+        token.mint(REQUESTER, 100 * PRICE);
+        vm.prank(REQUESTER);
+        token.approve(address(market), type(uint256).max);
+    }
+
+    function _requestEth() internal returns (uint256 id) {
+        vm.prank(REQUESTER);
+        id = market.requestInference{value: PRICE}(
+            ethModel,
+            hex"0102030405",
+            PRICE,
+            uint64(block.timestamp + 1 hours),
+            address(0),
+            0
+        );
+    }
+
+    function test_register_succeeds() public {
+        vm.prank(MODEL_OWNER);
+        models.register(Deploy.params(address(0), PRICE, 1000));
+        vm.snapshotGasLastCall("ModelRegistry", "register");
+    }
+
+    function test_stake_succeeds() public {
+        vm.prank(PROVIDER);
+        providers.stake{value: 1 ether}();
+        vm.snapshotGasLastCall("ProviderRegistry", "stake (top-up)");
+    }
+
+    function test_requestInference_eth_succeeds() public {
+        _requestEth();
+        vm.snapshotGasLastCall("InferenceMarket", "requestInference (ETH)");
+    }
+
+    function test_requestInference_token_succeeds() public {
+        vm.prank(REQUESTER);
+        market.requestInference(tokenModel, hex"0102030405", PRICE, uint64(block.timestamp + 1 hours), address(0), 0);
+        vm.snapshotGasLastCall("InferenceMarket", "requestInference (ERC-20)");
+    }
+
+    function test_claim_succeeds() public {
+        uint256 id = _requestEth();
+        vm.prank(PROVIDER);
+        market.claim(id);
+        vm.snapshotGasLastCall("InferenceMarket", "claim");
+    }
+
+    function test_submit_succeeds() public {
+        uint256 id = _requestEth();
+        vm.prank(PROVIDER);
+        market.claim(id);
+        vm.prank(PROVIDER);
+        market.submit(id, hex"aabbccdd");
+        vm.snapshotGasLastCall("InferenceMarket", "submit (no callback)");
+    }
+
+    function test_expire_succeeds() public {
+        uint256 id = _requestEth();
+        vm.prank(PROVIDER);
+        market.claim(id);
+        vm.warp(block.timestamp + 1 hours + 1);
+        market.expire(id);
+        vm.snapshotGasLastCall("InferenceMarket", "expire (claimed, slashes)");
+    }
+
+    function test_withdraw_succeeds() public {
+        uint256 id = _requestEth();
+        vm.prank(PROVIDER);
+        market.claim(id);
+        vm.prank(PROVIDER);
+        market.submit(id, hex"aabbccdd");
+        vm.prank(PROVIDER);
+        market.withdraw(address(0));
+        vm.snapshotGasLastCall("InferenceMarket", "withdraw (ETH)");
+    }
+}
