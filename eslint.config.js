@@ -9,7 +9,7 @@ export default tseslint.config(
       "cache/",
       "types/",
       "coverage/",
-      "ignition/deployments/",
+      "deploy/deployments/",
       ".verity/",
       "build/",
     ],

@@ -30,7 +30,7 @@ export async function deployContract(signer: Signer, name: ContractName, args: u
 /**
  * Deploys ModelRegistry, ProviderRegistry and InferenceMarket and lets the market slash and
  * record jobs in the provider registry. For public chains prefer the Ignition module in
- * `deploy/`, which resumes a deployment that stopped half-way.
+ * `deploy/modules/Verity.ts`, which resumes a deployment that stopped half-way.
  */
 export async function deploySuite(signer: Signer, parameters: DeploySuiteParameters = {}): Promise<Deployment> {
   const provider = signer.provider!;
