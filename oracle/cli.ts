@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   deploy: async () => (await import("./cli/deploy.ts")).deployCommand,
   "content add": async () => (await import("./cli/content-commands.ts")).contentAddCommand,
   "content get": async () => (await import("./cli/content-commands.ts")).contentGetCommand,
+  "model compile": async () => (await import("./cli/model-compile.ts")).modelCompileCommand,
   "model register": async () => (await import("./cli/model-register.ts")).modelRegisterCommand,
   "provider stake": async () => (await import("./cli/provider-commands.ts")).providerStakeCommand,
   "provider start": async () => (await import("./cli/provider-commands.ts")).providerStartCommand,
