@@ -1,0 +1,103 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
+import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
+import { tempDir } from "../node/helpers.ts";
+
+const exec = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "../..");
+const bin = path.join(root, "bin/verity.js");
+
+/** Runs `verity ...args` as a user would, with `privateKey` as VERITY_PRIVATE_KEY. */
+async function verity(args: string[], privateKey?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, VERITY_PRIVATE_KEY: privateKey ?? "" },
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+  }
+}
+
+describe("verity CLI against a local chain", function () {
+  this.timeout(120_000);
+  const temp = tempDir("verity-cli-");
+  let local: LocalSuite;
+  let daemon: SpawnedDaemon | undefined;
+  let chain: string[];
+
+  before(async () => {
+    local = await startLocalSuite({ dir: temp.dir });
+    chain = ["--rpc", local.devnet.url, "--deployment", local.deploymentFile];
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await local?.close();
+    temp.remove();
+  });
+
+  it("prints help, and names an unknown command", async () => {
+    expect((await verity(["--help"])).stdout).to.include("provider start");
+    const unknown = await verity(["frobnicate"]);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.include("error: Unknown command: frobnicate");
+  });
+
+  it("content add and get round-trip a file through the embedded store", async () => {
+    const file = path.join(temp.dir, "hello.txt");
+    writeFileSync(file, "hello verity");
+    const added = await verity(["content", "add", file, "--dir", local.contentDir]);
+    const cid = added.stdout.split(/\s+/)[0]!;
+    expect(cid).to.match(/^bafk/);
+    const got = await verity(["content", "get", cid, "--dir", local.contentDir]);
+    expect(got.stdout).to.equal("hello verity");
+  });
+
+  it("model register, provider status, and a request served by the daemon", async () => {
+    const registered = await verity(
+      [
+        "model",
+        "register",
+        "models/iris/iris.onnx",
+        "--manifest",
+        "models/iris/iris.json",
+        "--price",
+        "0.002",
+        "--dir",
+        local.contentDir,
+        ...chain,
+      ],
+      local.actors.modelOwner.privateKey,
+    );
+    expect(registered.stdout).to.match(/^model 2 registered: content bafk\w+, modelHash 0x[0-9a-f]{64}$/m);
+
+    const status = await verity(["provider", "status", ...chain], local.actors.provider.privateKey);
+    expect(status.stdout).to.match(/^stake {6}2\.0 ETH \(minimum 1\.0\)$/m);
+    expect(status.stdout).to.match(/^models {5}1$/m);
+
+    daemon = spawnDaemon({ config: local.daemonConfig(), dir: temp.dir, privateKey: local.actors.provider.privateKey });
+    await daemon.waitForLog((line) => line.msg === "provider daemon started");
+    const input = path.join(temp.dir, "input.json");
+    writeFileSync(input, JSON.stringify({ dtype: "float32", shape: [1, 4], data: [6.3, 3.3, 6.0, 2.5] }));
+    const requested = await verity(
+      ["request", "--model", "1", "--input", input, ...chain],
+      local.actors.user.privateKey,
+    );
+    expect(requested.stderr).to.equal("");
+    expect(requested.stdout).to.match(/^request \d+ Finalized: float32\[1, 3\]/m);
+    expect(requested.stdout).to.match(/^argmax 2;/m); // virginica
+  });
+
+  it("says what is missing when no key is set", async () => {
+    const result = await verity(["provider", "status", ...chain]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.include("error: VERITY_PRIVATE_KEY is not set.");
+  });
+});
