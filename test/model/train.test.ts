@@ -74,7 +74,7 @@ describe("training math", () => {
         const minus = structuredClone(mlp);
         minus.layers[l]![field][i]! -= h;
         const numeric = (loss(plus) - loss(minus)) / (2 * h);
-        assertClose(layers[l]![field][i], numeric, 1e-6);
+        assertClose(layers[l]![field][i]!, numeric, 1e-6);
       }
     }
   });
