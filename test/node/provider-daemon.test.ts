@@ -95,12 +95,16 @@ describe("provider daemon against a real local chain", function () {
     expect(await market.balanceOf(local.actors.user.address, ZeroAddress)).to.equal(before + local.iris.price);
   });
 
-  it("undecodable input bytes end Failed with InputUndecodable", async () => {
+  it("undecodable input bytes, or a tensor of the wrong length, end Failed with InputUndecodable", async () => {
     const market = local.suite.inferenceMarket;
-    const id = await ask(local, "0x00ff0102");
-    expect(await waitForStatus(market, id, ["Failed", "Finalized"])).to.equal("Failed");
-    const [failed] = await market.queryFilter(market.filters.RequestFailed(id));
-    expect(failed!.args.reason).to.equal(BigInt(FailureReason.InputUndecodable));
+    const valid = encodeInlineInput(createTensor("float32", [1, 4], [5.1, 3.5, 1.4, 0.2]));
+    const inputs = ["0x00ff0102", valid.slice(0, valid.length - 4)]; // garbage; header says 4 floats, 3 follow
+    for (const input of inputs) {
+      const id = await ask(local, input);
+      expect(await waitForStatus(market, id, ["Failed", "Finalized"])).to.equal("Failed");
+      const [failed] = await market.queryFilter(market.filters.RequestFailed(id));
+      expect(failed!.args.reason).to.equal(BigInt(FailureReason.InputUndecodable));
+    }
   });
 
   it("content it cannot fetch is retried with backoff, then the request is released and can expire", async () => {
