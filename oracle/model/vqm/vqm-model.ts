@@ -68,14 +68,7 @@ export type ReshapeLayer = { kind: "reshape"; input: LayerRef; shape: number[] }
 
 export type ArgMaxLayer = { kind: "argmax"; input: LayerRef };
 
-export type VqmLayer =
-  | DenseLayer
-  | Conv2dLayer
-  | ReluLayer
-  | AddLayer
-  | MaxPool2dLayer
-  | ReshapeLayer
-  | ArgMaxLayer;
+export type VqmLayer = DenseLayer | Conv2dLayer | ReluLayer | AddLayer | MaxPool2dLayer | ReshapeLayer | ArgMaxLayer;
 
 export type VqmModel = {
   format: "vqm/1";
