@@ -25,7 +25,8 @@ contract ModelRegistry is IModelRegistry {
         if (params.modelHash == bytes32(0) || bytes(params.contentId).length == 0) revert ModelContentMissing();
         // INVARIANT: v1 settles Attested results only; other modes need verifiers not yet built.
         if (params.mode != VerificationMode.Attested) revert ModelModeUnsupported(params.mode);
-        // INVARIANT: the royalty leaves the provider at least half of every fee.
+        // INVARIANT: the royalty takes at most half of every fee (with the protocol fee at its
+        // 10 % cap, the provider keeps at least 40 %).
         if (params.royaltyBps > MAX_ROYALTY_BPS) revert ModelRoyaltyTooHigh(params.royaltyBps, MAX_ROYALTY_BPS);
         _checkShape(params.inputShape);
         _checkShape(params.outputShape);

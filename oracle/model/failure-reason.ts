@@ -7,11 +7,13 @@ export const FailureReason = {
   InputUndecodable: 1,
   /** The input decodes but its dtype or shape is not the model's. */
   InputShapeMismatch: 2,
-  /** The input exceeds a size limit (element cap, content size). */
+  /** The input exceeds a size limit: the tensor element cap, or `jobs.maxInputBytes` for
+   * inline bytes and for content fetched by CID. */
   InputTooLarge: 3,
   /** The registered model bytes do not load. */
   ModelContentInvalid: 4,
-  /** The input content behind a CID is missing or not a canonical tensor. */
+  /** The input content behind a CID is not a canonical tensor. (Missing content is not a
+   * failure of the request: the provider retries, then releases it for another provider.) */
   InputContentInvalid: 5,
 } as const;
 

@@ -6,7 +6,7 @@ import { BaseError, rootCause } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { decodeContentTensor, decodeInputEnvelope } from "../model/input-envelope.ts";
 import { encodeTensor, type Tensor } from "../model/tensor-codec.ts";
-import { failureReasonOf } from "../model/failure-reason.ts";
+import { FailureReason, failureReasonOf } from "../model/failure-reason.ts";
 import { runInference } from "../runtime/run-inference.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { withRetry } from "../util/retry.ts";
@@ -128,8 +128,8 @@ async function runAndSubmit(
   const { requestId } = job;
   let output: Tensor;
   try {
-    const input = await resolveInput(ctx, job);
-    const model = await fetchWithRetry(ctx, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
+    const input = await resolveInput(ctx, job, log);
+    const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
     output = await runInference(model.session, input, { expectedShape: model.inputShape });
   } catch (error) {
     const reason = failureReasonOf(error);
@@ -178,24 +178,32 @@ async function runAndSubmit(
   }
 }
 
-async function resolveInput(ctx: ServeJobContext, job: Job): Promise<Tensor> {
+/** The request's input is larger than `jobs.maxInputBytes`. */
+class InputTooLargeError extends BaseError {
+  override name = "InputTooLargeError";
+  readonly failureReason = FailureReason.InputTooLarge;
+}
+
+async function resolveInput(ctx: ServeJobContext, job: Job, log: Logger): Promise<Tensor> {
+  if (job.input.length > ctx.maxInputBytes)
+    throw new InputTooLargeError(`The input is ${job.input.length} bytes; at most ${ctx.maxInputBytes} are accepted.`);
   const envelope = decodeInputEnvelope(job.input);
   if (envelope.kind === "inline") return envelope.tensor;
-  const bytes = await fetchWithRetry(ctx, `input ${envelope.cid}`, () =>
+  const bytes = await fetchWithRetry(ctx, log, `input ${envelope.cid}`, () =>
     ctx.content.get(envelope.cid, { signal: ctx.signal, maxBytes: ctx.maxInputBytes }),
   );
   return decodeContentTensor(bytes, envelope.cid);
 }
 
 /** Content fetches are retried with backoff; errors that retrying cannot fix fail at once. */
-async function fetchWithRetry<T>(ctx: ServeJobContext, what: string, fetch: () => Promise<T>): Promise<T> {
+async function fetchWithRetry<T>(ctx: ServeJobContext, log: Logger, what: string, fetch: () => Promise<T>): Promise<T> {
   try {
     return await withRetry(fetch, {
       ...ctx.retry,
       signal: ctx.signal,
       shouldRetry: (error: unknown) => failureReasonOf(error) === undefined && !(error instanceof ChainRevertError),
       onRetry: (error: unknown, attempt: number, delayMs: number) =>
-        ctx.logger.warn("fetch failed, retrying", { what, attempt, delayMs, error: errorText(error) }),
+        log.warn("fetch failed, retrying", { what, attempt, delayMs, error: errorText(error) }),
     });
   } catch (error) {
     if (failureReasonOf(error) !== undefined) throw error;

@@ -1,4 +1,5 @@
 import { CID } from "multiformats/cid";
+import { FailureReason } from "../model/failure-reason.ts";
 import { BaseError } from "../errors.ts";
 
 /**
@@ -50,6 +51,8 @@ export class ContentIdInvalidError extends BaseError {
 
 export class ContentTooLargeError extends BaseError {
   override name = "ContentTooLargeError";
+  // Only request inputs are fetched with a size cap, so too large means the input is.
+  readonly failureReason = FailureReason.InputTooLarge;
   readonly cid: string;
   readonly maxBytes: number;
   constructor({ cid, maxBytes }: { cid: string; maxBytes: number }) {
