@@ -6,8 +6,12 @@ export const VERITY_DEFAULTS = {
   protocolFeeBps: 250n,
   /** Stake a provider needs to be eligible, in wei: 1 ether. */
   minStake: 10n ** 18n,
-  /** Seconds between an unbond request and the withdrawal: 7 days. */
-  unbondingDelay: 7n * 24n * 3600n,
+  /**
+   * Seconds between an unbond request and the withdrawal: 31 days, longer than the longest
+   * request deadline (30 days), so a provider cannot claim, unbond and leave before a missed
+   * deadline can be penalised.
+   */
+  unbondingDelay: 31n * 24n * 3600n,
   /** Slashed from a provider that claims a request and does not deliver before its deadline: 0.1 ether. */
   claimPenalty: 10n ** 17n,
 } as const;

@@ -16,7 +16,8 @@ export type DeploySuiteParameters = {
 export const DEFAULT_SUITE_PARAMETERS = {
   protocolFeeBps: 250,
   minStake: parseEther("1"),
-  unbondingDelaySec: 7n * 24n * 3600n,
+  // Longer than the longest request deadline (30 days): see deploy/modules/Verity.ts.
+  unbondingDelaySec: 31n * 24n * 3600n,
   claimPenalty: parseEther("0.1"),
 } as const;
 

@@ -9,7 +9,7 @@ import { BaseError } from "../errors.ts";
 export const deployCommand: Command = {
   summary: "Deploy ModelRegistry, ProviderRegistry and InferenceMarket with the key in VERITY_PRIVATE_KEY.",
   usage:
-    "--rpc URL [--out deployments/NAME.json] [--treasury ADDR] [--protocol-fee-bps 250] [--min-stake 1] [--claim-penalty 0.1] [--unbonding-delay 604800]",
+    "--rpc URL [--out deployments/NAME.json] [--treasury ADDR] [--protocol-fee-bps 250] [--min-stake 1] [--claim-penalty 0.1] [--unbonding-delay 2678400]",
   options: {
     rpc: { type: "string" },
     out: { type: "string", default: "deployments/localhost.json" },
