@@ -6,15 +6,7 @@ import { ContentFileError, contentAdd, contentGet } from "../../oracle/cli/conte
 import { openEmbeddedStore } from "../../oracle/storage/embedded-store.ts";
 import { ContentNotFoundError } from "../../oracle/storage/content-store.ts";
 import type { ContentStore } from "../../oracle/storage/content-store.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+import { rejection } from "../util/rejection.ts";
 
 describe("cli/content", () => {
   let dir: string;

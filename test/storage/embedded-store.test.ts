@@ -10,15 +10,7 @@ import {
   ContentTooLargeError,
 } from "../../oracle/storage/content-store.ts";
 import type { ContentStore } from "../../oracle/storage/content-store.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+import { rejection } from "../util/rejection.ts";
 
 describe("storage/embedded-store", () => {
   let dir: string;

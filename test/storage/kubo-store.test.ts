@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { createServer } from "node:net";
 import { openKuboStore } from "../../oracle/storage/kubo-store.ts";
 import { ContentStoreUnavailableError } from "../../oracle/storage/content-store.ts";
+import { rejection } from "../util/rejection.ts";
 
 // No kubo daemon exists on these machines: only the unreachable-node path is tested here.
 
@@ -13,15 +14,6 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("storage/kubo-store", () => {

@@ -1,14 +1,6 @@
 import { expect } from "chai";
 import { backoffDelay, sleep, withRetry } from "../../oracle/util/retry.ts";
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
+import { rejection } from "./rejection.ts";
 
 describe("util/retry", () => {
   it("sleep resolves after the delay and rejects on abort", async () => {
