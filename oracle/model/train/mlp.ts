@@ -3,7 +3,7 @@
  * with ReLU between them and none after the last (the output is logits), softmax
  * cross-entropy loss. Pure and float64 throughout, so a seed fixes every bit of the result.
  */
-import { createPrng } from "./prng.ts";
+import { createPrng, shuffle } from "./prng.ts";
 import type { Prng } from "./prng.ts";
 
 /** y = W x + b with W row-major [outputs][inputs] (the ONNX Gemm transB=1 layout). */
@@ -33,7 +33,10 @@ function dense(layer: DenseLayer, x: ArrayLike<number>): Float64Array {
   const out = new Float64Array(layer.outputs);
   for (let o = 0; o < layer.outputs; o++) {
     let sum = layer.bias[o]!;
-    for (let i = 0; i < layer.inputs; i++) sum += layer.weights[o * layer.inputs + i]! * x[i]!;
+    for (let i = 0; i < layer.inputs; i++) {
+      const xi = x[i]!;
+      if (xi !== 0) sum += layer.weights[o * layer.inputs + i]! * xi; // sparse inputs (bag of words) skip zeros
+    }
     out[o] = sum;
   }
   return out;
@@ -88,9 +91,11 @@ export function lossAndGradients(
       const layer = mlp.layers[l]!;
       const input: ArrayLike<number> = l === 0 ? x : trace[l - 1]!.map((v) => (v > 0 ? v : 0));
       const grad = grads[l]!;
+      const active: number[] = [];
+      for (let i = 0; i < layer.inputs; i++) if (input[i]! !== 0) active.push(i); // zero inputs add nothing
       for (let o = 0; o < layer.outputs; o++) {
         grad.bias[o]! += delta[o]!;
-        for (let i = 0; i < layer.inputs; i++) grad.weights[o * layer.inputs + i]! += delta[o]! * input[i]!;
+        for (const i of active) grad.weights[o * layer.inputs + i]! += delta[o]! * input[i]!;
       }
       if (l > 0) {
         const below = trace[l - 1]!;
@@ -127,11 +132,19 @@ export type TrainMlpParameters = {
   epochs: number;
   learningRate: number;
   seed: number;
+  /**
+   * Samples per gradient step. Defaults to all of them (full-batch gradient descent); smaller
+   * batches are drawn from a fresh shuffle every epoch (PRNG seeded with `seed + 1`).
+   */
+  batchSize?: number;
 };
 
 export type TrainMlpReturnType = { mlp: Mlp; initialLoss: number; finalLoss: number };
 
-/** Full-batch gradient descent from a seeded Glorot initialisation. */
+/**
+ * Gradient descent from a seeded Glorot initialisation: full-batch by default, else mini-batch
+ * SGD. Losses are over the whole set (before the first and after the last step).
+ */
 export function trainMlp({
   features,
   labels,
@@ -139,7 +152,11 @@ export function trainMlp({
   epochs,
   learningRate,
   seed,
+  batchSize = features.length,
 }: TrainMlpParameters): TrainMlpReturnType {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer.`);
+  if (batchSize < features.length)
+    return trainMiniBatch({ features, labels, sizes, epochs, learningRate, seed, batchSize });
   let mlp = initMlp(sizes, createPrng(seed));
   let initialLoss = Number.NaN;
   let finalLoss = Number.NaN;
@@ -150,6 +167,34 @@ export function trainMlp({
     mlp = applyGradients(mlp, gradients, learningRate);
   }
   return { mlp, initialLoss, finalLoss };
+}
+
+function trainMiniBatch({
+  features,
+  labels,
+  sizes,
+  epochs,
+  learningRate,
+  seed,
+  batchSize,
+}: Required<TrainMlpParameters>): TrainMlpReturnType {
+  let mlp = initMlp(sizes, createPrng(seed));
+  const order = createPrng(seed + 1);
+  const initialLoss = lossAndGradients(mlp, features, labels).loss;
+  const all = features.map((_, i) => i);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const shuffled = shuffle(all, order);
+    for (let start = 0; start < shuffled.length; start += batchSize) {
+      const batch = shuffled.slice(start, start + batchSize);
+      const gradients = lossAndGradients(
+        mlp,
+        batch.map((i) => features[i]!),
+        batch.map((i) => labels[i]!),
+      );
+      mlp = applyGradients(mlp, gradients, learningRate);
+    }
+  }
+  return { mlp, initialLoss, finalLoss: lossAndGradients(mlp, features, labels).loss };
 }
 
 /**
