@@ -98,7 +98,7 @@ export function rounding(s: number): bigint {
   return s === 0 ? 0n : 1n << BigInt(s - 1);
 }
 
-function typed(value: unknown, type: Function, index: number, what: string): void {
+function typed(value: unknown, type: abstract new (...args: never[]) => unknown, index: number, what: string): void {
   if (!(value instanceof type))
     throw new VqmValidationError(index, "parameter-type", `${what} must be an ${type.name}.`, [
       `Got ${(value as object)?.constructor?.name ?? typeof value}.`,
