@@ -57,3 +57,12 @@ export async function fetchRequestedEvents(
   }
   return events;
 }
+
+/** Requests given back to Pending in `range` by a provider's `release`. */
+export async function fetchReleasedEvents(
+  market: InferenceMarket,
+  { fromBlock, toBlock }: BlockRange,
+): Promise<{ requestId: bigint; provider: string }[]> {
+  const logs = await market.queryFilter(market.filters.RequestReleased(), Number(fromBlock), Number(toBlock));
+  return logs.map((log) => ({ requestId: log.args.requestId, provider: log.args.provider }));
+}

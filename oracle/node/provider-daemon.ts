@@ -1,7 +1,7 @@
 import path from "node:path";
 import { connectSuite, createRpcProvider, createWallet } from "../chain/connect.ts";
 import { readDeployment, type Deployment } from "../chain/deployment.ts";
-import { fetchRequestedEvents, nextBlockRange } from "../chain/market-events.ts";
+import { fetchReleasedEvents, fetchRequestedEvents, nextBlockRange } from "../chain/market-events.ts";
 import { createTxSender } from "../chain/tx-sender.ts";
 import type { VerityConfig } from "../config/schema.ts";
 import { BaseError } from "../errors.ts";
@@ -154,7 +154,14 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     if (!range) return;
     const modelIds = served ?? (await optedInModels());
     const events = await fetchRequestedEvents(suite.inferenceMarket, range, modelIds);
+    const released = await fetchReleasedEvents(suite.inferenceMarket, range);
     jobs.recordRequests(events, CURSOR_KEY, range.toBlock);
+    for (const { requestId, provider } of released) {
+      if (provider.toLowerCase() === wallet.address.toLowerCase()) continue;
+      if (jobs.getJob(requestId)?.state !== "skipped") continue;
+      logger.info("request released by another provider, open again", { requestId, by: provider });
+      jobs.transition(requestId, "seen");
+    }
     status.cursorBlock = range.toBlock;
     for (const event of events) logger.info("request seen", { requestId: event.requestId, modelId: event.modelId });
   }

@@ -37,7 +37,9 @@ const transitions: Record<JobState, readonly JobState[]> = {
   failed: [],
   released: [],
   expired: [],
-  skipped: [],
+  // The one way out of a final state: a request another provider claimed and then released
+  // is open again, so a job skipped because of that claim may be served after all.
+  skipped: ["seen"],
 };
 
 export function isFinalState(state: JobState): boolean {

@@ -146,4 +146,20 @@ describe("provider daemon against a real local chain", function () {
     expect(seen).to.deep.equal(whileDown.map(String));
     expect(servedBefore).to.be.greaterThan(0);
   });
+
+  it("serves a request another provider claimed and then released", async () => {
+    const market = local.suite.inferenceMarket;
+    const other = connectSuite(local.deployment, local.actors.deployer);
+    await (await other.providerRegistry.stake({ value: 10n ** 18n })).wait();
+    await (await other.providerRegistry.optIn(local.iris.modelId)).wait();
+    expect(await daemon.stop()).to.equal(0);
+    const id = await ask(local, getBytes(local.iris.manifest.samples[1]!.inputEnvelope));
+    await (await other.inferenceMarket.claim(id)).wait();
+    logs = [];
+    await start();
+    await daemon.waitForLog((line) => line.msg === "request not open, skipped" && line.requestId === id.toString());
+    await (await other.inferenceMarket.release(id)).wait();
+    expect(await waitForStatus(market, id, ["Finalized"])).to.equal("Finalized");
+    expect((await market.getRequest(id)).provider).to.equal(local.actors.provider.address);
+  });
 });

@@ -103,11 +103,14 @@ describe("store/open-job-store", () => {
     expect(() => transition(store, 3n, "done")).to.throw(JobTransitionError, /seen to done/);
     expect(() => transition(store, 3n, "seen")).to.throw(JobTransitionError);
     transition(store, 3n, "skipped", { lastError: new Error("model not served") });
-    expect(() => transition(store, 3n, "claiming")).to.throw(JobTransitionError, /final/);
+    expect(() => transition(store, 3n, "claiming")).to.throw(JobTransitionError, /may go to: seen/);
     const job3 = getJob(store, 3n)!;
     expect(job3.state).to.equal("skipped");
     expect(job3.lastError).to.equal("model not served");
     expect(() => transition(store, 404n, "claiming")).to.throw(JobNotFoundError);
+    upsertSeen(store, job(5n));
+    transition(store, 5n, "expired");
+    expect(() => transition(store, 5n, "seen")).to.throw(JobTransitionError, /expired is final/);
   });
 
   it("allows resending a dropped transaction (claiming → seen, submitting → claimed)", () => {
