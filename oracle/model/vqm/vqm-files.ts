@@ -1,0 +1,224 @@
+/**
+ * A built VQM model folder: `model.onnx` (the emitted integer graph, without trace outputs) and
+ * `manifest.json` (format "vqm/1", input and output, labels, modelHash = keccak256(model.onnx),
+ * weightsRoot, parameter count and the per-layer layout: kind, inputs, shapes, where the
+ * parameters sit in the weights blob, requantisation parameters).
+ *
+ * `readVqm` rebuilds the VqmModel from the manifest and the ONNX initializers, then demands
+ * that emitting it again gives model.onnx byte for byte and that the hashes match, so a folder
+ * that reads back is exactly the model its modelHash names.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { keccak256 } from "ethers";
+import { BaseError } from "../../errors.ts";
+import { readOnnx } from "../onnx/read-onnx.ts";
+import type { Tensor } from "../tensor.ts";
+import { weightsLayout, weightsRoot } from "./commitments.ts";
+import type { LayerWeightsLayout } from "./commitments.ts";
+import { biasName, emitOnnx, uint8ZeroPoint, weightName } from "./emit-onnx.ts";
+import { layerInputs } from "./layer-shapes.ts";
+import { validateVqm } from "./validate-vqm.ts";
+import type { Activation, VqmLayer, VqmModel } from "./vqm-model.ts";
+
+export const manifestFile = "manifest.json";
+export const onnxFile = "model.onnx";
+
+/** One layer as the manifest describes it: its attributes without the parameter arrays. */
+export type ManifestLayer = {
+  index: number;
+  kind: VqmLayer["kind"];
+  inputs: number[];
+  inputShapes: number[][];
+  outputShape: number[];
+  /** Layer attributes (features, channels, kernel, stride, padding, shape, add multipliers...). */
+  attributes: Record<string, unknown>;
+  /** dense/conv2d: per-channel requantisation. */
+  requant?: { multiplier: number[]; shift: number[]; activation: Activation };
+  /** Where the layer's parameters sit in the weights blob (dense, conv2d, add). */
+  parameters?: LayerWeightsLayout;
+};
+
+export type VqmManifest = {
+  format: "vqm/1";
+  name: string;
+  input: { shape: number[]; scale: number; dtype: "int8" };
+  output: { shape: number[]; dtype: "int8" | "int32"; scale?: number };
+  labels?: string[];
+  /** keccak256 of model.onnx. */
+  modelHash: string;
+  /** Merkle root of the weights blob (docs/numeric-semantics.md#commitments). */
+  weightsRoot: string;
+  /** Bytes of the weights blob. */
+  weightsBytes: number;
+  /** Weights and biases of the dense and conv2d layers. */
+  parameterCount: number;
+  layers: ManifestLayer[];
+};
+
+export type ReadVqmReturnType = { model: VqmModel; onnx: Uint8Array; manifest: VqmManifest };
+
+export class VqmFilesError extends BaseError {
+  override name = "VqmFilesError";
+}
+
+/** The manifest of `model` whose emitted ONNX bytes are `onnx`. */
+export function vqmManifest(model: VqmModel, onnx: Uint8Array): VqmManifest {
+  const shapes = validateVqm(model);
+  const layout = weightsLayout(model);
+  const last = model.layers.length - 1;
+  const shapeOf = (ref: number) => (ref === -1 ? model.input.shape : shapes[ref]!);
+  let parameterCount = 0;
+  const layers = model.layers.map((layer, index): ManifestLayer => {
+    const entry: ManifestLayer = {
+      index,
+      kind: layer.kind,
+      inputs: layerInputs(layer),
+      inputShapes: layerInputs(layer).map((ref) => [...shapeOf(ref)]),
+      outputShape: shapes[index]!,
+      attributes: attributesOf(layer),
+    };
+    if (layer.kind === "dense" || layer.kind === "conv2d") {
+      parameterCount += layer.weights.length + layer.bias.length;
+      entry.requant = {
+        multiplier: Array.from(layer.requant.multiplier),
+        shift: Array.from(layer.requant.shift),
+        activation: layer.requant.activation,
+      };
+    }
+    const parameters = layout.byLayer[index];
+    if (parameters) entry.parameters = parameters;
+    return entry;
+  });
+  return {
+    format: "vqm/1",
+    name: model.name,
+    input: { shape: [...model.input.shape], scale: model.input.scale, dtype: "int8" },
+    output: {
+      shape: shapes[last]!,
+      dtype: model.layers[last]!.kind === "argmax" ? "int32" : "int8",
+      ...(model.outputScale !== undefined ? { scale: model.outputScale } : {}),
+    },
+    ...(model.labels ? { labels: [...model.labels] } : {}),
+    modelHash: keccak256(onnx),
+    weightsRoot: weightsRoot(model),
+    weightsBytes: layout.length,
+    parameterCount,
+    layers,
+  };
+}
+
+export async function writeVqm(dir: string, model: VqmModel): Promise<VqmManifest> {
+  const onnx = emitOnnx(model);
+  const manifest = vqmManifest(model, onnx);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, onnxFile), onnx);
+  await writeFile(join(dir, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+export async function readVqm(dir: string): Promise<ReadVqmReturnType> {
+  let manifest: VqmManifest;
+  let onnx: Uint8Array;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, manifestFile), "utf8")) as VqmManifest;
+    onnx = new Uint8Array(await readFile(join(dir, onnxFile)));
+  } catch (error) {
+    throw new VqmFilesError(`Cannot read the VQM folder ${dir}.`, {
+      details: [`It needs ${manifestFile} and ${onnxFile}.`, error instanceof Error ? error.message : String(error)],
+      cause: error,
+    });
+  }
+  if (manifest.format !== "vqm/1")
+    throw new VqmFilesError(`${join(dir, manifestFile)} is not a VQM manifest.`, {
+      details: [`Expected format "vqm/1", got ${JSON.stringify(manifest.format)}.`],
+    });
+  const modelHash = keccak256(onnx);
+  if (modelHash !== manifest.modelHash)
+    throw new VqmFilesError(`${onnxFile} does not match the manifest's modelHash.`, {
+      details: [`manifest ${manifest.modelHash}`, `file     ${modelHash}`],
+    });
+  const model = modelFromFiles(manifest, onnx);
+  const emitted = emitOnnx(model);
+  if (keccak256(emitted) !== modelHash)
+    throw new VqmFilesError(`${onnxFile} is not the canonical ONNX of the model its manifest describes.`, {
+      details: ["Rebuilt from the manifest and the ONNX weights, the model emits different bytes."],
+    });
+  const root = weightsRoot(model);
+  if (root !== manifest.weightsRoot)
+    throw new VqmFilesError("The manifest's weightsRoot does not match the model's weights.", {
+      details: [`manifest ${manifest.weightsRoot}`, `weights  ${root}`],
+    });
+  return { model, onnx, manifest };
+}
+
+/** The VqmModel from a manifest and the weights and biases stored as ONNX initializers. */
+export function modelFromFiles(manifest: VqmManifest, onnx: Uint8Array): VqmModel {
+  const initializers = new Map(readOnnx(onnx).graph.initializers.map(({ name, tensor }) => [name, tensor]));
+  const initializer = (name: string, dtype: Tensor["dtype"]): Tensor => {
+    const tensor = initializers.get(name);
+    if (!tensor || tensor.dtype !== dtype)
+      throw new VqmFilesError(`${onnxFile} has no ${dtype} initializer "${name}".`, {
+        details: ["The file was not emitted from this manifest's model."],
+      });
+    return tensor;
+  };
+  const layers = manifest.layers.map((entry, index): VqmLayer => {
+    const attributes = entry.attributes;
+    switch (entry.kind) {
+      case "dense":
+      case "conv2d": {
+        if (!entry.requant) throw new VqmFilesError(`Manifest layer ${index} (${entry.kind}) has no requant.`);
+        const stored = initializer(weightName(index), "uint8");
+        const weights =
+          entry.kind === "dense"
+            ? untranspose(stored, attributes.inFeatures as number, attributes.outFeatures as number)
+            : Int8Array.from(stored.data as Uint8Array, (u) => u - uint8ZeroPoint);
+        return {
+          kind: entry.kind,
+          input: entry.inputs[0]!,
+          ...attributes,
+          weights,
+          bias: Int32Array.from(initializer(biasName(index), "int32").data as Int32Array),
+          requant: {
+            multiplier: Int32Array.from(entry.requant.multiplier),
+            shift: Uint8Array.from(entry.requant.shift),
+            activation: entry.requant.activation,
+          },
+        } as VqmLayer;
+      }
+      case "add":
+        return { kind: "add", inputs: [entry.inputs[0]!, entry.inputs[1]!], ...attributes } as VqmLayer;
+      default:
+        return { kind: entry.kind, input: entry.inputs[0]!, ...attributes } as VqmLayer;
+    }
+  });
+  return {
+    format: "vqm/1",
+    name: manifest.name,
+    input: { shape: [...manifest.input.shape], scale: manifest.input.scale },
+    layers,
+    ...(manifest.output.scale !== undefined ? { outputScale: manifest.output.scale } : {}),
+    ...(manifest.labels ? { labels: [...manifest.labels] } : {}),
+  };
+}
+
+/** The layer's plain fields: everything but kind, inputs and the parameter arrays. */
+function attributesOf(layer: VqmLayer): Record<string, unknown> {
+  const skip = new Set(["kind", "input", "inputs", "weights", "bias", "requant"]);
+  const attributes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(layer))
+    if (!skip.has(key)) attributes[key] = Array.isArray(value) ? [...value] : value;
+  return attributes;
+}
+
+/** W[j][i] = WT[i][j] − 128 from the uint8 [in][out] MatMulInteger operand. */
+function untranspose(stored: Tensor, inFeatures: number, outFeatures: number): Int8Array {
+  const source = stored.data as Uint8Array;
+  if (source.length !== inFeatures * outFeatures)
+    throw new VqmFilesError(`Dense weights hold ${source.length} values, expected ${inFeatures} × ${outFeatures}.`);
+  const weights = new Int8Array(source.length);
+  for (let i = 0; i < inFeatures; i++)
+    for (let j = 0; j < outFeatures; j++) weights[j * inFeatures + i] = source[i * outFeatures + j]! - uint8ZeroPoint;
+  return weights;
+}
