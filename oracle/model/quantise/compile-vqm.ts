@@ -1,0 +1,106 @@
+/**
+ * The compiler as one pure function: float ONNX bytes + calibration inputs → a validated VQM
+ * model and a report (layers, parameter count, agreement with the float model on the
+ * calibration set). `verity model compile` is this plus file I/O.
+ */
+import { z } from "zod";
+import { BaseError } from "../../errors.ts";
+import { readOnnx } from "../onnx/read-onnx.ts";
+import { validateVqm } from "../vqm/validate-vqm.ts";
+import type { VqmLayer, VqmModel } from "../vqm/vqm-model.ts";
+import { compareQuantised } from "./compare-quantised.ts";
+import type { CompareQuantisedReturnType } from "./compare-quantised.ts";
+import { quantiseModel } from "./quantise-model.ts";
+
+/** The calibration file: `{ "inputs": number[][] }`, each input flattened row-major. */
+export const calibrationSchema = z.object({
+  inputs: z.array(z.array(z.number().finite())).min(1),
+});
+
+export type Calibration = z.infer<typeof calibrationSchema>;
+
+export class CalibrationFileError extends BaseError {
+  override name = "CalibrationFileError";
+}
+
+export function parseCalibration(text: string): Calibration {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new CalibrationFileError("Calibration file is not JSON.", { cause });
+  }
+  const parsed = calibrationSchema.safeParse(json);
+  if (!parsed.success)
+    throw new CalibrationFileError('Calibration file is not { "inputs": number[][] } with one input or more.', {
+      details: parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    });
+  return parsed.data;
+}
+
+export type CompileVqmParameters = {
+  onnx: Uint8Array;
+  calibration: readonly (readonly number[])[];
+  name?: string | undefined;
+  labels?: string[] | undefined;
+};
+
+export type LayerSummary = { index: number; kind: VqmLayer["kind"]; node: string; shape: number[]; parameters: number };
+
+export type CompileVqmReturnType = {
+  model: VqmModel;
+  layers: LayerSummary[];
+  parameterCount: number;
+  /** The integer model against the float one on the calibration inputs. */
+  agreement: CompareQuantisedReturnType;
+};
+
+export function compileVqm({ onnx, calibration, name, labels }: CompileVqmParameters): CompileVqmReturnType {
+  const { model, network } = quantiseModel({
+    onnx: readOnnx(onnx),
+    calibration,
+    ...(name ? { name } : {}),
+    ...(labels ? { labels } : {}),
+  });
+  const shapes = validateVqm(model);
+  const layers = model.layers.map((layer, index) => ({
+    index,
+    kind: layer.kind,
+    node: network.layers[index]!.node,
+    shape: shapes[index]!,
+    parameters: parameterCount(layer),
+  }));
+  return {
+    model,
+    layers,
+    parameterCount: layers.reduce((sum, layer) => sum + layer.parameters, 0),
+    agreement: compareQuantised({ model, network, inputs: calibration }),
+  };
+}
+
+/** Weights and biases (the requantisation constants are not counted). */
+function parameterCount(layer: VqmLayer): number {
+  return layer.kind === "dense" || layer.kind === "conv2d" ? layer.weights.length + layer.bias.length : 0;
+}
+
+/** The report `verity model compile` prints. */
+export function formatCompileReport({ model, layers, parameterCount, agreement }: CompileVqmReturnType): string[] {
+  const lines = [
+    `${model.name}: ${layers.length} layers, ${parameterCount} parameters, input [${model.input.shape}] scale ${model.input.scale.toPrecision(6)}`,
+  ];
+  for (const layer of layers)
+    lines.push(
+      `  ${String(layer.index).padStart(3)} ${layer.kind.padEnd(9)} [${layer.shape.join(", ")}]${
+        layer.parameters ? ` ${layer.parameters} params` : ""
+      }  (${layer.node})`,
+    );
+  lines.push(
+    `agreement with the float model on ${agreement.samples} calibration inputs:`,
+    `  top-1 agreement   ${(agreement.top1Agreement * 100).toFixed(2)} %`,
+  );
+  if (agreement.maxAbsError !== undefined)
+    lines.push(
+      `  output abs error  max ${agreement.maxAbsError.toPrecision(4)}, mean ${agreement.meanAbsError!.toPrecision(4)} (float outputs up to ${agreement.floatOutputRange!.toPrecision(4)})`,
+    );
+  return lines;
+}
