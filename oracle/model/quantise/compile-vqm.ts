@@ -9,6 +9,7 @@ import { readOnnx } from "../onnx/read-onnx.ts";
 import { validateVqm } from "../vqm/validate-vqm.ts";
 import type { VqmLayer, VqmModel } from "../vqm/vqm-model.ts";
 import { compareQuantised } from "./compare-quantised.ts";
+import type { FloatNetwork } from "./float-network.ts";
 import type { CompareQuantisedReturnType } from "./compare-quantised.ts";
 import { quantiseModel } from "./quantise-model.ts";
 
@@ -49,6 +50,8 @@ export type LayerSummary = { index: number; kind: VqmLayer["kind"]; node: string
 
 export type CompileVqmReturnType = {
   model: VqmModel;
+  /** The float network that was quantised (for further comparisons). */
+  network: FloatNetwork;
   layers: LayerSummary[];
   parameterCount: number;
   /** The integer model against the float one on the calibration inputs. */
@@ -72,6 +75,7 @@ export function compileVqm({ onnx, calibration, name, labels }: CompileVqmParame
   }));
   return {
     model,
+    network,
     layers,
     parameterCount: layers.reduce((sum, layer) => sum + layer.parameters, 0),
     agreement: compareQuantised({ model, network, inputs: calibration }),
