@@ -19,7 +19,17 @@ import type { VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
 
 export const spamLabels = ["ham", "spam"] as const;
 
-export const spamSettings = {
+export type SpamSettings = {
+  seed: number;
+  testFraction: number;
+  buckets: number;
+  hidden: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+};
+
+export const spamSettings: Readonly<SpamSettings> = {
   seed: 20240617,
   testFraction: 0.2,
   buckets: 512,
@@ -27,7 +37,7 @@ export const spamSettings = {
   epochs: 12,
   batchSize: 32,
   learningRate: 0.2,
-} as const;
+};
 
 export type SpamMessage = { text: string; spam: boolean };
 
@@ -55,7 +65,7 @@ export type SpamMetadata = {
   trainAccuracy: number;
   heldOutAccuracy: number;
   intHeldOutAccuracy: number;
-  training: typeof spamSettings & {
+  training: SpamSettings & {
     trainSize: number;
     testSize: number;
     spamCount: number;
@@ -76,7 +86,7 @@ export type BuildSpamReturnType = {
 export type BuildSpamParameters = {
   messages: readonly SpamMessage[];
   /** Overrides of the settings (tests use fewer epochs on a small corpus). */
-  settings?: Partial<typeof spamSettings>;
+  settings?: Partial<SpamSettings>;
   name?: string;
 };
 
