@@ -16,6 +16,8 @@ const commands: Record<string, () => Promise<Command>> = {
   "content get": async () => (await import("./cli/content-commands.ts")).contentGetCommand,
   "model compile": async () => (await import("./cli/model-compile.ts")).modelCompileCommand,
   "model register": async () => (await import("./cli/model-register.ts")).modelRegisterCommand,
+  "model run": async () => (await import("./cli/model-run.ts")).modelRunCommand,
+  "model inspect": async () => (await import("./cli/model-inspect.ts")).modelInspectCommand,
   "provider stake": async () => (await import("./cli/provider-commands.ts")).providerStakeCommand,
   "provider start": async () => (await import("./cli/provider-commands.ts")).providerStartCommand,
   "provider status": async () => (await import("./cli/provider-commands.ts")).providerStatusCommand,
