@@ -37,7 +37,7 @@ for (const { label, sizes } of models) {
   const model = syntheticMlp({ seed: 1, sizes });
   const parameters = model.layers.reduce((n, l) => n + (l.kind === "dense" ? l.weights.length + l.bias.length : 0), 0);
   const input = syntheticInput(model, 1);
-  let onnx = new Uint8Array();
+  let onnx: Uint8Array = new Uint8Array();
   const emitMs = await timed(() => (onnx = emitOnnx(model)));
   let session: Awaited<ReturnType<typeof openVqmOrt>> | undefined;
   const sessionMs = await timed(async () => (session = await openVqmOrt({ model, onnx })));
