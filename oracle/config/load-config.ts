@@ -75,6 +75,7 @@ export function parseConfig({ text, source = "config", env, cwd, baseDir }: Pars
   const resolve = (key: string, value: string) => path.resolve(fromEnv.has(key) ? cwd : baseDir, value);
   config.deployment = resolve("deployment", config.deployment);
   config.stateDir = resolve("stateDir", config.stateDir);
+  if (config.keystore !== undefined) config.keystore = resolve("keystore", config.keystore);
   if (config.storage.kind === "embedded") config.storage.dir = resolve("storage.dir", config.storage.dir);
   return config;
 }
@@ -96,6 +97,7 @@ function parseJsonc(text: string, source: string): Record<string, unknown> {
 export const ENV_KEYS = {
   VERITY_RPC_URL: "rpcUrl",
   VERITY_PRIVATE_KEY: "privateKey",
+  VERITY_KEYSTORE: "keystore",
   VERITY_DEPLOYMENT: "deployment",
   VERITY_STATE_DIR: "stateDir",
   VERITY_STORAGE_DIR: "storage.dir",

@@ -34,6 +34,9 @@ export const verityConfigSchema = z.strictObject({
     .string()
     .regex(/^0x[0-9a-fA-F]{64}$/, { error: "expected 0x followed by 64 hex digits" })
     .optional(),
+  /** An encrypted JSON keystore (Web3 secret storage v3) holding the key, used when `privateKey`
+   * is absent; its password comes from VERITY_KEYSTORE_PASSWORD only. */
+  keystore: z.string().min(1).optional(),
   deployment: z.string().min(1).default("deployments/localhost.json"),
   contracts: z
     .strictObject({

@@ -25,7 +25,10 @@ export type SpawnedDaemon = {
 export type SpawnDaemonParameters = {
   config: Record<string, unknown>;
   dir: string;
+  /** VERITY_PRIVATE_KEY of the process; empty to leave it unset (a keystore in the config). */
   privateKey: string;
+  /** More environment for the process. */
+  env?: Record<string, string> | undefined;
   onLog?: ((line: DaemonLogLine) => void) | undefined;
 };
 
@@ -33,11 +36,11 @@ export type SpawnDaemonParameters = {
  * Starts `verity provider start` as its own process, as an operator would, with its config in
  * `dir` and its JSON-line logs appended to `dir/daemon.log`.
  */
-export function spawnDaemon({ config, dir, privateKey, onLog }: SpawnDaemonParameters): SpawnedDaemon {
+export function spawnDaemon({ config, dir, privateKey, env, onLog }: SpawnDaemonParameters): SpawnedDaemon {
   const configFile = path.join(dir, "provider.json");
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const child = spawn(process.execPath, [cli, "provider", "start", "--config", configFile], {
-    env: { ...process.env, VERITY_PRIVATE_KEY: privateKey },
+    env: { ...process.env, VERITY_PRIVATE_KEY: privateKey, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const file = createWriteStream(path.join(dir, "daemon.log"), { flags: "a" });

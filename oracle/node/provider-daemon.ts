@@ -1,6 +1,7 @@
 import path from "node:path";
 import { connectSuite, createRpcProvider, createWallet } from "../chain/connect.ts";
 import { readDeployment, type Deployment } from "../chain/deployment.ts";
+import { loadSignerKey } from "../chain/load-signer-key.ts";
 import { fetchReleasedEvents, fetchRequestedEvents, nextBlockRange } from "../chain/market-events.ts";
 import { createTxSender } from "../chain/tx-sender.ts";
 import type { VerityConfig } from "../config/schema.ts";
@@ -27,10 +28,11 @@ const CURSOR_KEY = "market-requests";
  * ones for its models (claim, run, submit) and resumes unfinished jobs after a restart.
  */
 export async function runProviderDaemon({ config, logger, signal }: RunProviderDaemonParameters): Promise<void> {
-  if (!config.privateKey)
-    throw new BaseError("No private key for the provider account.", {
-      details: ["Set VERITY_PRIVATE_KEY (or privateKey in the config file)."],
-    });
+  const privateKey = loadSignerKey({
+    privateKey: config.privateKey,
+    keystore: config.keystore,
+    password: process.env.VERITY_KEYSTORE_PASSWORD,
+  });
   const provider = createRpcProvider(config.rpcUrl, config.chain.pollIntervalMs);
   const network = await provider.getNetwork().catch((cause: unknown) => {
     throw new BaseError(`Cannot reach the JSON-RPC node at ${config.rpcUrl}.`, {
@@ -44,7 +46,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   if (deployment.chainId !== Number(network.chainId))
     throw new BaseError(`The deployment is for chain ${deployment.chainId} but the node is chain ${network.chainId}.`);
 
-  const wallet = createWallet(config.privateKey, provider);
+  const wallet = createWallet(privateKey, provider);
   const sender = createTxSender(wallet);
   const suite = connectSuite(deployment, wallet);
   const jobs = openJobStore({

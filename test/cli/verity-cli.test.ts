@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
@@ -95,9 +95,42 @@ describe("verity CLI against a local chain", function () {
     expect(requested.stdout).to.match(/^argmax 2;/m); // virginica
   });
 
+  it("keystore create encrypts the key; the daemon unlocks it with the password and refuses a wrong one", async () => {
+    const keystore = path.join(temp.dir, "provider.keystore.json");
+    const created = await exec(process.execPath, [bin, "keystore", "create", "--out", keystore], {
+      cwd: root,
+      env: {
+        ...process.env,
+        VERITY_PRIVATE_KEY: local.actors.provider.privateKey,
+        VERITY_KEYSTORE_PASSWORD: "correct horse",
+      },
+    });
+    expect(created.stdout).to.include(local.actors.provider.address);
+    expect(readFileSync(keystore, "utf8")).to.not.include(local.actors.provider.privateKey.slice(2));
+
+    await daemon?.stop();
+    daemon = spawnDaemon({
+      config: { ...local.daemonConfig(), keystore },
+      dir: temp.dir,
+      privateKey: "",
+      env: { VERITY_KEYSTORE_PASSWORD: "correct horse" },
+    });
+    const started = await daemon.waitForLog((line) => line.msg === "provider daemon started");
+    expect(started.account).to.equal(local.actors.provider.address);
+
+    const wrong = spawnDaemon({
+      config: { ...local.daemonConfig(), keystore },
+      dir: temp.dir,
+      privateKey: "",
+      env: { VERITY_KEYSTORE_PASSWORD: "wrong horse" },
+    });
+    expect(await wrong.exited()).to.equal(1);
+    expect(wrong.stderr[0]).to.equal(`error: Cannot decrypt the keystore ${keystore}.`);
+  });
+
   it("says what is missing when no key is set", async () => {
     const result = await verity(["provider", "status", ...chain]);
     expect(result.code).to.equal(1);
-    expect(result.stderr).to.include("error: VERITY_PRIVATE_KEY is not set.");
+    expect(result.stderr).to.include("error: No private key for the account.");
   });
 });
