@@ -11,12 +11,17 @@ import {IInferenceConsumer} from "./interfaces/IInferenceConsumer.sol";
 import {IInferenceMarket} from "./interfaces/IInferenceMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
+import {TraceRoot} from "./dispute/TraceRoot.sol";
 
 /// @title InferenceMarket
 /// @notice Requests for inference: the fee is escrowed (ETH or the model's ERC-20), a staked
 /// provider claims the request and submits the output, and settlement credits provider, model
-/// owner and protocol, all paid by pull ({withdraw}). v1 settles `Attested` models only: the
-/// provider's submission is final at once.
+/// owner and protocol, all paid by pull ({withdraw}). `Attested` results settle at {submit},
+/// `Zk` results at {submitWithProof} once the model's verifier accepts the proof, `Optimistic`
+/// results at {finalize} once their challenge window has passed unchallenged; the dispute game
+/// (set once with {setDisputeGame}) freezes the window while it plays a challenge and reports the
+/// outcome with {resolveChallenge}.
 /// @dev Accounting, for every token (address(0) is ETH):
 /// `balance(market) == escrowed(token) + owed(token)` where `escrowed` sums the fees of open
 /// requests and `owed` sums the credits not withdrawn. Money moves through three hooks only:
@@ -40,7 +45,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// out so that claim and release read and write slot 0 only, and submit reads slots 0-2.
     /// - slot 0: provider (160) | status (8) | deadline (40) | modelId (48)
     /// - slot 1: callback (160) | fee (96)
-    /// - slot 2: feeToken (160) | callbackGasLimit (32)
+    /// - slot 2: feeToken (160) | callbackGasLimit (32) | mode (8)
     /// - slot 3: requester (160)
     /// - slot 4: inputHash
     /// `deadline` fits 40 bits because it is at most `MAX_DEADLINE_DELAY` from now (good until
@@ -54,8 +59,17 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint96 fee;
         address feeToken;
         uint32 callbackGasLimit;
+        IModelRegistry.VerificationMode mode;
         address requester;
         bytes32 inputHash;
+    }
+
+    /// @dev The provisional part of an `Optimistic` result, one slot beside the output:
+    /// rootsHash | windowEnd (40) | challengedAt (40, nonzero while Challenged).
+    struct OptimisticResult {
+        bytes32 rootsHash;
+        uint40 windowEnd;
+        uint40 challengedAt;
     }
 
     IModelRegistry private immutable _models;
@@ -63,6 +77,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
     mapping(uint256 requestId => StoredRequest) private _requests;
     mapping(uint256 requestId => bytes) private _outputs;
+    mapping(uint256 requestId => OptimisticResult) private _optimistic;
+    address private _disputeGame;
     mapping(address account => mapping(address token => uint256)) private _balances;
     mapping(address token => uint256) private _escrowed;
     mapping(address token => uint256) private _owed;
@@ -105,8 +121,10 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     // ------------------------------------------------------------------------------------------
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the model exists, is not deprecated (the registry's {ModelUnknown} and
-    /// {ModelIsDeprecated} bubble up) and is `Attested`; `input` is not empty;
+    /// @dev Requirements: the model exists and is not deprecated (the registry's {ModelUnknown}
+    /// and {ModelIsDeprecated} bubble up); `input` is not empty; an `Optimistic` model needs the
+    /// dispute game set ({MarketModeUnsupported}) and an inline input envelope
+    /// ({MarketInputNotInline});
     /// `block.timestamp < deadline <= block.timestamp + MAX_DEADLINE_DELAY`;
     /// `callbackGasLimit <= MAX_CALLBACK_GAS`; the model's price is at most `maxFee`. For ETH
     /// models `msg.value == maxFee` and `maxFee - price` is credited back to the caller; for
@@ -122,9 +140,14 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     ) external payable nonReentrant returns (uint256 requestId) {
         // Validate.
         IModelRegistry.ModelTerms memory terms = _models.getActiveTerms(modelId);
-        // INVARIANT: v1 settles on the provider's word alone, which only Attested models accept.
-        if (terms.mode != IModelRegistry.VerificationMode.Attested) revert MarketModeUnsupported(modelId);
+        // INVARIANT: an Optimistic result is only as good as the game that can dispute it.
         if (input.length == 0) revert MarketEmptyInput();
+        if (terms.mode == IModelRegistry.VerificationMode.Optimistic) {
+            if (_disputeGame == address(0)) revert MarketModeUnsupported(modelId);
+            // INVARIANT: the game recomputes the input's trace root from the request's bytes, so
+            // an Optimistic input travels inline (envelope kind 0x00), never by content id.
+            if (input[0] != 0x00) revert MarketInputNotInline(modelId);
+        }
         // INVARIANT: a request can be served (deadline ahead) and can be refunded within a bounded time.
         if (deadline <= block.timestamp || deadline > block.timestamp + MAX_DEADLINE_DELAY) {
             revert MarketDeadlineInvalid(deadline);
@@ -155,6 +178,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         r.fee = uint96(price); // fits: checked above
         r.feeToken = token;
         r.callbackGasLimit = callbackGasLimit;
+        r.mode = terms.mode;
         r.requester = msg.sender;
         r.inputHash = keccak256(input);
         _escrowed[token] += price;
@@ -214,7 +238,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the caller holds the claim and the deadline has not passed. The fee is
+    /// @dev Requirements: the model is `Attested`; the caller holds the claim and the deadline has
+    /// not passed. The fee is
     /// split into `royalty = fee * royaltyBps / 10000` (model owner), `protocolFee = fee *
     /// protocolFeeBps / 10000` (treasury, at the current rate) and the rest (provider), so the
     /// three sum to the fee exactly and rounding favours the provider. If the request has a
@@ -226,19 +251,135 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     function submit(uint256 requestId, bytes calldata output) external {
         StoredRequest storage r = _requests[requestId];
         uint256 modelId = _checkClaimant(requestId, r);
+        _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
+        _submitFinal(requestId, modelId, r, output);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Requirements: the model is `Zk`; the caller holds the claim and the deadline has not
+    /// passed; `keccak256(input)` is the request's `inputHash`; the model's verifier returns
+    /// true (a false reverts with {MarketProofInvalid}, a revert of the verifier bubbles up).
+    /// Settlement and callback are those of {submit}.
+    function submitWithProof(
+        uint256 requestId,
+        bytes calldata input,
+        bytes calldata output,
+        bytes calldata proof
+    ) external {
+        StoredRequest storage r = _requests[requestId];
+        uint256 modelId = _checkClaimant(requestId, r);
+        _checkMode(requestId, r, IModelRegistry.VerificationMode.Zk);
+        bytes32 inputHash = r.inputHash;
+        // INVARIANT: the proof is about the input the requester paid for.
+        if (keccak256(input) != inputHash) revert MarketInputMismatch(requestId, inputHash);
+        address verifier = _models.verificationOf(modelId).verifier;
+        // INVARIANT: a Zk result is final only if its proof verifies.
+        if (!IProofVerifier(verifier).verify(input, output, proof)) revert MarketProofInvalid(requestId);
+        _submitFinal(requestId, modelId, r, output);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Requirements: the model is `Optimistic`; the caller holds the claim and the deadline
+    /// has not passed; `layerRoots` has one root per layer of the model and the last is the
+    /// chunked Merkle root of `output`'s element bytes (after the `3 + 4 * rank` byte header),
+    /// so a trace whose roots do not commit its output is refused here. The roots are stored as
+    /// `keccak256(abi.encodePacked(layerRoots))` and emitted; the window ends
+    /// `challengeWindow` seconds from now.
+    function submitOptimistic(uint256 requestId, bytes calldata output, bytes32[] calldata layerRoots) external {
+        StoredRequest storage r = _requests[requestId];
+        uint256 modelId = _checkClaimant(requestId, r);
+        _checkMode(requestId, r, IModelRegistry.VerificationMode.Optimistic);
+        IModelRegistry.Verification memory v = _models.verificationOf(modelId);
+        uint256 count = layerRoots.length;
+        if (count != v.layerCount) revert MarketLayerCountMismatch(requestId, count, v.layerCount);
+        bytes32 outputRoot = TraceRoot.rootOf(TraceRoot.elementBytes(output));
+        bytes32 lastRoot = layerRoots[count - 1]; // count >= 1: the registry requires layerCount >= 1
+        // INVARIANT: the trace under dispute is the trace of the output that would be settled.
+        if (lastRoot != outputRoot) revert MarketOutputRootMismatch(requestId, lastRoot, outputRoot);
 
         // Effect and emit.
-        r.status = RequestStatus.Finalized;
+        uint40 windowEnd = uint40(block.timestamp + v.challengeWindow); // < 2^40 until the year 36812
+        r.status = RequestStatus.Submitted;
         _outputs[requestId] = output;
+        OptimisticResult storage o = _optimistic[requestId];
+        o.rootsHash = keccak256(abi.encodePacked(layerRoots));
+        o.windowEnd = windowEnd;
         emit ResultSubmitted(requestId, msg.sender, output);
+        emit OptimisticResultSubmitted(requestId, msg.sender, layerRoots, windowEnd);
+    }
 
-        // Account.
-        _settle(requestId, modelId, r.feeToken, r.fee);
-
-        // Interact.
-        _providers.recordJob(msg.sender, true);
+    /// @inheritdoc IInferenceMarket
+    /// @dev Requirements: the request is Submitted (not Challenged) and `block.timestamp >=
+    /// windowEnd`. Settlement and callback are those of {submit}, for the provider that
+    /// submitted; the caller must carry enough gas for the callback.
+    /// Emits {RequestFinalized}, {Credited} and, with a callback, {CallbackResult} events.
+    function finalize(uint256 requestId) external {
+        StoredRequest storage r = _requests[requestId];
+        RequestStatus status = r.status;
+        // INVARIANT: a result settles once, and never while a game plays it.
+        if (status != RequestStatus.Submitted) _revertWrongStatus(requestId, status);
+        uint40 windowEnd = _optimistic[requestId].windowEnd;
+        // INVARIANT: every watcher gets the whole window to challenge.
+        if (block.timestamp < windowEnd) revert MarketWindowOpen(requestId, windowEnd);
+        r.status = RequestStatus.Finalized;
+        address provider = r.provider;
+        _settle(requestId, r.modelId, provider, r.feeToken, r.fee);
+        _providers.recordJob(provider, true);
         address callback = r.callback;
-        if (callback != address(0)) _callBack(requestId, callback, r.callbackGasLimit, output);
+        if (callback != address(0)) _callBackStored(requestId, callback, r.callbackGasLimit);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Requirements: the caller is the dispute game; the request is Submitted and its
+    /// window has not ended. The window is frozen from now until {resolveChallenge}.
+    function openChallenge(
+        uint256 requestId
+    ) external returns (address provider, uint256 modelId, bytes32 inputHash, bytes32 rootsHash) {
+        _onlyDisputeGame();
+        StoredRequest storage r = _requests[requestId];
+        RequestStatus status = r.status;
+        // INVARIANT: one game at a time per result, and only against a provisional result.
+        if (status != RequestStatus.Submitted) _revertWrongStatus(requestId, status);
+        OptimisticResult storage o = _optimistic[requestId];
+        uint40 windowEnd = o.windowEnd;
+        if (block.timestamp >= windowEnd) revert MarketWindowClosed(requestId, windowEnd);
+        r.status = RequestStatus.Challenged;
+        o.challengedAt = uint40(block.timestamp);
+        emit ResultChallenged(requestId, msg.sender);
+        return (r.provider, r.modelId, r.inputHash, o.rootsHash);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Requirements: the caller is the dispute game; the request is Challenged. A refund
+    /// counts as a failed job of the provider; the provider's slash is the game's business.
+    /// Emits {ChallengeResolved} and, if the provider is at fault, {RequestRefunded} and
+    /// {Credited} events.
+    function resolveChallenge(uint256 requestId, bool providerAtFault) external nonReentrant {
+        _onlyDisputeGame();
+        StoredRequest storage r = _requests[requestId];
+        RequestStatus status = r.status;
+        // INVARIANT: a challenge resolves once, and only a challenged result.
+        if (status != RequestStatus.Challenged) _revertWrongStatus(requestId, status);
+        OptimisticResult storage o = _optimistic[requestId];
+        if (providerAtFault) {
+            r.status = RequestStatus.Refunded;
+            o.challengedAt = 0;
+            delete _outputs[requestId];
+            uint256 fee = r.fee;
+            address token = r.feeToken;
+            _escrowed[token] -= fee;
+            emit ChallengeResolved(requestId, true, o.windowEnd);
+            emit RequestRefunded(requestId, fee, 0);
+            _credit(r.requester, token, fee);
+            _providers.recordJob(r.provider, false);
+        } else {
+            // The window is extended by the time it stood frozen: watchers lose none of it.
+            uint40 windowEnd = o.windowEnd + (uint40(block.timestamp) - o.challengedAt);
+            r.status = RequestStatus.Submitted;
+            o.windowEnd = windowEnd;
+            o.challengedAt = 0;
+            emit ChallengeResolved(requestId, false, windowEnd);
+        }
     }
 
     /// @inheritdoc IInferenceMarket
@@ -316,6 +457,17 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         _setProtocolFee(bps, treasury);
     }
 
+    /// @notice Sets the dispute game that may challenge `Optimistic` results. Set once: a game
+    /// replaced while it plays would leave its requests Challenged for good.
+    /// @dev Requirements: the caller is the owner; no game set yet; `game` is not zero.
+    /// Emits a {DisputeGameSet} event.
+    function setDisputeGame(address game) external onlyOwner {
+        if (game == address(0)) revert MarketZeroAddress();
+        if (_disputeGame != address(0)) revert MarketDisputeGameAlreadySet(_disputeGame);
+        _disputeGame = game;
+        emit DisputeGameSet(game);
+    }
+
     /// @notice Sets the ETH slashed from a provider that claims a request and lets it expire.
     /// Applies to every expiry from now on.
     /// @dev Requirements: the caller is the owner. Emits a {ClaimPenaltyUpdated} event.
@@ -352,7 +504,18 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IInferenceMarket
     function outputOf(uint256 requestId) external view returns (bytes memory) {
+        if (_requests[requestId].status != RequestStatus.Finalized) return "";
         return _outputs[requestId];
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function windowEndOf(uint256 requestId) external view returns (uint64) {
+        return _optimistic[requestId].windowEnd;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function disputeGame() external view returns (address) {
+        return _disputeGame;
     }
 
     /// @inheritdoc IInferenceMarket
@@ -411,9 +574,39 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         return r.modelId;
     }
 
-    /// @dev Releases the escrowed `fee` of a request of model `modelId` served by the caller and
+    /// @dev Finalizes an `Attested` or `Zk` result submitted by the caller: stores the output,
+    /// settles and calls back. Emits {ResultSubmitted}, {RequestFinalized}, {Credited} and, with
+    /// a callback, {CallbackResult} events.
+    function _submitFinal(uint256 requestId, uint256 modelId, StoredRequest storage r, bytes calldata output) private {
+        // Effect and emit.
+        r.status = RequestStatus.Finalized;
+        _outputs[requestId] = output;
+        emit ResultSubmitted(requestId, msg.sender, output);
+
+        // Account.
+        _settle(requestId, modelId, msg.sender, r.feeToken, r.fee);
+
+        // Interact.
+        _providers.recordJob(msg.sender, true);
+        address callback = r.callback;
+        if (callback != address(0)) _callBack(requestId, callback, r.callbackGasLimit, output);
+    }
+
+    /// @dev Reverts unless request `r` is for a model of verification mode `mode`.
+    function _checkMode(uint256 requestId, StoredRequest storage r, IModelRegistry.VerificationMode mode) private view {
+        IModelRegistry.VerificationMode actual = r.mode;
+        // INVARIANT: each mode settles through its own path only.
+        if (actual != mode) revert MarketWrongMode(requestId, uint8(actual));
+    }
+
+    function _onlyDisputeGame() private view {
+        // INVARIANT: only the dispute game freezes or resolves a result.
+        if (msg.sender != _disputeGame || msg.sender == address(0)) revert MarketNotDisputeGame(msg.sender);
+    }
+
+    /// @dev Releases the escrowed `fee` of a request of model `modelId` served by `provider` and
     /// credits provider, model owner and treasury. Emits a {RequestFinalized} event.
-    function _settle(uint256 requestId, uint256 modelId, address token, uint256 fee) private {
+    function _settle(uint256 requestId, uint256 modelId, address provider, address token, uint256 fee) private {
         (address modelOwner, uint16 royaltyBps) = _models.royaltyInfo(modelId);
         _escrowed[token] -= fee;
         uint256 royalty = (fee * royaltyBps) / BPS;
@@ -421,7 +614,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         // Checked: a registry whose royalty plus the protocol fee exceeded 100% would revert here.
         uint256 providerFee = fee - royalty - protocolFee_;
         emit RequestFinalized(requestId, providerFee, royalty, protocolFee_);
-        _credit(msg.sender, token, providerFee);
+        _credit(provider, token, providerFee);
         _credit(modelOwner, token, royalty);
         _credit(_treasury, token, protocolFee_);
     }
@@ -466,7 +659,26 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// transaction carries too little gas for the consumer to get all of `gasLimit` after the
     /// EIP-150 rule keeps 1/64 back. Emits a {CallbackResult} event.
     function _callBack(uint256 requestId, address callback, uint256 gasLimit, bytes calldata output) private {
-        bytes memory data = abi.encodeCall(IInferenceConsumer.onInferenceResult, (requestId, output));
+        _callBackWith(
+            requestId,
+            callback,
+            gasLimit,
+            abi.encodeCall(IInferenceConsumer.onInferenceResult, (requestId, output))
+        );
+    }
+
+    /// @dev {_callBack} with the stored output (for {finalize}).
+    function _callBackStored(uint256 requestId, address callback, uint256 gasLimit) private {
+        bytes memory output = _outputs[requestId];
+        _callBackWith(
+            requestId,
+            callback,
+            gasLimit,
+            abi.encodeCall(IInferenceConsumer.onInferenceResult, (requestId, output))
+        );
+    }
+
+    function _callBackWith(uint256 requestId, address callback, uint256 gasLimit, bytes memory data) private {
         // The callee gets min(gasLimit, available - available / 64); available >= gasLimit * 64 / 63
         // makes that gasLimit. The reserve pays for the CALL and the instructions up to it.
         uint256 needed = gasLimit + gasLimit / 63 + CALLBACK_GAS_RESERVE + 1;

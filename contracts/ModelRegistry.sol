@@ -12,19 +12,23 @@ contract ModelRegistry is IModelRegistry {
     uint16 public constant MAX_ROYALTY_BPS = 5000;
     /// @notice The largest rank of an input or output shape.
     uint256 public constant MAX_RANK = 8;
+    /// @notice The most layers an `Optimistic` model may have: the dispute game compares the
+    /// two traces' layer roots in one loop at challenge time.
+    uint32 public constant MAX_LAYERS = 1024;
 
     mapping(uint256 modelId => Model) private _models;
     uint256 private _modelCount;
 
     /// @inheritdoc IModelRegistry
-    /// @dev Requirements: a non-zero `modelHash` and a non-empty `contentId`; `mode` is
-    /// `Attested` (v1); `royaltyBps <= MAX_ROYALTY_BPS`; both shapes non-empty, of rank at most
-    /// `MAX_RANK` and with no zero dimension. Emits a {ModelRegistered} event.
+    /// @dev Requirements: a non-zero `modelHash` and a non-empty `contentId`;
+    /// `royaltyBps <= MAX_ROYALTY_BPS`; both shapes non-empty, of rank at most `MAX_RANK` and
+    /// with no zero dimension; the verification fields fit the mode (see
+    /// {ModelVerificationInvalid}). Emits a {ModelRegistered} event and, for `Zk` and
+    /// `Optimistic` models, a {ModelVerificationRegistered} event.
     function register(RegisterParams calldata params) external returns (uint256 modelId) {
         // INVARIANT: a model is bound to its bytes: both commitments are present.
         if (params.modelHash == bytes32(0) || bytes(params.contentId).length == 0) revert ModelContentMissing();
-        // INVARIANT: v1 settles Attested results only; other modes need verifiers not yet built.
-        if (params.mode != VerificationMode.Attested) revert ModelModeUnsupported(params.mode);
+        _checkVerification(params);
         // INVARIANT: the royalty takes at most half of every fee (with the protocol fee at its
         // 10 % cap, the provider keeps at least 40 %).
         if (params.royaltyBps > MAX_ROYALTY_BPS) revert ModelRoyaltyTooHigh(params.royaltyBps, MAX_ROYALTY_BPS);
@@ -45,6 +49,8 @@ contract ModelRegistry is IModelRegistry {
         model.contentId = params.contentId;
         model.inputShape = params.inputShape;
         model.outputShape = params.outputShape;
+        VerificationMode mode = params.mode;
+        if (mode != VerificationMode.Attested) _storeVerification(model, params);
 
         emit ModelRegistered(
             modelId,
@@ -56,6 +62,16 @@ contract ModelRegistry is IModelRegistry {
             params.price,
             params.royaltyBps
         );
+        if (mode != VerificationMode.Attested) {
+            emit ModelVerificationRegistered(
+                modelId,
+                params.verifier,
+                params.weightsRoot,
+                params.layoutRoot,
+                params.layerCount,
+                params.challengeWindow
+            );
+        }
     }
 
     /// @inheritdoc IModelRegistry
@@ -100,6 +116,19 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function verificationOf(uint256 modelId) external view returns (Verification memory v) {
+        Model storage model = _existing(modelId);
+        v = Verification({
+            mode: model.mode,
+            verifier: model.verifier,
+            layerCount: model.layerCount,
+            challengeWindow: model.challengeWindow,
+            weightsRoot: model.weightsRoot,
+            layoutRoot: model.layoutRoot
+        });
+    }
+
+    /// @inheritdoc IModelRegistry
     function royaltyInfo(uint256 modelId) external view returns (address owner, uint16 royaltyBps) {
         Model storage model = _existing(modelId);
         return (model.owner, model.royaltyBps);
@@ -127,6 +156,44 @@ contract ModelRegistry is IModelRegistry {
         // INVARIANT: only the owner changes a model.
         if (model.owner != msg.sender) revert ModelNotOwner(modelId, msg.sender);
         if (model.deprecated) revert ModelIsDeprecated(modelId);
+    }
+
+    /// @dev Stores the fields checked by {_checkVerification} (zero ones are skipped: cheaper).
+    function _storeVerification(Model storage model, RegisterParams calldata p) private {
+        if (p.mode == VerificationMode.Zk) {
+            model.verifier = p.verifier;
+        } else {
+            model.weightsRoot = p.weightsRoot;
+            model.layoutRoot = p.layoutRoot;
+            model.layerCount = p.layerCount;
+            model.challengeWindow = p.challengeWindow;
+        }
+    }
+
+    /// @dev Reverts with {ModelVerificationInvalid} unless the verification fields fit the mode.
+    function _checkVerification(RegisterParams calldata p) private pure {
+        VerificationMode mode = p.mode;
+        bool zkFields = p.verifier != address(0);
+        bool optimisticFields =
+            p.weightsRoot != bytes32(0) || p.layoutRoot != bytes32(0) || p.layerCount != 0 || p.challengeWindow != 0;
+        bool ok;
+        if (mode == VerificationMode.Attested) {
+            ok = !zkFields && !optimisticFields;
+        } else if (mode == VerificationMode.Zk) {
+            // INVARIANT: a Zk result is final at submission, so a verifier must check it.
+            ok = zkFields && !optimisticFields;
+        } else {
+            // INVARIANT: an Optimistic result can be disputed: the game needs the weights and
+            // layout commitments, a bounded layer count and a window to challenge in.
+            ok =
+                !zkFields &&
+                p.weightsRoot != bytes32(0) &&
+                p.layoutRoot != bytes32(0) &&
+                p.layerCount != 0 &&
+                p.layerCount <= MAX_LAYERS &&
+                p.challengeWindow != 0;
+        }
+        if (!ok) revert ModelVerificationInvalid(mode);
     }
 
     function _checkShape(uint32[] calldata shape) private pure {

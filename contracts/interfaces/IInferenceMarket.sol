@@ -8,8 +8,9 @@ pragma solidity ^0.8.28;
 /// `inputHash`. Off-chain they are an input envelope (see docs/protocol.md): canonical tensor
 /// bytes inline, or a content id of them.
 interface IInferenceMarket {
-    /// @notice Life of a request. `None` marks an id that does not exist. `Challenged` is
-    /// reserved for the optimistic mode.
+    /// @notice Life of a request. `None` marks an id that does not exist. `Submitted` and
+    /// `Challenged` are the provisional states of an `Optimistic` result (open to challenge, and
+    /// under a dispute game); consumers act on `Finalized` only.
     enum RequestStatus {
         None,
         Pending,
@@ -57,6 +58,29 @@ interface IInferenceMarket {
     error MarketTokenTransferMismatch(address token, uint256 received, uint256 expected);
     /// @notice The fee does not fit the 96 bits a request stores it in.
     error MarketFeeOverflow(uint256 fee);
+    /// @notice An `Optimistic` model's input must be inline (envelope kind 0x00).
+    error MarketInputNotInline(uint256 modelId);
+    /// @notice The model of `requestId` is not of the mode this submission path serves.
+    error MarketWrongMode(uint256 requestId, uint8 mode);
+    /// @notice `input` does not hash to the request's `inputHash`.
+    error MarketInputMismatch(uint256 requestId, bytes32 inputHash);
+    /// @notice The model's verifier rejected the proof of `requestId`.
+    error MarketProofInvalid(uint256 requestId);
+    /// @notice `submitOptimistic` got `count` layer roots where the model has `expected` layers.
+    error MarketLayerCountMismatch(uint256 requestId, uint256 count, uint256 expected);
+    /// @notice The last layer root is not the chunked Merkle root `outputRoot` of the output's
+    /// element bytes.
+    error MarketOutputRootMismatch(uint256 requestId, bytes32 lastRoot, bytes32 outputRoot);
+    /// @notice The output is shorter than its canonical header.
+    error MarketOutputMalformed(uint256 requestId);
+    /// @notice The challenge window of `requestId` ends at `windowEnd`: it is still open
+    /// (finalize) or already closed (challenge).
+    error MarketWindowOpen(uint256 requestId, uint64 windowEnd);
+    error MarketWindowClosed(uint256 requestId, uint64 windowEnd);
+    /// @notice Only the dispute game may call this; `caller` is not it.
+    error MarketNotDisputeGame(address caller);
+    /// @notice The dispute game is already set (it is set once).
+    error MarketDisputeGameAlreadySet(address game);
     /// @notice ETH came from `sender`; the market only takes ETH with a request or from the
     /// provider registry (slashed stake).
     error MarketUnexpectedEth(address sender);
@@ -81,6 +105,21 @@ interface IInferenceMarket {
     event CallbackResult(uint256 indexed requestId, bool success);
     event Credited(address indexed account, address indexed token, uint256 amount);
     event Withdrawn(address indexed account, address indexed token, uint256 amount);
+    /// @notice An `Optimistic` result: `layerRoots` are the trace roots of every layer (the last
+    /// one commits `output`); it can be challenged until `windowEnd`.
+    event OptimisticResultSubmitted(
+        uint256 indexed requestId,
+        address indexed provider,
+        bytes32[] layerRoots,
+        uint64 windowEnd
+    );
+    /// @notice The dispute game opened a challenge against the result of `requestId`; the
+    /// window is frozen until it is resolved.
+    event ResultChallenged(uint256 indexed requestId, address indexed game);
+    /// @notice The challenge against `requestId` was resolved: if `providerAtFault`, the request
+    /// was refunded; otherwise the result is open again until `windowEnd`.
+    event ChallengeResolved(uint256 indexed requestId, bool providerAtFault, uint64 windowEnd);
+    event DisputeGameSet(address game);
     event ProtocolFeeUpdated(uint16 bps, address treasury);
     event ClaimPenaltyUpdated(uint256 penalty);
 
@@ -110,6 +149,47 @@ interface IInferenceMarket {
     /// called back. Emits {ResultSubmitted} and {RequestFinalized} events.
     function submit(uint256 requestId, bytes calldata output) external;
 
+    /// @notice The claimant submits the output of `requestId` of a `Zk` model with `proof`, which
+    /// the model's {IProofVerifier} checks against `input` (whose keccak is the request's
+    /// `inputHash`) and `output`. Settles at once as {submit} does.
+    /// Emits {ResultSubmitted} and {RequestFinalized} events.
+    function submitWithProof(
+        uint256 requestId,
+        bytes calldata input,
+        bytes calldata output,
+        bytes calldata proof
+    ) external;
+
+    /// @notice The claimant submits the output of `requestId` of an `Optimistic` model with the
+    /// trace roots of every layer; the last must be the root of `output`'s element bytes. The
+    /// request is Submitted and can be challenged during the model's challenge window.
+    /// Emits {ResultSubmitted} and {OptimisticResultSubmitted} events.
+    function submitOptimistic(uint256 requestId, bytes calldata output, bytes32[] calldata layerRoots) external;
+
+    /// @notice Anyone settles an unchallenged `Optimistic` result once its window has passed:
+    /// the request is Finalized, the fee split credited, the consumer called back.
+    /// Emits {RequestFinalized} and {Credited} events.
+    function finalize(uint256 requestId) external;
+
+    /// @notice The dispute game freezes the window of `requestId` while it plays a challenge;
+    /// returns what the game needs. Only the dispute game may call it.
+    /// Emits a {ResultChallenged} event.
+    function openChallenge(
+        uint256 requestId
+    ) external returns (address provider, uint256 modelId, bytes32 inputHash, bytes32 rootsHash);
+
+    /// @notice The dispute game reports how the challenge of `requestId` ended. If the provider
+    /// is at fault the request is Refunded (fee credited back to the requester) and the output
+    /// dropped; otherwise it is Submitted again with the window extended by the time the game
+    /// took. Only the dispute game may call it. Emits a {ChallengeResolved} event.
+    function resolveChallenge(uint256 requestId, bool providerAtFault) external;
+
+    /// @notice When the challenge window of `requestId` ends (0 if it has none).
+    function windowEndOf(uint256 requestId) external view returns (uint64);
+
+    /// @notice The dispute game allowed to challenge results (zero until set).
+    function disputeGame() external view returns (address);
+
     /// @notice The claimant reports that the input of `requestId` cannot be run by the model
     /// (`reason` is a code from docs/protocol.md). The request is Failed and the fee credited
     /// back to the requester. Emits {RequestFailed} and {Credited} events.
@@ -129,7 +209,8 @@ interface IInferenceMarket {
 
     function statusOf(uint256 requestId) external view returns (RequestStatus);
 
-    /// @notice The output of a Finalized request (empty otherwise).
+    /// @notice The output of a Finalized request (empty otherwise, including while an
+    /// `Optimistic` result is still provisional).
     function outputOf(uint256 requestId) external view returns (bytes memory);
 
     /// @notice What `account` can withdraw in `token`.

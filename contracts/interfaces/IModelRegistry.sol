@@ -5,8 +5,9 @@ pragma solidity ^0.8.28;
 /// @notice Registry of models that providers serve: who owns a model, what its bytes are, how
 /// its results are verified and what a request for it costs.
 interface IModelRegistry {
-    /// @notice How results of a model are checked. Only `Attested` is accepted in v1; `Zk` and
-    /// `Optimistic` are reserved so that their models can be added without a storage change.
+    /// @notice How results of a model are checked: `Attested` on the provider's word, `Zk` by a
+    /// proof checked at submission by the model's {IProofVerifier}, `Optimistic` by a challenge
+    /// window and the dispute game over the trace roots.
     enum VerificationMode {
         Attested,
         Zk,
@@ -14,8 +15,12 @@ interface IModelRegistry {
     }
 
     /// @notice A registered model.
-    /// @dev `feeToken == address(0)` means the fee is paid in ETH. `verifier` is zero for
-    /// `Attested` models; it will hold the proof verifier of `Zk` models.
+    /// @dev `feeToken == address(0)` means the fee is paid in ETH. `verifier` is the
+    /// {IProofVerifier} of a `Zk` model (zero otherwise). The last four fields are the dispute
+    /// commitments of an `Optimistic` model (zero otherwise): `weightsRoot` (chunked Merkle root of
+    /// the weights blob), `layoutRoot` (chunked Merkle root whose chunk `i` is the ABI-encoded
+    /// `LayerSpec` of layer `i`, see `contracts/dispute/LayerSpec.sol`), `layerCount` and
+    /// `challengeWindow` (seconds a result stays open to challenge).
     struct Model {
         address owner;
         VerificationMode mode;
@@ -28,6 +33,20 @@ interface IModelRegistry {
         string contentId;
         uint32[] inputShape;
         uint32[] outputShape;
+        bytes32 weightsRoot;
+        bytes32 layoutRoot;
+        uint32 layerCount;
+        uint32 challengeWindow;
+    }
+
+    /// @notice What the market and the dispute game read to check a result: see {Model}.
+    struct Verification {
+        VerificationMode mode;
+        address verifier;
+        uint32 layerCount;
+        uint32 challengeWindow;
+        bytes32 weightsRoot;
+        bytes32 layoutRoot;
     }
 
     /// @notice The part of a model that prices and pays a request: what {getActiveTerms} returns.
@@ -41,7 +60,8 @@ interface IModelRegistry {
         uint256 price;
     }
 
-    /// @notice What {register} takes.
+    /// @notice What {register} takes. The last five fields are for `Zk` (`verifier`) and
+    /// `Optimistic` (the rest) models and must be zero for the other modes.
     struct RegisterParams {
         bytes32 modelHash;
         string contentId;
@@ -51,6 +71,11 @@ interface IModelRegistry {
         uint16 royaltyBps;
         uint32[] inputShape;
         uint32[] outputShape;
+        address verifier;
+        bytes32 weightsRoot;
+        bytes32 layoutRoot;
+        uint32 layerCount;
+        uint32 challengeWindow;
     }
 
     /// @notice The model `modelId` does not exist.
@@ -61,12 +86,14 @@ interface IModelRegistry {
     error ModelNotOwner(uint256 modelId, address caller);
     /// @notice The royalty `royaltyBps` is above the maximum `maxBps`.
     error ModelRoyaltyTooHigh(uint16 royaltyBps, uint16 maxBps);
-    /// @notice The verification mode is not accepted by this registry version.
-    error ModelModeUnsupported(VerificationMode mode);
     /// @notice The model hash is zero or the content id is empty.
     error ModelContentMissing();
     /// @notice A shape is empty, longer than `maxRank`, or has a zero dimension.
     error ModelShapeInvalid();
+    /// @notice The verification fields do not fit `mode`: a `Zk` model needs a verifier, an
+    /// `Optimistic` one a weights root, a layout root, `1 <= layerCount <= maxLayers` and a
+    /// nonzero challenge window; fields of other modes must be zero.
+    error ModelVerificationInvalid(VerificationMode mode);
 
     /// @notice Emitted when a model is registered.
     event ModelRegistered(
@@ -78,6 +105,16 @@ interface IModelRegistry {
         address feeToken,
         uint256 price,
         uint16 royaltyBps
+    );
+    /// @notice Emitted with {ModelRegistered} for a `Zk` or `Optimistic` model: its verification
+    /// fields (see {Model}).
+    event ModelVerificationRegistered(
+        uint256 indexed modelId,
+        address verifier,
+        bytes32 weightsRoot,
+        bytes32 layoutRoot,
+        uint32 layerCount,
+        uint32 challengeWindow
     );
     /// @notice Emitted when the owner changes the price of a model.
     event ModelPriceUpdated(uint256 indexed modelId, uint256 oldPrice, uint256 newPrice);
@@ -102,6 +139,10 @@ interface IModelRegistry {
     /// @notice Returns the terms of model `modelId` if it exists and is not deprecated, and
     /// reverts with {ModelUnknown} or {ModelIsDeprecated} otherwise.
     function getActiveTerms(uint256 modelId) external view returns (ModelTerms memory);
+
+    /// @notice How results of model `modelId` (deprecated or not) are checked; reverts with
+    /// {ModelUnknown} if there is none. Never changes after registration.
+    function verificationOf(uint256 modelId) external view returns (Verification memory);
 
     /// @notice Owner and royalty of model `modelId`, deprecated or not; reverts with
     /// {ModelUnknown} if there is none. Neither changes after registration.

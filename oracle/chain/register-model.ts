@@ -5,6 +5,20 @@ import type { ModelRegistry } from "./connect.ts";
 /** `IModelRegistry.VerificationMode`, in ABI order. */
 export const VerificationMode = { Attested: 0, Zk: 1, Optimistic: 2 } as const;
 
+/** How a `Zk` or `Optimistic` model's results are checked; absent for `Attested` models. */
+export type ModelVerification =
+  | { mode: "zk"; /** The model's IProofVerifier adapter. */ verifier: string }
+  | {
+      mode: "optimistic";
+      /** Chunked Merkle root of the weights blob (`weightsRoot` of model/vqm/commitments.ts). */
+      weightsRoot: string;
+      /** Root of the layer specs (`layoutRoot` of dispute/layout.ts). */
+      layoutRoot: string;
+      layerCount: number;
+      /** Seconds a result stays open to challenge. */
+      challengeWindow: number;
+    };
+
 export type RegisterModelParameters = {
   modelHash: string;
   contentId: string;
@@ -14,19 +28,34 @@ export type RegisterModelParameters = {
   outputShape: readonly number[];
   /** ERC-20 the fee is paid in; ETH when absent. */
   feeToken?: string | undefined;
+  /** Defaults to an `Attested` model. */
+  verification?: ModelVerification | undefined;
 };
+
+const zeroHash = `0x${"00".repeat(32)}`;
 
 /** Registers a model owned by the registry's signer and returns its id. */
 export async function registerModel(registry: ModelRegistry, parameters: RegisterModelParameters): Promise<bigint> {
+  const { verification } = parameters;
   const tx = await registry.register({
     modelHash: parameters.modelHash,
     contentId: parameters.contentId,
-    mode: VerificationMode.Attested,
+    mode:
+      verification === undefined
+        ? VerificationMode.Attested
+        : verification.mode === "zk"
+          ? VerificationMode.Zk
+          : VerificationMode.Optimistic,
     feeToken: parameters.feeToken ?? ZeroAddress,
     price: parameters.price,
     royaltyBps: parameters.royaltyBps,
     inputShape: [...parameters.inputShape],
     outputShape: [...parameters.outputShape],
+    verifier: verification?.mode === "zk" ? verification.verifier : ZeroAddress,
+    weightsRoot: verification?.mode === "optimistic" ? verification.weightsRoot : zeroHash,
+    layoutRoot: verification?.mode === "optimistic" ? verification.layoutRoot : zeroHash,
+    layerCount: verification?.mode === "optimistic" ? verification.layerCount : 0,
+    challengeWindow: verification?.mode === "optimistic" ? verification.challengeWindow : 0,
   });
   const receipt = await tx.wait();
   for (const log of receipt?.logs ?? []) {

@@ -249,13 +249,18 @@ describe("InferenceMarket", () => {
         royaltyBps: 0,
         inputShape: [1],
         outputShape: [1],
+        verifier: ZERO,
+        weightsRoot: ethers.ZeroHash,
+        layoutRoot: ethers.ZeroHash,
+        layerCount: 0,
+        challengeWindow: 0,
       });
       await expect(market.connect(requester).requestInference(3, INPUT, 1000n, await deadlineIn(), ZERO, 0))
         .to.be.revertedWithCustomError(market, "MarketTokenTransferMismatch")
         .withArgs(fotAddress, 990n, 1000n);
     });
 
-    it("requestInference: reverts for non-Attested models and fees beyond 96 bits", async () => {
+    it("requestInference: reverts for Optimistic models without a dispute game and fees beyond 96 bits", async () => {
       const { admin, providers, treasury, requester, token, tokenAddress } = await networkHelpers.loadFixture(fixture);
       const mock = await deploy(ethers, "MockTermsRegistry");
       const market = await deploy(ethers, "InferenceMarket", [
@@ -266,7 +271,7 @@ describe("InferenceMarket", () => {
         0,
         0,
       ]);
-      await mock.setTerms({ owner: admin.address, mode: 1, royaltyBps: 0, feeToken: ZERO, price: 1 });
+      await mock.setTerms({ owner: admin.address, mode: 2, royaltyBps: 0, feeToken: ZERO, price: 1 });
       await expect(market.connect(requester).requestInference(4, INPUT, 1, await deadlineIn(), ZERO, 0, { value: 1 }))
         .to.be.revertedWithCustomError(market, "MarketModeUnsupported")
         .withArgs(4n);

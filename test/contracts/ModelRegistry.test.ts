@@ -47,14 +47,43 @@ describe("ModelRegistry", () => {
     );
   });
 
-  it("register: reverts for modes other than Attested", async () => {
+  it("register: checks the verification fields against the mode", async () => {
     const { models } = await networkHelpers.loadFixture(fixture);
-    await expect(models.register(modelParams({ mode: 1 })))
-      .to.be.revertedWithCustomError(models, "ModelModeUnsupported")
-      .withArgs(1);
-    await expect(models.register(modelParams({ mode: 2 })))
-      .to.be.revertedWithCustomError(models, "ModelModeUnsupported")
-      .withArgs(2);
+    const root = "0x" + "aa".repeat(32);
+    const optimistic = { mode: 2, weightsRoot: root, layoutRoot: root, layerCount: 3, challengeWindow: 3600 };
+    for (const bad of [
+      { mode: 1 },
+      { mode: 1, verifier: ZERO, weightsRoot: root },
+      { mode: 0, verifier: "0x" + "01".repeat(20) },
+      { mode: 0, challengeWindow: 1 },
+      { ...optimistic, weightsRoot: ethers.ZeroHash },
+      { ...optimistic, layoutRoot: ethers.ZeroHash },
+      { ...optimistic, layerCount: 0 },
+      { ...optimistic, layerCount: 1025 },
+      { ...optimistic, challengeWindow: 0 },
+      { ...optimistic, verifier: "0x" + "01".repeat(20) },
+    ])
+      await expect(models.register(modelParams(bad)))
+        .to.be.revertedWithCustomError(models, "ModelVerificationInvalid")
+        .withArgs(bad.mode);
+    const verifier = "0x" + "01".repeat(20);
+    await expect(models.register(modelParams({ mode: 1, verifier })))
+      .to.emit(models, "ModelVerificationRegistered")
+      .withArgs(1n, verifier, ethers.ZeroHash, ethers.ZeroHash, 0, 0);
+    await expect(models.register(modelParams(optimistic)))
+      .to.emit(models, "ModelVerificationRegistered")
+      .withArgs(2n, ZERO, root, root, 3, 3600);
+    const zk = await models.verificationOf(1);
+    expect([zk.mode, zk.verifier]).to.deep.equal([1n, verifier]);
+    const o = await models.verificationOf(2);
+    expect([o.mode, o.weightsRoot, o.layoutRoot, o.layerCount, o.challengeWindow]).to.deep.equal([
+      2n,
+      root,
+      root,
+      3n,
+      3600n,
+    ]);
+    expect((await models.getModel(2)).layerCount).to.equal(3n);
   });
 
   it("register: reverts when the royalty is too high", async () => {

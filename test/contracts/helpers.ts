@@ -34,6 +34,11 @@ export function modelParams(overrides: Record<string, unknown> = {}) {
     royaltyBps: ETH_ROYALTY_BPS,
     inputShape: [1, 4],
     outputShape: [1, 3],
+    verifier: ZERO,
+    weightsRoot: "0x" + "00".repeat(32),
+    layoutRoot: "0x" + "00".repeat(32),
+    layerCount: 0,
+    challengeWindow: 0,
     ...overrides,
   };
 }

@@ -44,7 +44,12 @@ library Deploy {
             price: price,
             royaltyBps: royaltyBps,
             inputShape: shape,
-            outputShape: shape
+            outputShape: shape,
+            verifier: address(0),
+            weightsRoot: bytes32(0),
+            layoutRoot: bytes32(0),
+            layerCount: 0,
+            challengeWindow: 0
         });
     }
 }

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ChunkMerkle} from "../libraries/ChunkMerkle.sol";
+import {IDisputeGame, Timestamp, Duration} from "../interfaces/IDisputeGame.sol";
+import {IInferenceMarket} from "../interfaces/IInferenceMarket.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IOneStepProver} from "../interfaces/IOneStepProver.sol";
+import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
+import {LayerSpec} from "./LayerSpec.sol";
+import {TraceRoot} from "./TraceRoot.sol";
+
+/// @title DisputeGame
+/// @notice The bisection game over `Optimistic` results (docs/protocol.md, "The dispute game").
+/// Permissionless: anyone may challenge with exactly {requiredBond}; the bond, not a stake,
+/// is what a false challenge costs. One game at a time per result: the market moves the request
+/// to Challenged (which refuses a second challenge and {IInferenceMarket-finalize}) and freezes
+/// its window until the game reports back, after which the window resumes for other watchers.
+///
+/// Moves: the defender reveals the children of its node, the challenger its own, the game
+/// descends into the first differing side, down to a leaf; the defender opens its leaf with the
+/// chunk; the challenger names an element and the {IOneStepProver} recomputes it from agreed
+/// data. Each side has a chess clock of `clock` seconds that runs while it is to move.
+///
+/// Money: a challenger that wins gets its bond back plus `challengerRewardBps` of what is
+/// slashed from the provider (`slashAmount`, taken through `ProviderRegistry.slash`, so the game
+/// needs `SLASHER_ROLE`); the rest goes to the treasury and the request is refunded by the
+/// market. A challenger that loses forfeits its bond: `defenderRewardBps` to the provider, the
+/// rest to the treasury. Everything is credited ({_credit}) and pulled ({withdraw}).
+/// @dev Accounting: `address(this).balance == bondsHeld + owed`. Money moves through {_credit}
+/// (owed up) and {_payOut} (balance and owed down) only; bonds enter with {challenge}, slashes
+/// through {receive}.
+contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
+    uint256 private constant BPS = 10_000;
+
+    /// @dev A game as stored.
+    /// - slot 0: challenger (160) | lastMoveAt (40) | phase (8) | turn (8) | winner (8) | layer (16) | height (8)
+    /// - slot 1: defender (160) | defenderUsed (40) | challengerUsed (40)
+    /// - slot 2: position (32) | chunkCount (32) | elementSize (8) | bond (128) | lastChunkLength (16)
+    /// - then requestId and the hashes, one slot each.
+    struct Game {
+        address challenger;
+        Timestamp lastMoveAt;
+        Phase phase;
+        Side turn;
+        Side winner;
+        uint16 layer;
+        uint8 height;
+        address defender;
+        Duration defenderUsed;
+        Duration challengerUsed;
+        uint32 position;
+        uint32 chunkCount;
+        uint8 elementSize;
+        uint128 bond;
+        uint16 lastChunkLength;
+        uint256 requestId;
+        bytes32 defenderNode;
+        bytes32 challengerNode;
+        bytes32 defenderLeft;
+        bytes32 defenderRight;
+        bytes32 specHash;
+        bytes32 rootA;
+        bytes32 rootB;
+        bytes32 weightsRoot;
+    }
+
+    IInferenceMarket private immutable _market;
+    IModelRegistry private immutable _models;
+    IProviderRegistry private immutable _providers;
+    IOneStepProver private immutable _prover;
+    address private immutable _treasury;
+    uint128 private immutable _bond;
+    uint256 private immutable _slashAmount;
+    Duration private immutable _clock;
+    uint16 private immutable _challengerRewardBps;
+    uint16 private immutable _defenderRewardBps;
+
+    mapping(uint256 gameId => Game) private _games;
+    mapping(uint256 requestId => uint256 gameId) private _gameOf;
+    mapping(address account => uint256) private _balances;
+    uint256 private _gameCount;
+    uint256 private _bondsHeld;
+    uint256 private _owed;
+
+    /// @param market the {IInferenceMarket} whose `Optimistic` results are disputed (it must name
+    /// this game with `setDisputeGame`).
+    /// @param models the model registry (verification commitments).
+    /// @param providers the provider registry; this game needs its `SLASHER_ROLE`.
+    /// @param prover the one-step prover.
+    /// @param treasury where the protocol's shares are credited.
+    /// @param bond the exact ETH bond of a challenge.
+    /// @param slashAmount what is slashed from a provider that loses.
+    /// @param clock each side's time budget, in seconds.
+    /// @param challengerRewardBps the winning challenger's share of the slash.
+    /// @param defenderRewardBps the winning provider's share of a lost bond.
+    constructor(
+        address market,
+        address models,
+        address providers,
+        address prover,
+        address treasury,
+        uint128 bond,
+        uint256 slashAmount,
+        Duration clock,
+        uint16 challengerRewardBps,
+        uint16 defenderRewardBps
+    ) {
+        if (
+            market == address(0) ||
+            models == address(0) ||
+            providers == address(0) ||
+            prover == address(0) ||
+            treasury == address(0)
+        ) revert GameZeroAddress();
+        _market = IInferenceMarket(market);
+        _models = IModelRegistry(models);
+        _providers = IProviderRegistry(providers);
+        _prover = IOneStepProver(prover);
+        _treasury = treasury;
+        _bond = bond;
+        _slashAmount = slashAmount;
+        _clock = clock;
+        _challengerRewardBps = challengerRewardBps > BPS ? uint16(BPS) : challengerRewardBps;
+        _defenderRewardBps = defenderRewardBps > BPS ? uint16(BPS) : defenderRewardBps;
+    }
+
+    /// @notice Takes the ETH of a slashed provider from the provider registry, and nothing else.
+    receive() external payable {
+        // INVARIANT: ETH enters with a bond or as a slash; anything else breaks the accounting.
+        if (msg.sender != address(_providers)) revert GameUnexpectedEth(msg.sender);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Moves
+    // ------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: `msg.value == requiredBond(requestId)`; the request is Submitted and
+    /// its window open (the market's errors bubble up); `input` is the request's input and
+    /// inline; `defenderRoots` hash to the submitted roots; both root lists have one root per
+    /// layer and differ; `layerSpec` is leaf `k` of the model's layout (k = first differing
+    /// layer) with a proof of the layout tree's depth. The layers read by layer k are agreed (they
+    /// come before k): their roots, or the root of the input's element bytes, are stored for the
+    /// step. The defender moves first.
+    function challenge(
+        uint256 requestId,
+        ChallengeParams calldata p
+    ) external payable nonReentrant returns (uint256 gameId) {
+        // Validate the bond, then freeze the result (trusted market; it reverts unless the
+        // request is Submitted within its window; any later revert undoes the freeze).
+        uint128 bond = _bond;
+        if (msg.value != bond) revert GameWrongBond(msg.value, bond);
+        (address provider, IModelRegistry.Verification memory v) = _open(requestId, p);
+        uint256 k = _firstDifference(requestId, p, v);
+        LayerSpec.Spec memory spec = LayerSpec.decode(p.layerSpec);
+        if (spec.outElements == 0 || (spec.elementSize != 1 && spec.elementSize != 4)) revert GameSpecInvalid(k);
+
+        // Effect.
+        unchecked {
+            // Cannot overflow: one id per call.
+            gameId = ++_gameCount;
+        }
+        Game storage g = _games[gameId];
+        g.requestId = requestId;
+        g.challenger = msg.sender;
+        g.defender = provider;
+        g.bond = bond;
+        g.layer = uint16(k); // < MAX_LAYERS
+        _storeLayer(g, p, k, spec);
+        g.weightsRoot = v.weightsRoot;
+        g.phase = g.height == 0 ? Phase.AwaitChunk : Phase.Bisecting;
+        g.turn = Side.Defender;
+        g.lastMoveAt = Timestamp.wrap(uint40(block.timestamp));
+        _gameOf[requestId] = gameId;
+        _bondsHeld += bond;
+
+        emit GameStarted(
+            gameId,
+            requestId,
+            msg.sender,
+            provider,
+            uint16(k),
+            g.height,
+            g.chunkCount,
+            g.defenderNode,
+            g.challengerNode,
+            bond
+        );
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase Bisecting, the defender to move (the caller is the defender) and
+    /// within its clock; `nodeHash(left, right)` is the defender's node.
+    function reveal(uint256 gameId, bytes32 left, bytes32 right) external {
+        Game storage g = _move(gameId, Phase.Bisecting, Side.Defender);
+        bytes32 node = ChunkMerkle.nodeHash(left, right);
+        // INVARIANT: the defender stays bound to the root it submitted.
+        if (node != g.defenderNode) revert GameNodeMismatch(gameId, g.defenderNode, node);
+        g.defenderLeft = left;
+        g.defenderRight = right;
+        g.turn = Side.Challenger;
+        emit DefenderRevealed(gameId, g.height, g.position, left, right);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase Bisecting, the challenger to move and within its clock;
+    /// `nodeHash(left, right)` is the challenger's node. On reaching a leaf beyond the layer's
+    /// chunks (tree padding, whose leaf must be `bytes32(0)`) the game is decided at once.
+    function bisect(uint256 gameId, bytes32 left, bytes32 right) external nonReentrant {
+        Game storage g = _move(gameId, Phase.Bisecting, Side.Challenger);
+        bytes32 node = ChunkMerkle.nodeHash(left, right);
+        // INVARIANT: the challenger stays bound to the root it posted.
+        if (node != g.challengerNode) revert GameNodeMismatch(gameId, g.challengerNode, node);
+        emit ChallengerBisected(gameId, g.height, g.position, left, right);
+        bytes32 dl = g.defenderLeft;
+        uint32 position = g.position * 2;
+        if (dl != left) {
+            g.defenderNode = dl;
+            g.challengerNode = left;
+        } else {
+            // The parents differ and the left children agree, so the right children differ.
+            ++position;
+            g.defenderNode = g.defenderRight;
+            g.challengerNode = right;
+        }
+        g.position = position;
+        uint8 height = g.height - 1;
+        g.height = height;
+        g.turn = Side.Defender;
+        if (height == 0) {
+            if (position >= g.chunkCount) {
+                // Padding leaf: its committed value is bytes32(0).
+                _resolve(gameId, g, g.defenderNode == bytes32(0) ? Side.Defender : Side.Challenger);
+                return;
+            }
+            g.phase = Phase.AwaitChunk;
+        }
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase AwaitChunk, the defender to move and within its clock; `chunk`
+    /// has the length of chunk `position` of the layer's output and its leaf is the defender's.
+    function revealChunk(uint256 gameId, bytes calldata chunk) external {
+        Game storage g = _move(gameId, Phase.AwaitChunk, Side.Defender);
+        uint256 expected = _chunkLength(g);
+        if (chunk.length != expected) revert GameChunkLengthMismatch(gameId, chunk.length, expected);
+        bytes32 leaf = ChunkMerkle.leafHash(g.position, chunk);
+        if (leaf != g.defenderNode) revert GameNodeMismatch(gameId, g.defenderNode, leaf);
+        g.phase = Phase.AwaitStep;
+        g.turn = Side.Challenger;
+        emit ChunkRevealed(gameId, g.position, chunk);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase AwaitStep, the challenger to move and within its clock; `chunk`
+    /// is the defender's revealed chunk; `offset` names an element in it; `layerSpec` is the
+    /// disputed layer's spec. The challenger wins if the prover's value differs from the
+    /// defender's element, and loses otherwise; a step the prover cannot complete reverts
+    /// (and the challenger's clock keeps running).
+    function proveStep(
+        uint256 gameId,
+        bytes calldata chunk,
+        uint256 offset,
+        bytes calldata layerSpec,
+        bytes calldata stepProof
+    ) external nonReentrant {
+        Game storage g = _move(gameId, Phase.AwaitStep, Side.Challenger);
+        (uint256 element, bytes memory claimed) = _claimedElement(gameId, g, chunk, offset);
+        bytes memory computed = _compute(gameId, g, layerSpec, element, stepProof);
+        emit StepProved(gameId, element, computed, claimed);
+        _resolve(gameId, g, keccak256(computed) == keccak256(claimed) ? Side.Defender : Side.Challenger);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: the game is not resolved and the side to move has used more than its
+    /// clock. Anyone may call it.
+    function claimTimeout(uint256 gameId) external nonReentrant {
+        Game storage g = _existing(gameId);
+        Phase phase = g.phase;
+        if (phase == Phase.Resolved) revert GameWrongPhase(gameId, phase);
+        Side turn = g.turn;
+        Duration left = _remaining(g);
+        // INVARIANT: a side loses on time only once its whole budget is spent.
+        if (Duration.unwrap(left) != 0) revert GameClockRunning(gameId, turn, left);
+        _resolve(gameId, g, turn == Side.Defender ? Side.Challenger : Side.Defender);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: the caller has a credit. Zeroed before the transfer.
+    function withdraw() external nonReentrant {
+        uint256 amount = _balances[msg.sender];
+        if (amount == 0) revert GameNothingToWithdraw(msg.sender);
+        _balances[msg.sender] = 0;
+        _owed -= amount;
+        emit Withdrawn(msg.sender, amount);
+        _payOut(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Views
+    // ------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IDisputeGame
+    function requiredBond(uint256) external view returns (uint256) {
+        return _bond;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function getGame(uint256 gameId) external view returns (GameView memory) {
+        Game storage g = _games[gameId];
+        return
+            GameView({
+                requestId: g.requestId,
+                challenger: g.challenger,
+                defender: g.defender,
+                phase: g.phase,
+                turn: g.turn,
+                winner: g.winner,
+                layer: g.layer,
+                height: g.height,
+                position: g.position,
+                chunkCount: g.chunkCount,
+                elementSize: g.elementSize,
+                bond: g.bond,
+                lastMoveAt: g.lastMoveAt,
+                defenderUsed: g.defenderUsed,
+                challengerUsed: g.challengerUsed,
+                defenderNode: g.defenderNode,
+                challengerNode: g.challengerNode,
+                defenderLeft: g.defenderLeft,
+                defenderRight: g.defenderRight,
+                specHash: g.specHash,
+                rootA: g.rootA,
+                rootB: g.rootB
+            });
+    }
+
+    /// @inheritdoc IDisputeGame
+    function gameOf(uint256 requestId) external view returns (uint256) {
+        return _gameOf[requestId];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function gameCount() external view returns (uint256) {
+        return _gameCount;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function balanceOf(address account) external view returns (uint256) {
+        return _balances[account];
+    }
+
+    /// @inheritdoc IDisputeGame
+    function bondsHeld() external view returns (uint256) {
+        return _bondsHeld;
+    }
+
+    /// @notice Credits not yet withdrawn.
+    function owed() external view returns (uint256) {
+        return _owed;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function remainingTime(uint256 gameId) external view returns (Duration) {
+        return _remaining(_existing(gameId));
+    }
+
+    /// @notice The game's parameters.
+    function parameters()
+        external
+        view
+        returns (
+            uint256 bond,
+            uint256 slashAmount,
+            Duration clock,
+            uint16 challengerRewardBps,
+            uint16 defenderRewardBps,
+            address treasury,
+            address prover
+        )
+    {
+        return (_bond, _slashAmount, _clock, _challengerRewardBps, _defenderRewardBps, _treasury, address(_prover));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internal
+    // ------------------------------------------------------------------------------------------
+
+    function _existing(uint256 gameId) private view returns (Game storage g) {
+        g = _games[gameId];
+        if (g.phase == Phase.None) revert GameUnknown(gameId);
+    }
+
+    /// @dev Checks that `side` may make a move of `phase` in game `gameId` now, charges the time
+    /// since the last move to its clock and restarts the clock.
+    function _move(uint256 gameId, Phase phase, Side side) private returns (Game storage g) {
+        g = _existing(gameId);
+        Phase actual = g.phase;
+        if (actual != phase) revert GameWrongPhase(gameId, actual);
+        // INVARIANT: the parties alternate, and only the party to move moves.
+        if (g.turn != side || msg.sender != (side == Side.Defender ? g.defender : g.challenger)) {
+            revert GameNotYourTurn(gameId, msg.sender);
+        }
+        uint256 elapsed = block.timestamp - Timestamp.unwrap(g.lastMoveAt);
+        uint256 used = Duration.unwrap(side == Side.Defender ? g.defenderUsed : g.challengerUsed) + elapsed;
+        // INVARIANT: a side out of time can no longer move; it can only lose by {claimTimeout}.
+        if (used > Duration.unwrap(_clock)) revert GameClockExpired(gameId, side);
+        if (side == Side.Defender) g.defenderUsed = Duration.wrap(uint40(used));
+        else g.challengerUsed = Duration.wrap(uint40(used));
+        g.lastMoveAt = Timestamp.wrap(uint40(block.timestamp));
+    }
+
+    /// @dev Checks that `chunk` opens the defender's leaf and returns the global index and the
+    /// bytes of its element `offset`.
+    function _claimedElement(
+        uint256 gameId,
+        Game storage g,
+        bytes calldata chunk,
+        uint256 offset
+    ) private view returns (uint256 element, bytes memory claimed) {
+        uint256 position = g.position;
+        bytes32 leaf = ChunkMerkle.leafHash(position, chunk);
+        if (leaf != g.defenderNode) revert GameNodeMismatch(gameId, g.defenderNode, leaf);
+        uint256 size = g.elementSize;
+        if ((offset + 1) * size > chunk.length) revert GameElementOutOfRange(gameId, offset);
+        element = (position * ChunkMerkle.CHUNK_SIZE) / size + offset;
+        claimed = chunk[offset * size:(offset + 1) * size];
+    }
+
+    /// @dev The prover's value of `element`, from the spec the game stored the hash of.
+    function _compute(
+        uint256 gameId,
+        Game storage g,
+        bytes calldata layerSpec,
+        uint256 element,
+        bytes calldata stepProof
+    ) private view returns (bytes memory) {
+        bytes32 specHash = keccak256(layerSpec);
+        if (specHash != g.specHash) revert GameNodeMismatch(gameId, g.specHash, specHash);
+        return _prover.computeElement(layerSpec, g.rootA, g.rootB, g.weightsRoot, element, stepProof);
+    }
+
+    function _remaining(Game storage g) private view returns (Duration) {
+        if (g.phase == Phase.Resolved) return Duration.wrap(0);
+        uint256 used =
+            Duration.unwrap(g.turn == Side.Defender ? g.defenderUsed : g.challengerUsed) +
+                (block.timestamp - Timestamp.unwrap(g.lastMoveAt));
+        uint256 clock = Duration.unwrap(_clock);
+        return Duration.wrap(used >= clock ? 0 : uint40(clock - used));
+    }
+
+    /// @dev Ends game `gameId` with `winner`: reports to the market, slashes a losing provider
+    /// and credits bonds and rewards. Emits a {GameResolved} event.
+    function _resolve(uint256 gameId, Game storage g, Side winner) private {
+        // Effect.
+        g.phase = Phase.Resolved;
+        g.winner = winner;
+        g.turn = Side.None;
+        uint256 bond = g.bond;
+        _bondsHeld -= bond;
+        uint256 requestId = g.requestId;
+        bool providerAtFault = winner == Side.Challenger;
+
+        // Interact (trusted market and registry): settle the request, take the slash.
+        _market.resolveChallenge(requestId, providerAtFault);
+        uint256 slashed;
+        if (providerAtFault && _slashAmount != 0) slashed = _providers.slash(g.defender, _slashAmount);
+        emit GameResolved(gameId, requestId, winner, slashed);
+
+        // Account.
+        if (providerAtFault) {
+            uint256 reward = (slashed * _challengerRewardBps) / BPS;
+            _credit(g.challenger, bond + reward);
+            _credit(_treasury, slashed - reward);
+        } else {
+            uint256 reward = (bond * _defenderRewardBps) / BPS;
+            _credit(g.defender, reward);
+            _credit(_treasury, bond - reward);
+        }
+    }
+
+    /// @dev Freezes the result in the market and checks the challenge against it: the input and
+    /// the defender's roots are those of the request.
+    function _open(
+        uint256 requestId,
+        ChallengeParams calldata p
+    ) private returns (address provider, IModelRegistry.Verification memory v) {
+        uint256 modelId;
+        bytes32 inputHash;
+        bytes32 rootsHash;
+        (provider, modelId, inputHash, rootsHash) = _market.openChallenge(requestId);
+        // INVARIANT: the game is about the input the requester paid for and the roots submitted.
+        if (keccak256(p.input) != inputHash) revert GameInputMismatch(requestId);
+        if (p.input[0] != 0x00) revert GameInputNotInline(requestId);
+        if (keccak256(abi.encodePacked(p.defenderRoots)) != rootsHash) revert GameRootsMismatch(requestId);
+        v = _models.verificationOf(modelId);
+    }
+
+    /// @dev Stores the disputed layer's geometry, both roots and the agreed roots it reads.
+    function _storeLayer(Game storage g, ChallengeParams calldata p, uint256 k, LayerSpec.Spec memory spec) private {
+        g.elementSize = spec.elementSize;
+        uint256 totalBytes = uint256(spec.outElements) * spec.elementSize;
+        uint256 chunkCount = _chunkCount(totalBytes);
+        g.chunkCount = uint32(chunkCount); // < 2^32: outElements is a uint32 and elementSize <= 4
+        g.lastChunkLength = uint16(totalBytes - (chunkCount - 1) * ChunkMerkle.CHUNK_SIZE);
+        g.height = uint8(_depth(chunkCount)); // <= 32
+        g.defenderNode = p.defenderRoots[k];
+        g.challengerNode = p.challengerRoots[k];
+        g.specHash = keccak256(p.layerSpec);
+        g.rootA = _agreedRoot(k, spec.inputA, p);
+        if (spec.kind == LayerSpec.ADD) g.rootB = _agreedRoot(k, spec.inputB, p);
+    }
+
+    /// @dev The first layer whose roots differ, with its spec proven against the layout root.
+    function _firstDifference(
+        uint256 requestId,
+        ChallengeParams calldata p,
+        IModelRegistry.Verification memory v
+    ) private pure returns (uint256 k) {
+        uint256 layers = v.layerCount;
+        if (p.challengerRoots.length != layers) revert GameLayerCountMismatch(p.challengerRoots.length, layers);
+        // Bounded: layerCount <= ModelRegistry.MAX_LAYERS.
+        while (k < layers && p.defenderRoots[k] == p.challengerRoots[k]) ++k;
+        if (k == layers) revert GameNoDisagreement(requestId);
+        // INVARIANT: the layer's geometry is the registered one.
+        if (
+            p.layoutProof.length != _depth(layers) || !ChunkMerkle.verify(v.layoutRoot, k, p.layerSpec, p.layoutProof)
+        ) {
+            revert GameLayoutProofInvalid(k);
+        }
+    }
+
+    /// @dev The trace root of layer `ref` read by layer `k`: the root of the input's element
+    /// bytes for -1, else the (agreed) submitted root of that earlier layer.
+    function _agreedRoot(uint256 k, int32 ref, ChallengeParams calldata p) private pure returns (bytes32) {
+        if (ref == LayerSpec.MODEL_INPUT) return TraceRoot.rootOf(TraceRoot.elementBytes(p.input[1:]));
+        // INVARIANT: a layer reads the input or an earlier layer, on whose roots both sides agree.
+        if (ref < 0 || uint256(uint32(ref)) >= k) revert GameSpecInvalid(k);
+        return p.defenderRoots[uint32(ref)];
+    }
+
+    function _chunkLength(Game storage g) private view returns (uint256) {
+        // Every chunk but the last is full.
+        if (uint256(g.position) + 1 < g.chunkCount) return ChunkMerkle.CHUNK_SIZE;
+        return g.lastChunkLength;
+    }
+
+    function _chunkCount(uint256 bytesLength) private pure returns (uint256) {
+        return (bytesLength + ChunkMerkle.CHUNK_SIZE - 1) / ChunkMerkle.CHUNK_SIZE;
+    }
+
+    /// @dev `ceil(log2(n))`: the depth of a tree of `n` leaves padded to a power of two.
+    function _depth(uint256 n) private pure returns (uint256 depth) {
+        while ((uint256(1) << depth) < n) ++depth;
+    }
+
+    /// @dev The one hook that credits money (pull payment). Zero is a no-op. Emits {Credited}.
+    function _credit(address account, uint256 amount) private {
+        if (amount == 0) return;
+        _balances[account] += amount;
+        _owed += amount;
+        emit Credited(account, amount);
+    }
+
+    /// @dev The one hook that sends money out.
+    function _payOut(address to, uint256 amount) private {
+        (bool ok, ) = to.call{value: amount}("");
+        if (!ok) revert GameTransferFailed(to);
+    }
+}

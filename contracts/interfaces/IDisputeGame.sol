@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice A point in time, in seconds since the epoch.
+type Timestamp is uint40;
+/// @notice A length of time, in seconds.
+type Duration is uint40;
+
+/// @title IDisputeGame
+/// @notice The bonded, timed bisection game over the trace of an `Optimistic` result: the
+/// challenger and the defender (the provider) narrow their disagreement to the first differing
+/// layer, then to one chunk of that layer's output, then to one element, which the chain
+/// recomputes ({IOneStepProver}). Each side has a chess clock; the loser pays.
+interface IDisputeGame {
+    /// @notice Who moves, who won.
+    enum Side {
+        None,
+        Defender,
+        Challenger
+    }
+
+    /// @notice `Bisecting`: defender reveals the children of its node, then the challenger its own
+    /// (the game descends into the first differing side); `AwaitChunk`: the defender opens its
+    /// leaf; `AwaitStep`: the challenger names an element and proves the one-step; `Resolved`.
+    enum Phase {
+        None,
+        Bisecting,
+        AwaitChunk,
+        AwaitStep,
+        Resolved
+    }
+
+    /// @notice A game as {getGame} returns it. `height` and `position` locate the disputed node
+    /// in layer `layer`'s tree (height 0 = leaves); `defenderLeft`/`defenderRight` are the
+    /// defender's revealed children while the challenger is to move.
+    struct GameView {
+        uint256 requestId;
+        address challenger;
+        address defender;
+        Phase phase;
+        Side turn;
+        Side winner;
+        uint16 layer;
+        uint8 height;
+        uint32 position;
+        uint32 chunkCount;
+        uint8 elementSize;
+        uint256 bond;
+        Timestamp lastMoveAt;
+        Duration defenderUsed;
+        Duration challengerUsed;
+        bytes32 defenderNode;
+        bytes32 challengerNode;
+        bytes32 defenderLeft;
+        bytes32 defenderRight;
+        bytes32 specHash;
+        bytes32 rootA;
+        bytes32 rootB;
+    }
+
+    error GameUnknown(uint256 gameId);
+    error GameWrongBond(uint256 sent, uint256 required);
+    error GameInputMismatch(uint256 requestId);
+    error GameInputNotInline(uint256 requestId);
+    error GameRootsMismatch(uint256 requestId);
+    error GameLayerCountMismatch(uint256 count, uint256 expected);
+    error GameNoDisagreement(uint256 requestId);
+    error GameLayoutProofInvalid(uint256 layer);
+    error GameSpecInvalid(uint256 layer);
+    error GameWrongPhase(uint256 gameId, Phase phase);
+    error GameNotYourTurn(uint256 gameId, address caller);
+    error GameClockExpired(uint256 gameId, Side side);
+    error GameClockRunning(uint256 gameId, Side side, Duration remaining);
+    error GameNodeMismatch(uint256 gameId, bytes32 expected, bytes32 actual);
+    error GameChunkLengthMismatch(uint256 gameId, uint256 length, uint256 expected);
+    error GameElementOutOfRange(uint256 gameId, uint256 offset);
+    error GameNothingToWithdraw(address account);
+    error GameTransferFailed(address to);
+    error GameUnexpectedEth(address sender);
+    error GameZeroAddress();
+
+    event GameStarted(
+        uint256 indexed gameId,
+        uint256 indexed requestId,
+        address indexed challenger,
+        address defender,
+        uint16 layer,
+        uint8 height,
+        uint32 chunkCount,
+        bytes32 defenderNode,
+        bytes32 challengerNode,
+        uint256 bond
+    );
+    event DefenderRevealed(uint256 indexed gameId, uint8 height, uint32 position, bytes32 left, bytes32 right);
+    event ChallengerBisected(uint256 indexed gameId, uint8 height, uint32 position, bytes32 left, bytes32 right);
+    event ChunkRevealed(uint256 indexed gameId, uint32 position, bytes chunk);
+    event StepProved(uint256 indexed gameId, uint256 element, bytes computed, bytes claimed);
+    event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Side winner, uint256 slashed);
+    event Credited(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice The exact ETH bond {challenge} takes for request `requestId`.
+    function requiredBond(uint256 requestId) external view returns (uint256);
+
+    /// @notice What {challenge} takes: `input` is the request's input envelope (inline),
+    /// `defenderRoots` the provider's submitted layer roots (from {OptimisticResultSubmitted}),
+    /// `challengerRoots` the challenger's; `layerSpec` and `layoutProof` open leaf `k` (the first
+    /// differing layer) of the model's `layoutRoot`.
+    struct ChallengeParams {
+        bytes input;
+        bytes32[] defenderRoots;
+        bytes32[] challengerRoots;
+        bytes layerSpec;
+        bytes32[] layoutProof;
+    }
+
+    /// @notice Opens a game against the Submitted result of `requestId`, with exactly
+    /// {requiredBond} attached. Emits a {GameStarted} event.
+    function challenge(uint256 requestId, ChallengeParams calldata params) external payable returns (uint256 gameId);
+
+    /// @notice The defender reveals the two children of its current node.
+    /// Emits a {DefenderRevealed} event.
+    function reveal(uint256 gameId, bytes32 left, bytes32 right) external;
+
+    /// @notice The challenger reveals the two children of its current node; the game descends
+    /// into the left child if the two sides' left children differ, else the right.
+    /// Emits a {ChallengerBisected} event (and {GameResolved} on a padding leaf).
+    function bisect(uint256 gameId, bytes32 left, bytes32 right) external;
+
+    /// @notice The defender opens its disputed leaf with the chunk's bytes.
+    /// Emits a {ChunkRevealed} event.
+    function revealChunk(uint256 gameId, bytes calldata chunk) external;
+
+    /// @notice The challenger names element `offset` of the defender's revealed `chunk` and
+    /// proves its correct value with `stepProof`; the game is resolved.
+    /// Emits {StepProved} and {GameResolved} events.
+    function proveStep(
+        uint256 gameId,
+        bytes calldata chunk,
+        uint256 offset,
+        bytes calldata layerSpec,
+        bytes calldata stepProof
+    ) external;
+
+    /// @notice Anyone ends a game whose side to move has run out of time; that side loses.
+    /// Emits a {GameResolved} event.
+    function claimTimeout(uint256 gameId) external;
+
+    /// @notice Pays out the caller's credits. Emits a {Withdrawn} event.
+    function withdraw() external;
+
+    function getGame(uint256 gameId) external view returns (GameView memory);
+
+    /// @notice The latest game played over `requestId` (0 if none).
+    function gameOf(uint256 requestId) external view returns (uint256);
+
+    function gameCount() external view returns (uint256);
+
+    function balanceOf(address account) external view returns (uint256);
+
+    /// @notice Bonds of unresolved games held by the game.
+    function bondsHeld() external view returns (uint256);
+
+    /// @notice Time the side to move of `gameId` has left (0 once out).
+    function remainingTime(uint256 gameId) external view returns (Duration);
+}
