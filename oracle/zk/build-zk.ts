@@ -15,7 +15,7 @@ import { generateCircuit } from "./generate-circuit.ts";
 import { groth16Setup } from "./groth16-setup.ts";
 import { blake2b512, checkPublishedPtau, developmentPtau, requiredPower } from "./ptau.ts";
 import type { Progress } from "./snarkjs-util.ts";
-import { zkPath } from "./zk-files.ts";
+import { zkFiles, zkPath } from "./zk-files.ts";
 import type { ZkManifest } from "./zk-files.ts";
 
 export type BuildZkParameters = {
@@ -60,16 +60,16 @@ export async function buildZk({
   const circuit = generateCircuit(model, {
     comments: [`modelHash ${vqm.modelHash}`, `weightsRoot ${vqm.weightsRoot}`],
   });
-  await mkdir(zkDir, { recursive: true });
-  await writeFile(zkPath(zkDir, "circuit"), circuit.source);
+  // Everything is made in the build folder first and copied to zkDir only once the setup
+  // succeeded, so a refused ptau or a failed step leaves the committed artifacts untouched.
+  const buildDir = join(projectRoot, "build", "zk", basename(resolve(modelDir)));
+  await mkdir(buildDir, { recursive: true });
+  const circuitFile = join(buildDir, zkFiles.circuit);
+  await writeFile(circuitFile, circuit.source);
 
   progress?.("compiling with circom2 (WebAssembly)");
-  const buildDir = join(projectRoot, "build", "zk", basename(resolve(modelDir)));
-  const compiled = await compileCircuit({ circuitFile: zkPath(zkDir, "circuit"), outDir: buildDir });
+  const compiled = await compileCircuit({ circuitFile, outDir: buildDir });
   progress?.(`  ${compiled.constraints} constraints in ${compiled.seconds.toFixed(1)} s`);
-  await copyFile(compiled.wasmFile, zkPath(zkDir, "wasm"));
-  await copyFile(compiled.r1csFile, zkPath(zkDir, "r1cs"));
-  await copyFile(compiled.symFile, zkPath(zkDir, "sym"));
 
   const publicSignals = circuit.inputChunks + circuit.outputChunks;
   const power = requiredPower(compiled.constraints, publicSignals);
@@ -93,9 +93,21 @@ export async function buildZk({
   }
   const ptauFile = ptau ?? ptauInfo.file;
 
-  const zkeyFile = zkPath(zkDir, "zkey");
-  const setup = await groth16Setup({ r1csFile: compiled.r1csFile, ptauFile, zkeyFile, contractName, progress });
+  const setup = await groth16Setup({
+    r1csFile: compiled.r1csFile,
+    ptauFile,
+    zkeyFile: join(buildDir, zkFiles.zkey),
+    contractName,
+    progress,
+  });
   progress?.(`  setup took ${setup.seconds.toFixed(1)} s`);
+  await mkdir(zkDir, { recursive: true });
+  await copyFile(circuitFile, zkPath(zkDir, "circuit"));
+  await copyFile(compiled.wasmFile, zkPath(zkDir, "wasm"));
+  await copyFile(compiled.r1csFile, zkPath(zkDir, "r1cs"));
+  await copyFile(compiled.symFile, zkPath(zkDir, "sym"));
+  const zkeyFile = zkPath(zkDir, "zkey");
+  await copyFile(join(buildDir, zkFiles.zkey), zkeyFile);
   await writeFile(zkPath(zkDir, "vkey"), `${JSON.stringify(setup.verificationKey, null, 2)}\n`);
   const solidity = await formatSolidity(setup.solidity, join(projectRoot, "contracts", "verify", "Verifier.sol"));
   if (verifierInZkDir) await writeFile(zkPath(zkDir, "verifier"), solidity);
