@@ -36,11 +36,13 @@ pragma solidity ^0.8.28;
 ///   so a claim with `|S_f| ≥ ACCUMULATOR_BOUND` is false on its face and the game may reject it
 ///   without a step.
 ///
-/// `MAX_STEP` multiply-adds of a dense range cost about 45 gas each in {partialDot} (measured:
-/// `test/contracts/OneStepExecutor.test.ts` and `OneStepExecutor.t.sol`), so a dense step of
-/// `MAX_STEP = 16384` stays near 0.75M gas of execution plus ~0.5M of calldata for its two 16 KiB
-/// slices and their chunk proofs: well under 5,000,000. A conv2d range costs about 4× more per
-/// element (index arithmetic, bounds and padding checks), hence `MAX_CONV_STEP = 4096`.
+/// Gas (library execution, arguments in memory; `OneStepExecutor.t.sol` records it in
+/// `snapshots/OneStepExecutor.json`): {partialDot} costs about 22 gas per multiply-add (eight
+/// products per MUL), so a dense range of `MAX_STEP = 16384` costs about 0.37M gas; with its two
+/// 16 KiB slices as calldata (16–40 gas a byte under EIP-7623) and their chunk proofs a step
+/// stays near 2M, well under 5,000,000. A conv2d range is dominated by per-kernel-row overhead
+/// (about 1,400 gas per element for 3-wide kernel rows with padding), hence
+/// `MAX_CONV_STEP = 1024` (about 1.5M gas).
 ///
 /// `argmax` rows bisect the same way on a running state `(index, value)` of the first maximum so
 /// far: `T_0 = (0, −128)`, `T_b = argmaxStep(T_a, x[a:b])`, the output is `T_F`'s index.
@@ -53,7 +55,7 @@ library OneStepExecutor {
     uint256 internal constant MAX_STEP = 16384;
 
     /// @notice Most fan-in elements of a conv2d prefix-sum range checked in one step.
-    uint256 internal constant MAX_CONV_STEP = 4096;
+    uint256 internal constant MAX_CONV_STEP = 1024;
 
     /// @notice Largest requantisation shift (`s ∈ [0, 62]`).
     uint256 internal constant MAX_SHIFT = 62;
@@ -294,6 +296,7 @@ library OneStepExecutor {
     /// Requirements:
     ///
     /// - both ranges lie inside their byte strings.
+    // solhint-disable-next-line function-max-lines
     function partialDot(
         bytes memory x,
         uint256 xFrom,
@@ -304,36 +307,78 @@ library OneStepExecutor {
         _position(x, 0, xFrom, count);
         _position(w, 0, wFrom, count);
         assembly ("memory-safe") {
+            // Eight products per MUL (SWAR). With u = x + 128 and v = w + 128 (bytes in
+            // [0, 255], from XOR 0x80), every fourth byte of a word, masked in place, is a word
+            // of eight u's in 32-bit lanes. Byte-reversing the w word puts the matching v's in
+            // the opposite lane order, so lane 7 of the product (bits 224..255) is
+            // Σ_{i+j=7} A_i·B_j = the sum of those eight u·v ≤ 8·255² < 2^19; no lower lane (each
+            // < 2^19) carries into it and the lanes above 7 fall off the word harmlessly. The
+            // signed sum follows from Σ x·w = Σ u·v − 128·Σ (u + v) + 128²·n.
             let px := add(add(x, 0x20), xFrom)
             let pw := add(add(w, 0x20), wFrom)
             let end := add(px, count)
-            // 32 elements per pair of words, four per inner iteration. No overflow: each product
-            // is at most 2^14 in magnitude and there are fewer than 2^64 of them.
+            let uv := 0
+            let uPlusV := 0
+            let lanes := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
+            // No overflow anywhere: per 32 elements uv grows by < 2^21 and uPlusV by < 2^14,
+            // and there are fewer than 2^64 elements.
             for {} iszero(gt(add(px, 32), end)) {} {
-                let a := mload(px)
-                let b := mload(pw)
-                for {
-                    let k := 0
-                } lt(k, 32) {
-                    k := add(k, 4)
-                } {
-                    sum := add(
-                        sum,
+                let a := xor(mload(px), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                let b := xor(mload(pw), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                // Σ (u + v) of the 32 elements: sixteen 16-bit lanes of pair sums (each ≤ 1020),
+                // added up by one MUL into the top lane (total ≤ 16320 < 2^16: no carry).
+                let pairs := add(
+                    add(
+                        and(a, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff),
+                        and(shr(8, a), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                    ),
+                    add(
+                        and(b, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff),
+                        and(shr(8, b), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                    )
+                )
+                uPlusV := add(
+                    uPlusV,
+                    shr(240, mul(pairs, 0x0001000100010001000100010001000100010001000100010001000100010001))
+                )
+                // Reverse the 32 bytes of b: swap bytes, then 2-, 4-, 8- and 16-byte groups.
+                b := or(
+                    shl(8, and(b, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)),
+                    and(shr(8, b), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                )
+                b := or(
+                    shl(16, and(b, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)),
+                    and(shr(16, b), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)
+                )
+                b := or(
+                    shl(32, and(b, 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff)),
+                    and(shr(32, b), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff)
+                )
+                b := or(
+                    shl(64, and(b, 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff)),
+                    and(shr(64, b), 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff)
+                )
+                b := or(shl(128, b), shr(128, b))
+                // Byte k of a sits in lane (31 − k) / 4 of `shr(8·(3 − k mod 4), a)`; byte k of
+                // the reversed b in lane k / 4 of `shr(8·(k mod 4), b)`: the lanes add up to 7.
+                uv := add(
+                    uv,
+                    add(
                         add(
-                            add(
-                                mul(signextend(0, byte(k, a)), signextend(0, byte(k, b))),
-                                mul(signextend(0, byte(add(k, 1), a)), signextend(0, byte(add(k, 1), b)))
-                            ),
-                            add(
-                                mul(signextend(0, byte(add(k, 2), a)), signextend(0, byte(add(k, 2), b))),
-                                mul(signextend(0, byte(add(k, 3), a)), signextend(0, byte(add(k, 3), b)))
-                            )
+                            shr(224, mul(and(a, lanes), and(shr(24, b), lanes))),
+                            shr(224, mul(and(shr(8, a), lanes), and(shr(16, b), lanes)))
+                        ),
+                        add(
+                            shr(224, mul(and(shr(16, a), lanes), and(shr(8, b), lanes))),
+                            shr(224, mul(and(shr(24, a), lanes), and(b, lanes)))
                         )
                     )
-                }
+                )
                 px := add(px, 32)
                 pw := add(pw, 32)
             }
+            // Two's complement: the true value is small, wrapping intermediate terms are exact.
+            sum := sub(add(uv, shl(14, sub(count, sub(end, px)))), shl(7, uPlusV))
             // The tail (fewer than 32 elements): reading a word past the end is harmless, only
             // its first byte is used.
             for {} lt(px, end) {
