@@ -24,7 +24,13 @@ import { zkPath } from "../oracle/zk/zk-files.ts";
 
 const { ethers } = await network.create();
 const accounts = await ethers.getSigners();
-const [admin, treasury, owner, provider, requester] = [0, 1, 2, 3, 4].map((i) => accounts[i]!);
+const [admin, treasury, owner, provider, requester] = [
+  accounts[0]!,
+  accounts[1]!,
+  accounts[2]!,
+  accounts[3]!,
+  accounts[4]!,
+];
 const benchDir = join(projectRoot, "build", "zk", "bench");
 const selected = process.argv.slice(2);
 const wanted = (name: string) => selected.length === 0 || selected.includes(name);
