@@ -1,7 +1,12 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import VerityModule, { VERITY_DEFAULTS } from "../../deploy/modules/Verity.ts";
-import type { InferenceMarket, ModelRegistry, ProviderRegistry } from "../../types/ethers-contracts/index.ts";
+import type {
+  DisputeGame,
+  InferenceMarket,
+  ModelRegistry,
+  ProviderRegistry,
+} from "../../types/ethers-contracts/index.ts";
 
 // The default network is EDR-simulated: Ignition keeps no journal for it, so nothing is written to
 // deploy/deployments/.
@@ -13,6 +18,7 @@ async function deployDefaults() {
     models: deployed.modelRegistry as unknown as ModelRegistry,
     providers: deployed.providerRegistry as unknown as ProviderRegistry,
     market: deployed.inferenceMarket as unknown as InferenceMarket,
+    game: deployed.disputeGame as unknown as DisputeGame,
   };
 }
 
@@ -38,6 +44,14 @@ describe("deploy/modules/Verity", () => {
     expect(await providers.hasRole(await providers.RECORDER_ROLE(), marketAddress)).to.equal(true);
     expect(await providers.hasRole(await providers.DEFAULT_ADMIN_ROLE(), marketAddress)).to.equal(false);
     expect(await providers.hasRole(await providers.DEFAULT_ADMIN_ROLE(), deployer!.address)).to.equal(true);
+  });
+
+  it("deploy: sets the dispute game on the market and lets it slash", async () => {
+    const { providers, market, game } = await networkHelpers.loadFixture(deployDefaults);
+    const gameAddress = await game.getAddress();
+    expect(await market.disputeGame()).to.equal(gameAddress);
+    expect(await providers.hasRole(await providers.SLASHER_ROLE(), gameAddress)).to.equal(true);
+    expect(await providers.hasRole(await providers.RECORDER_ROLE(), gameAddress)).to.equal(false);
   });
 
   it("deploy: applies the given parameters", async () => {
