@@ -10,7 +10,9 @@ export type ContractName =
   | "InferenceMarket"
   | "ExampleClassifierConsumer"
   | "TestToken"
-  | "GasBurnerConsumer";
+  | "GasBurnerConsumer"
+  | "DisputeGame"
+  | "LayerStepProver";
 
 export type Artifact = { contractName: string; abi: readonly unknown[]; bytecode: string };
 
@@ -23,6 +25,8 @@ const sourceOf: Record<ContractName, string> = {
   ExampleClassifierConsumer: "contracts/examples/ExampleClassifierConsumer.sol",
   TestToken: "contracts/test/TestToken.sol",
   GasBurnerConsumer: "contracts/test/GasBurnerConsumer.sol",
+  DisputeGame: "contracts/dispute/DisputeGame.sol",
+  LayerStepProver: "contracts/dispute/LayerStepProver.sol",
 };
 
 const cache = new Map<ContractName, Artifact>();

@@ -16,7 +16,7 @@ export class ChainRevertError extends BaseError {
   }
 }
 
-const errorSources: ContractName[] = ["InferenceMarket", "ModelRegistry", "ProviderRegistry"];
+const errorSources: ContractName[] = ["InferenceMarket", "ModelRegistry", "ProviderRegistry", "DisputeGame"];
 let allErrors: Interface | undefined;
 
 /** Every custom error of the suite in one interface: a market call can bubble a registry error. */

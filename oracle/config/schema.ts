@@ -89,6 +89,26 @@ export const verityConfigSchema = z.strictObject({
       host: z.string().min(1).default("127.0.0.1"),
     })
     .prefault({}),
+  dispute: z
+    .strictObject({
+      /** Optimistic models: model id → content id of the VQM folder's manifest.json. */
+      manifests: z
+        .record(z.string().regex(/^\d+$/, { error: "expected a model id (digits)" }), z.string().min(1))
+        .default({}),
+    })
+    .prefault({}),
+  /** TEST-ONLY fault injection; refused unless VERITY_ALLOW_CHEAT=1 (see oracle/dispute/cheat.ts). */
+  testing: z
+    .strictObject({
+      cheat: z
+        .strictObject({
+          layer: nonNegativeInt,
+          element: nonNegativeInt,
+          delta: z.int().refine((d) => d !== 0, { error: "a cheat of 0 changes nothing" }),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 /** A validated configuration, defaults applied. */

@@ -30,20 +30,33 @@ export type SpawnDaemonParameters = {
   /** More environment for the process. */
   env?: Record<string, string> | undefined;
   onLog?: ((line: DaemonLogLine) => void) | undefined;
+  /** The CLI command to run; default `provider start`. */
+  command?: string[] | undefined;
+  /** Names the config (`<name>.json`) and log (`<name>.log`) files; default `provider` / `daemon.log`. */
+  name?: string | undefined;
 };
 
 /**
  * Starts `verity provider start` as its own process, as an operator would, with its config in
  * `dir` and its JSON-line logs appended to `dir/daemon.log`.
  */
-export function spawnDaemon({ config, dir, privateKey, env, onLog }: SpawnDaemonParameters): SpawnedDaemon {
-  const configFile = path.join(dir, "provider.json");
+export function spawnDaemon({
+  config,
+  dir,
+  privateKey,
+  env,
+  onLog,
+  command = ["provider", "start"],
+  name,
+}: SpawnDaemonParameters): SpawnedDaemon {
+  const configFile = path.join(dir, `${name ?? "provider"}.json`);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [cli, "provider", "start", "--config", configFile], {
+  const child = spawn(process.execPath, [cli, ...command, "--config", configFile], {
     env: { ...process.env, VERITY_PRIVATE_KEY: privateKey, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const file = createWriteStream(path.join(dir, "daemon.log"), { flags: "a" });
+  const logFile = path.join(dir, name ? `${name}.log` : "daemon.log");
+  const file = createWriteStream(logFile, { flags: "a" });
   const lines: DaemonLogLine[] = [];
   const waiters = new Set<{ match: (line: DaemonLogLine) => boolean; resolve: (line: DaemonLogLine) => void }>();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -92,11 +105,11 @@ export function spawnDaemon({ config, dir, privateKey, env, onLog }: SpawnDaemon
         waiters.add(waiter);
         const timer = setTimeout(() => {
           waiters.delete(waiter);
-          reject(new Error(`daemon log line not seen within ${timeoutMs} ms (see ${path.join(dir, "daemon.log")})`));
+          reject(new Error(`daemon log line not seen within ${timeoutMs} ms (see ${logFile})`));
         }, timeoutMs);
         exited.then(() => {
           clearTimeout(timer);
-          if (waiters.delete(waiter)) reject(new Error(`daemon exited (see ${path.join(dir, "daemon.log")})`));
+          if (waiters.delete(waiter)) reject(new Error(`daemon exited (see ${logFile})`));
         });
         const originalResolve = waiter.resolve;
         waiter.resolve = (line) => {

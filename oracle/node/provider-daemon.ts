@@ -13,6 +13,14 @@ import { sleep } from "../util/retry.ts";
 import { startMetricsServer, type DaemonStatus } from "./metrics-server.ts";
 import { createModelCache } from "./model-cache.ts";
 import { serveJob, type ServeJobContext } from "./serve-job.ts";
+import { ZeroAddress } from "ethers";
+import { attach } from "../chain/connect.ts";
+import type { DisputeGame } from "../chain/dispute-game.ts";
+import { assertCheatAllowed } from "../dispute/cheat.ts";
+import type { TraceTrees } from "../dispute/moves.ts";
+import { openDisputeStore } from "../store/open-dispute-store.ts";
+import { defendResult, type DefendContext } from "./defend-results.ts";
+import { createOptimisticModels } from "./optimistic-models.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -28,6 +36,8 @@ const CURSOR_KEY = "market-requests";
  * ones for its models (claim, run, submit) and resumes unfinished jobs after a restart.
  */
 export async function runProviderDaemon({ config, logger, signal }: RunProviderDaemonParameters): Promise<void> {
+  const cheat = config.testing?.cheat;
+  assertCheatAllowed(cheat, process.env);
   const privateKey = loadSignerKey({
     privateKey: config.privateKey,
     keystore: config.keystore,
@@ -62,6 +72,17 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     threads: config.runtime.threads,
     logger,
   });
+  const results = openDisputeStore({
+    stateDir: config.stateDir,
+    chainId: deployment.chainId,
+    market: deployment.contracts.inferenceMarket,
+  });
+  const optimisticModels = createOptimisticModels({
+    registry: suite.modelRegistry,
+    content,
+    manifests: config.dispute.manifests,
+    logger,
+  });
   const served = config.models.length > 0 ? new Set(config.models.map((m) => BigInt(m))) : undefined;
   const ctx: ServeJobContext = {
     market: suite.inferenceMarket,
@@ -75,7 +96,21 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     retry: config.retry,
     now: () => BigInt(Math.floor(Date.now() / 1000)),
     signal,
+    optimistic: { models: optimisticModels, results, stateDir: config.stateDir, cheat },
   };
+  const defence: Omit<DefendContext, "game"> & { game: DisputeGame | undefined } = {
+    market: suite.inferenceMarket,
+    game: undefined,
+    sender,
+    results,
+    models: optimisticModels,
+    stateDir: config.stateDir,
+    logger,
+    now: () => ctx.now(),
+    fromBlock: deployment.startBlock,
+    trees: new Map<bigint, TraceTrees>(),
+  };
+  if (cheat) logger.warn("TEST-ONLY fault injection enabled: results will be wrong", { cheat });
   logger.info("provider daemon started", {
     account: wallet.address,
     chainId: deployment.chainId,
@@ -102,6 +137,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   if (metrics) logger.info("metrics and health served", { url: metrics.url });
 
   const inFlight = new Map<bigint, Promise<void>>();
+  let defending: Promise<void> | undefined;
   let optedIn: { at: number; ids: Set<bigint> } | undefined;
   let failedPolls = 0;
   try {
@@ -119,6 +155,8 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     }
   } finally {
     await Promise.allSettled(inFlight.values());
+    await defending;
+    results.close();
     await metrics?.close();
     await models.close();
     await content.close();
@@ -145,6 +183,25 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
         })
         .finally(() => inFlight.delete(job.requestId));
       inFlight.set(job.requestId, run);
+    }
+    defending ??= defendAll().finally(() => (defending = undefined));
+  }
+
+  /** Finalizes and defends our Optimistic results, one after another. */
+  async function defendAll(): Promise<void> {
+    const active = results.listActive("defender");
+    if (active.length === 0) return;
+    if (!defence.game) {
+      const address = await suite.inferenceMarket.disputeGame();
+      if (address !== ZeroAddress) defence.game = attach<DisputeGame>("DisputeGame", address, wallet);
+    }
+    for (const result of active) {
+      if (signal.aborted) return;
+      try {
+        if (defence.game) await defendResult(defence as DefendContext, result);
+      } catch (error) {
+        logger.error("defence step failed, will retry", { requestId: result.requestId, error });
+      }
     }
   }
 

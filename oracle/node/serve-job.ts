@@ -12,6 +12,13 @@ import type { ContentStore } from "../storage/content-store.ts";
 import { withRetry } from "../util/retry.ts";
 import type { Job, JobStore } from "../store/open-job-store.ts";
 import type { ModelCache } from "./model-cache.ts";
+import { VerificationMode } from "../chain/register-model.ts";
+import { executeWithCheat, type Cheat } from "../dispute/cheat.ts";
+import { traceTrees } from "../dispute/moves.ts";
+import { traceFilePath, writeTraceFile } from "../dispute/trace-file.ts";
+import type { DisputeStore } from "../store/open-dispute-store.ts";
+import { optimisticInput, type OptimisticModels } from "./optimistic-models.ts";
+import type { ContractTransaction } from "ethers";
 
 export type ServeJobContext = {
   market: InferenceMarket;
@@ -26,6 +33,24 @@ export type ServeJobContext = {
   retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   now: () => bigint;
   signal?: AbortSignal | undefined;
+  /** Serving Optimistic models: their loader, the result store and where traces are kept. */
+  optimistic?: OptimisticServing | undefined;
+};
+
+export type OptimisticServing = {
+  models: OptimisticModels;
+  results: DisputeStore;
+  stateDir: string;
+  /** TEST-ONLY fault injection (`testing.cheat`). */
+  cheat?: Cheat | undefined;
+};
+
+/** What a job submits: the output and the transaction that carries it. */
+type Prepared = {
+  output: Uint8Array;
+  transaction: Promise<ContractTransaction>;
+  gasLimit: bigint | undefined;
+  optimistic: boolean;
 };
 
 /** Content (model or input) could not be fetched after every retry: the job is given back. */
@@ -126,11 +151,13 @@ async function runAndSubmit(
   log: Logger,
 ): Promise<void> {
   const { requestId } = job;
-  let output: Tensor;
+  let prepared: Prepared;
   try {
-    const input = await resolveInput(ctx, job, log);
-    const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
-    output = await runInference(model.session, input, { expectedShape: model.inputShape });
+    const optimistic = ctx.optimistic;
+    prepared =
+      optimistic && (await optimistic.models.mode(job.modelId)) === VerificationMode.Optimistic
+        ? await prepareOptimistic(ctx, optimistic, job, log)
+        : await prepareAttested(ctx, job, onchain, log);
   } catch (error) {
     const reason = failureReasonOf(error);
     if (reason !== undefined) {
@@ -153,15 +180,19 @@ async function runAndSubmit(
     }
     throw error;
   }
-  const encoded = encodeTensor(output);
+  const encoded = prepared.output;
   if (job.state === "claimed") ctx.jobs.transition(requestId, "submitting", { output: encoded });
   try {
     const receipt = await ctx.sender.send({
       action: `submit request ${requestId}`,
-      transaction: ctx.market.submit.populateTransaction(requestId, encoded),
-      gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
+      transaction: prepared.transaction,
+      gasLimit: prepared.gasLimit,
     });
-    log.info("submitted", { tx: receipt.hash, gasUsed: receipt.gasUsed, outputBytes: encoded.length });
+    log.info(prepared.optimistic ? "optimistic result submitted" : "submitted", {
+      tx: receipt.hash,
+      gasUsed: receipt.gasUsed,
+      outputBytes: encoded.length,
+    });
     ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
   } catch (error) {
     if (!(error instanceof ChainRevertError)) throw error;
@@ -176,6 +207,59 @@ async function runAndSubmit(
       },
     );
   }
+}
+
+async function prepareAttested(
+  ctx: ServeJobContext,
+  job: Job,
+  onchain: { callbackGasLimit: bigint },
+  log: Logger,
+): Promise<Prepared> {
+  const input = await resolveInput(ctx, job, log);
+  const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
+  const output: Tensor = await runInference(model.session, input, { expectedShape: model.inputShape });
+  const encoded = encodeTensor(output);
+  return {
+    output: encoded,
+    transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
+    gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
+    optimistic: false,
+  };
+}
+
+/**
+ * An Optimistic model: the reference executor's full trace (with the test-only cheat applied
+ * when configured) is kept on disk and the result tracked for finalize and defence before the
+ * roots are submitted, so a crash after the submission lands still leaves a defended result.
+ */
+async function prepareOptimistic(
+  ctx: ServeJobContext,
+  optimistic: OptimisticServing,
+  job: Job,
+  log: Logger,
+): Promise<Prepared> {
+  if (job.input.length > ctx.maxInputBytes)
+    throw new InputTooLargeError(`The input is ${job.input.length} bytes; at most ${ctx.maxInputBytes} are accepted.`);
+  const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () =>
+    optimistic.models.get(job.modelId, ctx.signal),
+  );
+  const input = optimisticInput(model.model, job.input);
+  const { trace } = executeWithCheat(model.model, input, optimistic.cheat);
+  if (optimistic.cheat) log.warn("TEST-ONLY cheat applied to the trace", { ...optimistic.cheat });
+  const roots = traceTrees(trace).roots;
+  writeTraceFile(traceFilePath(optimistic.stateDir, job.requestId), trace);
+  optimistic.results.recordResults(
+    [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots }],
+    "",
+    0n,
+  );
+  const encoded = encodeTensor(trace[trace.length - 1]!);
+  return {
+    output: encoded,
+    transaction: ctx.market.submitOptimistic.populateTransaction(job.requestId, encoded, roots),
+    gasLimit: undefined,
+    optimistic: true,
+  };
 }
 
 /** The request's input is larger than `jobs.maxInputBytes`. */

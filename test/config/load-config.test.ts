@@ -46,6 +46,7 @@ describe("config/load-config", () => {
       jobs: { concurrency: 2, deadlineMarginSec: 5, maxInputBytes: 1_048_576 },
       log: { level: "info" },
       metrics: { port: null, host: "127.0.0.1" },
+      dispute: { manifests: {} },
     });
   });
 

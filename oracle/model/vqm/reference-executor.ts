@@ -61,11 +61,20 @@ function clampNumber(v: number, lo: number): number {
   return v < lo ? lo : v > 127 ? 127 : v;
 }
 
-export function executeVqm(model: VqmModel, input: Tensor): ExecuteVqmReturnType {
+export type ExecuteVqmOptions = {
+  /**
+   * Called with each layer's output before later layers read it; what it returns replaces that
+   * output. For fault injection in tests only: a deliberately wrong but self-consistent trace.
+   */
+  onLayer?: ((index: number, output: Tensor) => Tensor) | undefined;
+};
+
+export function executeVqm(model: VqmModel, input: Tensor, { onLayer }: ExecuteVqmOptions = {}): ExecuteVqmReturnType {
   const shapes = validateVqm(model);
   checkInput(model, input);
-  const trace: Tensor[] = [];
-  const read = (ref: number): Int8Array => (ref === -1 ? input.data : trace[ref]!.data) as Int8Array;
+  const computed: Tensor[] = [];
+  const trace = onLayer ? { push: (t: Tensor) => computed.push(onLayer(computed.length, t)) } : computed;
+  const read = (ref: number): Int8Array => (ref === -1 ? input.data : computed[ref]!.data) as Int8Array;
   const shapeOf = (ref: number): readonly number[] => (ref === -1 ? model.input.shape : shapes[ref]!);
   model.layers.forEach((layer, index) => {
     const shape = shapes[index]!;
@@ -91,7 +100,7 @@ export function executeVqm(model: VqmModel, input: Tensor): ExecuteVqmReturnType
         return trace.push({ dtype: "int32", shape, data: argmax(read(layer.input), shapeOf(layer.input)) });
     }
   });
-  return { output: trace[trace.length - 1]!, trace };
+  return { output: computed[computed.length - 1]!, trace: computed };
 }
 
 function checkInput(model: VqmModel, input: Tensor): void {

@@ -1,0 +1,139 @@
+/**
+ * Optimistic models as the provider's defence and the watchtower need them: the VqmModel rebuilt
+ * from the registered content (the VQM ONNX, checked against `modelHash`) and the manifest named
+ * in `dispute.manifests`, checked against the registered `weightsRoot` and `layoutRoot`, with the
+ * layer specs and the weights blob's tree for one-step proofs. Executes a request's input with
+ * the reference executor, whose trace is what the provider commits to.
+ */
+import { keccak256 } from "ethers";
+import type { ModelRegistry } from "../chain/connect.ts";
+import { VerificationMode } from "../chain/register-model.ts";
+import { layerSpecs, layoutRoot, type LayerSpec } from "../dispute/layout.ts";
+import { stepSource, type StepSource } from "../dispute/moves.ts";
+import { BaseError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { FailureReason } from "../model/failure-reason.ts";
+import { decodeInputEnvelope } from "../model/input-envelope.ts";
+import type { Tensor } from "../model/tensor.ts";
+import { weightsBlob, weightsRoot } from "../model/vqm/commitments.ts";
+import { emitOnnx } from "../model/vqm/emit-onnx.ts";
+import { modelFromFiles, type VqmManifest } from "../model/vqm/vqm-files.ts";
+import type { VqmModel } from "../model/vqm/vqm-model.ts";
+import type { ContentStore } from "../storage/content-store.ts";
+import { ModelContentMismatchError } from "./model-cache.ts";
+
+export type OptimisticModel = {
+  modelId: bigint;
+  model: VqmModel;
+  specs: LayerSpec[];
+  layerCount: number;
+  challengeWindow: number;
+  /** The weights blob and its tree (built on first use: 10 MB for a 10M-parameter model). */
+  weights(): StepSource;
+};
+
+export type OptimisticModels = {
+  /** The model's registered verification mode (`VerificationMode`), cached. */
+  mode(modelId: bigint): Promise<number>;
+  get(modelId: bigint, signal?: AbortSignal): Promise<OptimisticModel>;
+};
+
+export class OptimisticModelError extends BaseError {
+  override name = "OptimisticModelError";
+}
+
+/** The input of a request for an Optimistic model is not an inline int8 tensor of its shape. */
+export class OptimisticInputError extends BaseError {
+  override name = "OptimisticInputError";
+  readonly failureReason = FailureReason.InputShapeMismatch;
+}
+
+export type CreateOptimisticModelsParameters = {
+  registry: ModelRegistry;
+  content: ContentStore;
+  /** Model id (decimal) → content id of its manifest.json. */
+  manifests: Record<string, string>;
+  logger: Logger;
+};
+
+export function createOptimisticModels({
+  registry,
+  content,
+  manifests,
+  logger,
+}: CreateOptimisticModelsParameters): OptimisticModels {
+  const modes = new Map<bigint, number>();
+  const loading = new Map<bigint, Promise<OptimisticModel>>();
+
+  async function load(modelId: bigint, signal?: AbortSignal): Promise<OptimisticModel> {
+    const [entry, verification] = await Promise.all([registry.getModel(modelId), registry.verificationOf(modelId)]);
+    if (Number(verification.mode) !== VerificationMode.Optimistic)
+      throw new OptimisticModelError(`Model ${modelId} is not an Optimistic model.`);
+    const manifestId = manifests[modelId.toString()];
+    if (manifestId === undefined)
+      throw new OptimisticModelError(`No VQM manifest configured for Optimistic model ${modelId}.`, {
+        details: [`Set dispute.manifests["${modelId}"] to the content id of its manifest.json.`],
+      });
+    const onnx = await content.get(entry.contentId, { signal });
+    const actual = keccak256(onnx);
+    if (actual !== entry.modelHash) throw new ModelContentMismatchError(modelId, entry.modelHash, actual);
+    const manifest = JSON.parse(new TextDecoder().decode(await content.get(manifestId, { signal }))) as VqmManifest;
+    const model = modelFromFiles(manifest, onnx);
+    const mismatch = (what: string, registered: string, rebuilt: string) =>
+      new OptimisticModelError(`Model ${modelId}: the manifest's model does not match the registered ${what}.`, {
+        details: [`registered ${registered}`, `rebuilt    ${rebuilt}`],
+      });
+    const emitted = keccak256(emitOnnx(model));
+    if (emitted !== entry.modelHash) throw mismatch("modelHash", entry.modelHash, emitted);
+    const specs = layerSpecs(model);
+    const root = weightsRoot(model);
+    if (root !== verification.weightsRoot) throw mismatch("weightsRoot", verification.weightsRoot, root);
+    const layout = layoutRoot(specs);
+    if (layout !== verification.layoutRoot) throw mismatch("layoutRoot", verification.layoutRoot, layout);
+    let weights: StepSource | undefined;
+    logger.info("optimistic model loaded", { modelId, layers: specs.length, contentId: entry.contentId });
+    return {
+      modelId,
+      model,
+      specs,
+      layerCount: Number(verification.layerCount),
+      challengeWindow: Number(verification.challengeWindow),
+      weights: () => (weights ??= stepSource(weightsBlob(model))),
+    };
+  }
+
+  return {
+    async mode(modelId) {
+      let mode = modes.get(modelId);
+      if (mode === undefined) {
+        mode = Number((await registry.verificationOf(modelId)).mode);
+        modes.set(modelId, mode);
+      }
+      return mode;
+    },
+    get(modelId, signal) {
+      let entry = loading.get(modelId);
+      if (!entry) {
+        entry = load(modelId, signal);
+        loading.set(modelId, entry);
+        entry.catch(() => loading.delete(modelId));
+      }
+      return entry;
+    },
+  };
+}
+
+/** The int8 tensor of an Optimistic request's input bytes (inline envelope only). */
+export function optimisticInput(model: VqmModel, input: Uint8Array): Tensor {
+  const envelope = decodeInputEnvelope(input);
+  if (envelope.kind !== "inline")
+    throw new OptimisticInputError("An Optimistic model's input must be inline.", {
+      details: ["The dispute game recomputes from calldata; content ids are not accepted."],
+    });
+  const tensor = envelope.tensor;
+  if (tensor.dtype !== "int8" || tensor.shape.join(",") !== model.input.shape.join(","))
+    throw new OptimisticInputError(`The input must be int8 [${model.input.shape.join(", ")}].`, {
+      details: [`Got ${tensor.dtype} [${tensor.shape.join(", ")}].`],
+    });
+  return tensor;
+}

@@ -1,0 +1,47 @@
+import { expect } from "chai";
+import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
+import type { OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
+import type { Cheat } from "../../oracle/dispute/cheat.ts";
+import type { Wallet } from "ethers";
+import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
+
+/** dense 8 → 3000 (relu; 3 chunks, a tree of height 2), dense 3000 → 4, argmax: three layers. */
+export const disputeModel = syntheticMlp({ seed: 7, sizes: [8, 3000, 4], argmax: true });
+export const disputeInput = syntheticInput(disputeModel, 3);
+
+export type Party = SpawnedDaemon & { logs: DaemonLogLine[] };
+
+/** Starts a provider daemon (`cheat` set: the cheating one) or, with `watch`, a watchtower. */
+export async function startParty(
+  opt: OptimisticSuite,
+  dir: string,
+  { name, wallet, watch = false, cheat }: { name: string; wallet: Wallet; watch?: boolean; cheat?: Cheat },
+): Promise<Party> {
+  const logs: DaemonLogLine[] = [];
+  const party = spawnDaemon({
+    config: opt.config(name, opt.modelIds, cheat),
+    dir,
+    name,
+    privateKey: wallet.privateKey,
+    command: watch ? ["watch"] : ["provider", "start"],
+    env: cheat ? { VERITY_ALLOW_CHEAT: "1" } : {},
+    onLog: (line) => logs.push(line),
+  });
+  await party.waitForLog((line) => line.msg === (watch ? "watchtower started" : "provider daemon started"));
+  return Object.assign(party, { logs });
+}
+
+/** Moves the chain's clock on by `seconds` and mines a block. */
+export async function advance(opt: OptimisticSuite, seconds: number): Promise<void> {
+  await opt.local.rpc.send("evm_increaseTime", [seconds]);
+  await opt.local.rpc.send("evm_mine", []);
+}
+
+export function moves(party: Party): string[] {
+  return party.logs.filter((line) => line.msg === "game move").map((line) => String(line.move));
+}
+
+export function expectWinner(party: Party, winner: string): void {
+  const resolved = party.logs.filter((line) => line.msg === "game resolved");
+  expect(resolved.map((line) => line.winner)).to.include(winner);
+}
