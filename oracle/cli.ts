@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   "provider status": async () => (await import("./cli/provider-commands.ts")).providerStatusCommand,
   "keystore create": async () => (await import("./cli/keystore-create.ts")).keystoreCreateCommand,
   request: async () => (await import("./cli/request.ts")).requestCommand,
+  watch: async () => (await import("./cli/watch.ts")).watchCommand,
   "zk build": async () => (await import("./cli/zk-commands.ts")).zkBuildCommand,
   "zk prove": async () => (await import("./cli/zk-commands.ts")).zkProveCommand,
   "zk verify": async () => (await import("./cli/zk-commands.ts")).zkVerifyCommand,
