@@ -20,7 +20,7 @@ import { firstDifferingLayer, traceTrees, type TraceTrees } from "../dispute/mov
 import { BaseError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Tensor } from "../model/tensor.ts";
-import { executeVqm } from "../model/vqm/reference-executor.ts";
+import { assertCheatAllowed, executeWithCheat } from "../dispute/cheat.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
 import { openDisputeStore, type NewResult, type TrackedResult } from "../store/open-dispute-store.ts";
 import { sleep } from "../util/retry.ts";
@@ -37,6 +37,9 @@ export type RunWatchtowerParameters = {
 const CURSOR_KEY = "optimistic-results";
 
 export async function runWatchtower({ config, logger, signal }: RunWatchtowerParameters): Promise<void> {
+  // TEST-ONLY: a misconfigured watchtower whose own trace is wrong (it then loses its bonds).
+  const cheat = config.testing?.cheat;
+  assertCheatAllowed(cheat, process.env);
   const privateKey = loadSignerKey({
     privateKey: config.privateKey,
     keystore: config.keystore,
@@ -150,7 +153,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     if (!entry) {
       const model = await models.get(result.modelId, signal);
       const input = optimisticInput(model.model, result.input);
-      entry = { trees: traceTrees(executeVqm(model.model, input).trace), input };
+      entry = { trees: traceTrees(executeWithCheat(model.model, input, cheat).trace), input };
       own.set(result.requestId, entry);
     }
     return entry;
