@@ -188,12 +188,12 @@ async function runAndSubmit(
       transaction: prepared.transaction,
       gasLimit: prepared.gasLimit,
     });
+    ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
     log.info(prepared.optimistic ? "optimistic result submitted" : "submitted", {
       tx: receipt.hash,
       gasUsed: receipt.gasUsed,
       outputBytes: encoded.length,
     });
-    ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
   } catch (error) {
     if (!(error instanceof ChainRevertError)) throw error;
     // Our earlier submission may have landed before a crash: the next pass re-reads the chain.
