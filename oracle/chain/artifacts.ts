@@ -12,7 +12,8 @@ export type ContractName =
   | "TestToken"
   | "GasBurnerConsumer"
   | "DisputeGame"
-  | "LayerStepProver";
+  | "LayerStepProver"
+  | "Groth16TensorVerifier";
 
 export type Artifact = { contractName: string; abi: readonly unknown[]; bytecode: string };
 
@@ -27,6 +28,7 @@ const sourceOf: Record<ContractName, string> = {
   GasBurnerConsumer: "contracts/test/GasBurnerConsumer.sol",
   DisputeGame: "contracts/dispute/DisputeGame.sol",
   LayerStepProver: "contracts/dispute/LayerStepProver.sol",
+  Groth16TensorVerifier: "contracts/verify/Groth16TensorVerifier.sol",
 };
 
 const cache = new Map<ContractName, Artifact>();

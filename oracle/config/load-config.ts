@@ -77,6 +77,7 @@ export function parseConfig({ text, source = "config", env, cwd, baseDir }: Pars
   config.stateDir = resolve("stateDir", config.stateDir);
   if (config.keystore !== undefined) config.keystore = resolve("keystore", config.keystore);
   if (config.storage.kind === "embedded") config.storage.dir = resolve("storage.dir", config.storage.dir);
+  for (const [id, dir] of Object.entries(config.zk.models)) config.zk.models[id] = resolve("zk.models", dir);
   return config;
 }
 

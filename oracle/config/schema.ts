@@ -97,6 +97,14 @@ export const verityConfigSchema = z.strictObject({
         .default({}),
     })
     .prefault({}),
+  zk: z
+    .strictObject({
+      /** Zk models: model id → the model's build folder (holding vqm/ and zk/). */
+      models: z
+        .record(z.string().regex(/^\d+$/, { error: "expected a model id (digits)" }), z.string().min(1))
+        .default({}),
+    })
+    .prefault({}),
   /** TEST-ONLY fault injection; refused unless VERITY_ALLOW_CHEAT=1 (see oracle/dispute/cheat.ts). */
   testing: z
     .strictObject({

@@ -21,6 +21,7 @@ import type { TraceTrees } from "../dispute/moves.ts";
 import { openDisputeStore } from "../store/open-dispute-store.ts";
 import { defendResult, type DefendContext } from "./defend-results.ts";
 import { createOptimisticModels } from "./optimistic-models.ts";
+import { createZkModels } from "./zk-models.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -83,6 +84,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     manifests: config.dispute.manifests,
     logger,
   });
+  const zkModels = createZkModels({ registry: suite.modelRegistry, dirs: config.zk.models, logger });
   const served = config.models.length > 0 ? new Set(config.models.map((m) => BigInt(m))) : undefined;
   const ctx: ServeJobContext = {
     market: suite.inferenceMarket,
@@ -97,6 +99,8 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     now: () => BigInt(Math.floor(Date.now() / 1000)),
     signal,
     optimistic: { models: optimisticModels, results, stateDir: config.stateDir, cheat },
+    zk: zkModels,
+    modeOf: (modelId) => optimisticModels.mode(modelId),
   };
   const defence: Omit<DefendContext, "game"> & { game: DisputeGame | undefined } = {
     market: suite.inferenceMarket,
@@ -159,6 +163,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     results.close();
     await metrics?.close();
     await models.close();
+    await zkModels.close();
     await content.close();
     jobs.close();
     provider.destroy();

@@ -18,7 +18,11 @@ import { traceTrees } from "../dispute/moves.ts";
 import { traceFilePath, writeTraceFile } from "../dispute/trace-file.ts";
 import type { DisputeStore } from "../store/open-dispute-store.ts";
 import { optimisticInput, type OptimisticModels } from "./optimistic-models.ts";
-import type { ContractTransaction } from "ethers";
+import { hexlify, type ContractTransaction } from "ethers";
+import { decodeRevert } from "../chain/revert-error.ts";
+import { executeVqm } from "../model/vqm/reference-executor.ts";
+import { ZkProveError } from "../zk/prove.ts";
+import { zkInput, ZkModelError, type ZkModels } from "./zk-models.ts";
 
 export type ServeJobContext = {
   market: InferenceMarket;
@@ -35,6 +39,10 @@ export type ServeJobContext = {
   signal?: AbortSignal | undefined;
   /** Serving Optimistic models: their loader, the result store and where traces are kept. */
   optimistic?: OptimisticServing | undefined;
+  /** Serving Zk models: their integer models and provers (`zk.models`). */
+  zk?: ZkModels | undefined;
+  /** The model's registered `VerificationMode`; every model is served as Attested without it. */
+  modeOf?: ((modelId: bigint) => Promise<number>) | undefined;
 };
 
 export type OptimisticServing = {
@@ -50,7 +58,8 @@ type Prepared = {
   output: Uint8Array;
   transaction: Promise<ContractTransaction>;
   gasLimit: bigint | undefined;
-  optimistic: boolean;
+  /** What the success log says. */
+  submitted: string;
 };
 
 /** Content (model or input) could not be fetched after every retry: the job is given back. */
@@ -153,11 +162,14 @@ async function runAndSubmit(
   const { requestId } = job;
   let prepared: Prepared;
   try {
-    const optimistic = ctx.optimistic;
+    const { optimistic, zk } = ctx;
+    const mode = ctx.modeOf ? await ctx.modeOf(job.modelId) : VerificationMode.Attested;
     prepared =
-      optimistic && (await optimistic.models.mode(job.modelId)) === VerificationMode.Optimistic
+      optimistic && mode === VerificationMode.Optimistic
         ? await prepareOptimistic(ctx, optimistic, job, log)
-        : await prepareAttested(ctx, job, onchain, log);
+        : zk && mode === VerificationMode.Zk
+          ? await prepareZk(ctx, zk, job, onchain, log)
+          : await prepareAttested(ctx, job, onchain, log);
   } catch (error) {
     const reason = failureReasonOf(error);
     if (reason !== undefined) {
@@ -169,8 +181,13 @@ async function runAndSubmit(
       ctx.jobs.transition(requestId, "failed", { lastError: errorText(error), submitTx: receipt.hash });
       return;
     }
-    if (error instanceof ContentUnavailableError) {
-      log.warn("content unavailable, releasing the request", { error });
+    if (error instanceof ContentUnavailableError || error instanceof ZkProveError || error instanceof ZkModelError) {
+      log.warn(
+        error instanceof ContentUnavailableError
+          ? "content unavailable, releasing the request"
+          : "cannot prove, releasing the request",
+        { error },
+      );
       const receipt = await ctx.sender.send({
         action: `release request ${requestId}`,
         transaction: ctx.market.release.populateTransaction(requestId),
@@ -189,7 +206,7 @@ async function runAndSubmit(
       gasLimit: prepared.gasLimit,
     });
     ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
-    log.info(prepared.optimistic ? "optimistic result submitted" : "submitted", {
+    log.info(prepared.submitted, {
       tx: receipt.hash,
       gasUsed: receipt.gasUsed,
       outputBytes: encoded.length,
@@ -223,7 +240,7 @@ async function prepareAttested(
     output: encoded,
     transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
     gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
-    optimistic: false,
+    submitted: "submitted",
   };
 }
 
@@ -258,8 +275,64 @@ async function prepareOptimistic(
     output: encoded,
     transaction: ctx.market.submitOptimistic.populateTransaction(job.requestId, encoded, roots),
     gasLimit: undefined,
-    optimistic: true,
+    submitted: "optimistic result submitted",
   };
+}
+
+/**
+ * A Zk model: the reference executor runs the integer model on the request's int8 input, the
+ * model's prover (a worker thread) proves it, and the proof is checked with a call of
+ * `submitWithProof` before it is sent. A proof that cannot be made, shows another output than
+ * the reference executor or that the chain refuses throws ZkProveError: the request is released.
+ */
+async function prepareZk(
+  ctx: ServeJobContext,
+  zk: ZkModels,
+  job: Job,
+  onchain: { callbackGasLimit: bigint },
+  log: Logger,
+): Promise<Prepared> {
+  if (job.input.length > ctx.maxInputBytes)
+    throw new InputTooLargeError(`The input is ${job.input.length} bytes; at most ${ctx.maxInputBytes} are accepted.`);
+  const model = await zk.get(job.modelId);
+  const input = zkInput(model.model, job.input);
+  const expected = encodeTensor(executeVqm(model.model, input).output);
+  log.info("proving", { constraints: model.prover.manifest.constraints });
+  const proof = await model.prover.prove(input, { signal: ctx.signal });
+  const encoded = encodeTensor(proof.output);
+  if (hexlify(encoded) !== hexlify(expected))
+    throw new ZkProveError("The proof shows another output than the reference executor.", {
+      details: [`reference ${hexlify(expected)}`, `proof     ${hexlify(encoded)}`, `zk folder ${model.dir}/zk`],
+    });
+  log.info("proved", { seconds: Number(proof.seconds.toFixed(3)) });
+  const args = [job.requestId, job.input, encoded, proof.calldata] as const;
+  try {
+    await ctx.market.submitWithProof.staticCall(...args);
+  } catch (error) {
+    const decoded = decodeRevert(`check the proof of request ${job.requestId}`, error);
+    if (decoded instanceof ChainRevertError && decoded.errorName === "MarketProofInvalid")
+      throw new ZkProveError("The chain refuses the proof.", {
+        details: [`Are ${model.dir}/zk and the registered verifier of the same circuit?`],
+        cause: decoded,
+      });
+    throw decoded;
+  }
+  return {
+    output: encoded,
+    transaction: ctx.market.submitWithProof.populateTransaction(...args),
+    gasLimit:
+      submitGasLimit(encoded.length, onchain.callbackGasLimit) +
+      zkVerifyGas(model.prover.manifest.publicSignals, job.input.length + proof.calldata.length / 2),
+    submitted: "proof submitted",
+  };
+}
+
+/**
+ * Gas for the proof check on top of `submitGasLimit`: the pairing check and the verifier's
+ * scalar multiplications (about 8.5k per public signal, docs/zk.md#figures) and the calldata.
+ */
+export function zkVerifyGas(publicSignals: number, calldataBytes: number): bigint {
+  return 300_000n + 10_000n * BigInt(publicSignals) + 16n * BigInt(calldataBytes);
 }
 
 /** The request's input is larger than `jobs.maxInputBytes`. */

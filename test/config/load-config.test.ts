@@ -47,6 +47,18 @@ describe("config/load-config", () => {
       log: { level: "info" },
       metrics: { port: null, host: "127.0.0.1" },
       dispute: { manifests: {} },
+      zk: { models: {} },
+    });
+  });
+
+  it("resolves zk.models folders against the file's folder", async () => {
+    const file = await write(
+      "verity.jsonc",
+      `{ "rpcUrl": "http://127.0.0.1:8545", "zk": { "models": { "2": "models/iris", "3": "/abs/m" } } }`,
+    );
+    expect(loadConfig({ file, env: {} }).zk.models).to.deep.equal({
+      "2": path.join(dir, "models/iris"),
+      "3": "/abs/m",
     });
   });
 

@@ -1,0 +1,128 @@
+/**
+ * Zk models as the provider daemon serves them: the integer model and its proving artifacts,
+ * read from the build folder the operator names in `zk.models` (DIR/vqm and DIR/zk, as made by
+ * `verity zk build`), both checked against the registered modelHash, with one prover (a worker
+ * thread holding the proving key, loaded once) per model.
+ */
+import path from "node:path";
+import type { ModelRegistry } from "../chain/connect.ts";
+import { VerificationMode } from "../chain/register-model.ts";
+import { BaseError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { FailureReason } from "../model/failure-reason.ts";
+import { decodeTensor, TensorDecodeError } from "../model/tensor-codec.ts";
+import type { Tensor } from "../model/tensor.ts";
+import { readVqm } from "../model/vqm/vqm-files.ts";
+import type { VqmModel } from "../model/vqm/vqm-model.ts";
+import { createProver, type ZkProver } from "../zk/prove.ts";
+import { readZkManifest } from "../zk/zk-files.ts";
+
+export type ZkModel = {
+  modelId: bigint;
+  model: VqmModel;
+  prover: ZkProver;
+  dir: string;
+};
+
+export type ZkModels = {
+  get(modelId: bigint): Promise<ZkModel>;
+  /** Stops every proving thread. */
+  close(): Promise<void>;
+};
+
+/** A Zk model this daemon cannot serve (no configured folder, or artifacts of another model). */
+export class ZkModelError extends BaseError {
+  override name = "ZkModelError";
+}
+
+/** The input of a request for a Zk model is not a canonical int8 tensor of its shape. */
+export class ZkInputError extends BaseError {
+  override name = "ZkInputError";
+  readonly failureReason: FailureReason;
+  constructor(shortMessage: string, options: { details?: string[]; cause?: unknown; reason: FailureReason }) {
+    super(shortMessage, options);
+    this.failureReason = options.reason;
+  }
+}
+
+export type CreateZkModelsParameters = {
+  registry: ModelRegistry;
+  /** Model id (decimal) → build folder holding vqm/ and zk/ (`zk.models`). */
+  dirs: Record<string, string>;
+  logger: Logger;
+};
+
+export function createZkModels({ registry, dirs, logger }: CreateZkModelsParameters): ZkModels {
+  const loading = new Map<bigint, Promise<ZkModel>>();
+
+  async function load(modelId: bigint): Promise<ZkModel> {
+    const [entry, verification] = await Promise.all([registry.getModel(modelId), registry.verificationOf(modelId)]);
+    if (Number(verification.mode) !== VerificationMode.Zk)
+      throw new ZkModelError(`Model ${modelId} is not a Zk model.`);
+    const dir = dirs[modelId.toString()];
+    if (dir === undefined)
+      throw new ZkModelError(`No build folder configured for Zk model ${modelId}.`, {
+        details: [`Set zk.models["${modelId}"] to the folder holding its vqm/ and zk/ (verity zk build).`],
+      });
+    const { model, manifest } = await readVqm(path.join(dir, "vqm"));
+    const zk = await readZkManifest(path.join(dir, "zk"));
+    for (const [what, hash] of [
+      ["vqm/manifest.json", manifest.modelHash],
+      ["zk/zk.json", zk.modelHash],
+    ] as const)
+      if (hash !== entry.modelHash)
+        throw new ZkModelError(`Model ${modelId}: ${path.join(dir, what)} is for another model.`, {
+          details: [`registered modelHash ${entry.modelHash}`, `${what} ${hash}`],
+        });
+    const prover = await createProver({ zkDir: path.join(dir, "zk") });
+    logger.info("zk model loaded", { modelId, dir, constraints: zk.constraints, publicSignals: zk.publicSignals });
+    return { modelId, model, prover, dir };
+  }
+
+  return {
+    get(modelId) {
+      let entry = loading.get(modelId);
+      if (!entry) {
+        entry = load(modelId);
+        loading.set(modelId, entry);
+        entry.catch(() => loading.delete(modelId));
+      }
+      return entry;
+    },
+    async close() {
+      const settled = await Promise.allSettled(loading.values());
+      for (const result of settled) if (result.status === "fulfilled") await result.value.prover.close();
+      loading.clear();
+    },
+  };
+}
+
+/**
+ * The int8 tensor of a Zk request's input. The input bytes are the canonical tensor itself, no
+ * envelope: the verifier adapter packs exactly these bytes (whose keccak is the `inputHash`)
+ * into the proof's public signals.
+ */
+export function zkInput(model: VqmModel, input: Uint8Array): Tensor {
+  let tensor: Tensor;
+  try {
+    tensor = decodeTensor(input);
+  } catch (error) {
+    throw new ZkInputError("A Zk model's input is not a canonical tensor.", {
+      details: [
+        "The request input must be the canonical int8 tensor bytes themselves (no envelope kind byte).",
+        error instanceof BaseError ? error.shortMessage : String(error),
+      ],
+      cause: error,
+      reason:
+        error instanceof TensorDecodeError && error.failureReason === FailureReason.InputTooLarge
+          ? FailureReason.InputTooLarge
+          : FailureReason.InputUndecodable,
+    });
+  }
+  if (tensor.dtype !== "int8" || tensor.shape.join(",") !== model.input.shape.join(","))
+    throw new ZkInputError(`The input must be int8 [${model.input.shape.join(", ")}].`, {
+      details: [`Got ${tensor.dtype} [${tensor.shape.join(", ")}].`],
+      reason: FailureReason.InputShapeMismatch,
+    });
+  return tensor;
+}
