@@ -23,6 +23,13 @@ import {TraceRoot} from "./TraceRoot.sol";
 /// chunk; the challenger names an element and the {IOneStepProver} recomputes it from agreed
 /// data. Each side has a chess clock of `clock` seconds that runs while it is to move.
 ///
+/// Partial sums: a dense or conv2d element whose fan-in is too large for one step is settled by
+/// a second bisection over the prefix sums `S_0 = 0 … S_n` of its dot product ({openSum}): the
+/// defender claims `S_n`, which must requantise to its claimed element ({claimSum}), then
+/// posts midpoints that the challenger accepts or rejects ({postSum}, {pickSum}) until the
+/// disputed range `[lo, hi)` fits one step, which the prover recomputes ({proveSumStep}). Every
+/// transaction's work is thus bounded whatever the model; moves grow as `log2(fanIn)`.
+///
 /// Money: a challenger that wins gets its bond back plus `challengerRewardBps` of what is
 /// slashed from the provider (`slashAmount`, taken through `ProviderRegistry.slash`, so the game
 /// needs `SLASHER_ROLE`); the rest goes to the treasury and the request is refunded by the
@@ -66,6 +73,26 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         bytes32 weightsRoot;
     }
 
+    /// @dev The partial-sum phase of a game (zero until {openSum}).
+    /// - slot 0: element (32) | fanIn (32) | maxRange (32) | lo (32) | hi (32) | claimed (8)
+    /// - slot 1: sumLo (64) | sumHi (64) | sumMid (64)
+    /// Sums fit an int64: claims are checked against the accumulator bound `|S| < 2^31`.
+    struct Sum {
+        uint32 element;
+        uint32 fanIn;
+        uint32 maxRange;
+        uint32 lo;
+        uint32 hi;
+        int8 claimed;
+        int64 sumLo;
+        int64 sumHi;
+        int64 sumMid;
+    }
+
+    /// @notice Every honest prefix sum `S` satisfies `|S| < SUM_BOUND` (bound 1 of
+    /// docs/numeric-semantics.md): a larger claim is refused.
+    int256 public constant SUM_BOUND = 2 ** 31;
+
     IInferenceMarket private immutable _market;
     IModelRegistry private immutable _models;
     IProviderRegistry private immutable _providers;
@@ -78,6 +105,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     uint16 private immutable _defenderRewardBps;
 
     mapping(uint256 gameId => Game) private _games;
+    mapping(uint256 gameId => Sum) private _sums;
     mapping(uint256 requestId => uint256 gameId) private _gameOf;
     mapping(address account => uint256) private _balances;
     uint256 private _gameCount;
@@ -274,6 +302,103 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase AwaitStep, the challenger to move and within its clock; `chunk`
+    /// is the defender's revealed chunk, `offset` an int8 element in it, `layerSpec` the
+    /// disputed layer's spec, of kind dense or conv2d (the prover's {IOneStepProver-sumLayout}
+    /// reverts otherwise). The defender moves next.
+    function openSum(uint256 gameId, bytes calldata chunk, uint256 offset, bytes calldata layerSpec) external {
+        Game storage g = _move(gameId, Phase.AwaitStep, Side.Challenger);
+        (uint256 element, bytes memory claimed) = _claimedElement(gameId, g, chunk, offset);
+        _checkSpec(gameId, g, layerSpec);
+        if (g.elementSize != 1) revert GameSumUnsupported(gameId, g.elementSize);
+        (uint256 fanIn, uint256 maxRange) = _prover.sumLayout(layerSpec, element);
+        // INVARIANT: the range fits the packed slot and every step makes progress.
+        if (fanIn > type(uint32).max) revert GameSpecInvalid(g.layer);
+        if (maxRange == 0) maxRange = 1;
+        if (maxRange > fanIn) maxRange = fanIn == 0 ? 1 : fanIn;
+        Sum storage s = _sums[gameId];
+        s.element = uint32(element); // < outElements, a uint32
+        s.fanIn = uint32(fanIn);
+        s.maxRange = uint32(maxRange); // <= fanIn or 1
+        s.hi = uint32(fanIn);
+        s.claimed = int8(uint8(claimed[0]));
+        g.phase = Phase.SumClaim;
+        g.turn = Side.Defender;
+        emit SumOpened(gameId, element, fanIn, maxRange, s.claimed);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase SumClaim, the defender to move and within its clock;
+    /// `|total| < SUM_BOUND`; `paramsProof` proves the channel's parameters. An inconsistent
+    /// claim resolves the game for the challenger.
+    function claimSum(
+        uint256 gameId,
+        int256 total,
+        bytes calldata layerSpec,
+        bytes calldata paramsProof
+    ) external nonReentrant {
+        Game storage g = _move(gameId, Phase.SumClaim, Side.Defender);
+        _checkSum(gameId, total);
+        _checkSpec(gameId, g, layerSpec);
+        Sum storage s = _sums[gameId];
+        bytes memory value = _prover.finishSum(layerSpec, g.weightsRoot, s.element, total, paramsProof);
+        // INVARIANT: the defender's dot product must yield the element it committed to.
+        bool consistent = int8(uint8(value[0])) == s.claimed;
+        emit SumClaimed(gameId, total, consistent);
+        if (!consistent) {
+            _resolve(gameId, g, Side.Challenger);
+            return;
+        }
+        s.sumHi = int64(total); // |total| < 2^31
+        _nextSumMove(g, s);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase SumBisecting, the defender to move and within its clock;
+    /// `|sum| < SUM_BOUND`.
+    function postSum(uint256 gameId, int256 sum) external {
+        Game storage g = _move(gameId, Phase.SumBisecting, Side.Defender);
+        _checkSum(gameId, sum);
+        Sum storage s = _sums[gameId];
+        s.sumMid = int64(sum); // |sum| < 2^31
+        g.turn = Side.Challenger;
+        emit SumPosted(gameId, _mid(s), sum);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase SumBisecting, the challenger to move and within its clock.
+    function pickSum(uint256 gameId, bool agree) external {
+        Game storage g = _move(gameId, Phase.SumBisecting, Side.Challenger);
+        Sum storage s = _sums[gameId];
+        uint32 mid = _mid(s);
+        // INVARIANT: S_lo stays agreed and S_hi disputed.
+        if (agree) {
+            s.lo = mid;
+            s.sumLo = s.sumMid;
+        } else {
+            s.hi = mid;
+            s.sumHi = s.sumMid;
+        }
+        emit SumPicked(gameId, agree, s.lo, s.hi);
+        _nextSumMove(g, s);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase AwaitSumStep, the challenger to move and within its clock;
+    /// `layerSpec` is the disputed layer's spec. The challenger wins if the prover's
+    /// `S_hi − S_lo` differs from the defender's, and loses otherwise.
+    function proveSumStep(uint256 gameId, bytes calldata layerSpec, bytes calldata stepProof) external nonReentrant {
+        Game storage g = _move(gameId, Phase.AwaitSumStep, Side.Challenger);
+        _checkSpec(gameId, g, layerSpec);
+        Sum storage s = _sums[gameId];
+        (uint256 lo, uint256 hi) = (s.lo, s.hi);
+        int256 computed = _prover.partialSum(layerSpec, g.rootA, g.weightsRoot, s.element, lo, hi, stepProof);
+        int256 claimed = int256(s.sumHi) - s.sumLo;
+        emit SumStepProved(gameId, lo, hi, computed, claimed);
+        _resolve(gameId, g, computed == claimed ? Side.Defender : Side.Challenger);
+    }
+
+    /// @inheritdoc IDisputeGame
     /// @dev Requirements: the game is not resolved and the side to move has used more than its
     /// clock. Anyone may call it.
     function claimTimeout(uint256 gameId) external nonReentrant {
@@ -334,6 +459,24 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
                 specHash: g.specHash,
                 rootA: g.rootA,
                 rootB: g.rootB
+            });
+    }
+
+    /// @inheritdoc IDisputeGame
+    function getSum(uint256 gameId) external view returns (SumView memory) {
+        Sum storage s = _sums[gameId];
+        return
+            SumView({
+                element: s.element,
+                fanIn: s.fanIn,
+                maxRange: s.maxRange,
+                lo: s.lo,
+                hi: s.hi,
+                sumLo: s.sumLo,
+                sumHi: s.sumHi,
+                mid: _mid(s),
+                sumMid: s.sumMid,
+                claimed: s.claimed
             });
     }
 
@@ -437,9 +580,41 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         uint256 element,
         bytes calldata stepProof
     ) private view returns (bytes memory) {
-        bytes32 specHash = keccak256(layerSpec);
-        if (specHash != g.specHash) revert GameNodeMismatch(gameId, g.specHash, specHash);
+        _checkSpec(gameId, g, layerSpec);
         return _prover.computeElement(layerSpec, g.rootA, g.rootB, g.weightsRoot, element, stepProof);
+    }
+
+    /// @dev Reverts unless `layerSpec` is the disputed layer's spec (its hash was stored at
+    /// {challenge}, after the layout proof).
+    function _checkSpec(uint256 gameId, Game storage g, bytes calldata layerSpec) private view {
+        bytes32 specHash = keccak256(layerSpec);
+        // INVARIANT: the prover works on the registered geometry of the disputed layer.
+        if (specHash != g.specHash) revert GameNodeMismatch(gameId, g.specHash, specHash);
+    }
+
+    function _checkSum(uint256 gameId, int256 sum) private pure {
+        // INVARIANT: honest prefix sums are below the accumulator bound; the int64 slots hold them.
+        if (sum >= SUM_BOUND || sum <= -SUM_BOUND) revert GameSumOutOfRange(gameId, sum);
+    }
+
+    /// @dev The midpoint of the disputed range.
+    function _mid(Sum storage s) private view returns (uint32) {
+        unchecked {
+            // lo <= hi: no underflow; the result lies in [lo, hi].
+            return s.lo + (s.hi - s.lo) / 2;
+        }
+    }
+
+    /// @dev After a sum move: the challenger proves a range that fits one step, else the
+    /// defender posts the next midpoint.
+    function _nextSumMove(Game storage g, Sum storage s) private {
+        if (s.hi - s.lo <= s.maxRange) {
+            g.phase = Phase.AwaitSumStep;
+            g.turn = Side.Challenger;
+        } else {
+            g.phase = Phase.SumBisecting;
+            g.turn = Side.Defender;
+        }
     }
 
     function _remaining(Game storage g) private view returns (Duration) {

@@ -21,13 +21,20 @@ interface IDisputeGame {
 
     /// @notice `Bisecting`: defender reveals the children of its node, then the challenger its own
     /// (the game descends into the first differing side); `AwaitChunk`: the defender opens its
-    /// leaf; `AwaitStep`: the challenger names an element and proves the one-step; `Resolved`.
+    /// leaf; `AwaitStep`: the challenger names an element and proves the one-step (or opens the
+    /// partial-sum phase with {openSum}); `Resolved`. The partial-sum phase of a dense or conv2d
+    /// element: `SumClaim`: the defender claims the whole dot product `S_n`; `SumBisecting`: the
+    /// defender posts the prefix sum at the range's midpoint, the challenger agrees or not;
+    /// `AwaitSumStep`: the challenger proves the last range ({proveSumStep}).
     enum Phase {
         None,
         Bisecting,
         AwaitChunk,
         AwaitStep,
-        Resolved
+        Resolved,
+        SumClaim,
+        SumBisecting,
+        AwaitSumStep
     }
 
     /// @notice A game as {getGame} returns it. `height` and `position` locate the disputed node
@@ -58,6 +65,24 @@ interface IDisputeGame {
         bytes32 rootB;
     }
 
+    /// @notice The partial-sum phase as {getSum} returns it: the disputed `element` (its int8
+    /// value `claimed` by the defender), its `fanIn` and the longest range one step checks
+    /// (`maxRange`); the range `[lo, hi)` with the defender's prefix sums `sumLo` (agreed) and
+    /// `sumHi` (disputed); `mid` and `sumMid`, the defender's posted midpoint while the challenger
+    /// is to pick.
+    struct SumView {
+        uint256 element;
+        uint256 fanIn;
+        uint256 maxRange;
+        uint256 lo;
+        uint256 hi;
+        int256 sumLo;
+        int256 sumHi;
+        uint256 mid;
+        int256 sumMid;
+        int8 claimed;
+    }
+
     error GameUnknown(uint256 gameId);
     error GameWrongBond(uint256 sent, uint256 required);
     error GameInputMismatch(uint256 requestId);
@@ -78,6 +103,10 @@ interface IDisputeGame {
     error GameTransferFailed(address to);
     error GameUnexpectedEth(address sender);
     error GameZeroAddress();
+    /// @notice A claimed prefix sum at or beyond the accumulator bound (`|S| < 2^31`).
+    error GameSumOutOfRange(uint256 gameId, int256 sum);
+    /// @notice The disputed element is not int8 (only dense and conv2d elements have sums).
+    error GameSumUnsupported(uint256 gameId, uint256 elementSize);
 
     event GameStarted(
         uint256 indexed gameId,
@@ -95,6 +124,17 @@ interface IDisputeGame {
     event ChallengerBisected(uint256 indexed gameId, uint8 height, uint32 position, bytes32 left, bytes32 right);
     event ChunkRevealed(uint256 indexed gameId, uint32 position, bytes chunk);
     event StepProved(uint256 indexed gameId, uint256 element, bytes computed, bytes claimed);
+    /// @notice The challenger opened the partial-sum phase over `element` (fan-in `fanIn`).
+    event SumOpened(uint256 indexed gameId, uint256 element, uint256 fanIn, uint256 maxRange, int8 claimed);
+    /// @notice The defender claimed the whole dot product; `consistent` is whether
+    /// `requant(b + total)` is its claimed element (if not, it has lost).
+    event SumClaimed(uint256 indexed gameId, int256 total, bool consistent);
+    /// @notice The defender posted prefix sum `S_index = sum`.
+    event SumPosted(uint256 indexed gameId, uint256 index, int256 sum);
+    /// @notice The challenger agreed with the posted sum or not; the range is now `[lo, hi)`.
+    event SumPicked(uint256 indexed gameId, bool agreed, uint256 lo, uint256 hi);
+    /// @notice The last range was recomputed: `computed` against the defender's `S_hi − S_lo`.
+    event SumStepProved(uint256 indexed gameId, uint256 lo, uint256 hi, int256 computed, int256 claimed);
     event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Side winner, uint256 slashed);
     event Credited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
@@ -142,6 +182,29 @@ interface IDisputeGame {
         bytes calldata stepProof
     ) external;
 
+    /// @notice Instead of {proveStep}, the challenger names element `offset` of the defender's
+    /// revealed `chunk` (dense or conv2d) and opens the partial-sum phase over its dot product,
+    /// for a fan-in too large for one step. Emits a {SumOpened} event.
+    function openSum(uint256 gameId, bytes calldata chunk, uint256 offset, bytes calldata layerSpec) external;
+
+    /// @notice The defender claims the element's whole dot product `total` (`S_n`), with the
+    /// proof of its channel's bias, multiplier and shift; if `requant(b + total)` is not its
+    /// claimed element it loses at once. Emits {SumClaimed} (and {GameResolved}).
+    function claimSum(uint256 gameId, int256 total, bytes calldata layerSpec, bytes calldata paramsProof) external;
+
+    /// @notice The defender posts the prefix sum at the midpoint of the disputed range.
+    /// Emits a {SumPosted} event.
+    function postSum(uint256 gameId, int256 sum) external;
+
+    /// @notice The challenger agrees with the posted midpoint sum (the dispute is in the upper
+    /// half) or not (the lower half). Emits a {SumPicked} event.
+    function pickSum(uint256 gameId, bool agree) external;
+
+    /// @notice The challenger proves `S_hi − S_lo` of the last range from chunks of the agreed
+    /// input and the weights; it wins if that differs from the defender's claims.
+    /// Emits {SumStepProved} and {GameResolved} events.
+    function proveSumStep(uint256 gameId, bytes calldata layerSpec, bytes calldata stepProof) external;
+
     /// @notice Anyone ends a game whose side to move has run out of time; that side loses.
     /// Emits a {GameResolved} event.
     function claimTimeout(uint256 gameId) external;
@@ -150,6 +213,9 @@ interface IDisputeGame {
     function withdraw() external;
 
     function getGame(uint256 gameId) external view returns (GameView memory);
+
+    /// @notice The partial-sum phase of `gameId` (zero before {openSum}).
+    function getSum(uint256 gameId) external view returns (SumView memory);
 
     /// @notice The latest game played over `requestId` (0 if none).
     function gameOf(uint256 requestId) external view returns (uint256);
