@@ -1,0 +1,239 @@
+/**
+ * Dispute game gas benchmark: for synthetic dense models of about 10k, 1M and 10M parameters,
+ * plays whole games on an in-process chain (hardhat's network.create()) against a provider that
+ * cheated in one element, with the move helpers of oracle/dispute/moves.ts, and prints per game:
+ * the disputed layer and its fan-in, the rounds of tree bisection and of partial-sum bisection,
+ * the total gas of each side and the largest single transaction. Two games per model: a cheat in
+ * the first hidden layer (many outputs: tree bisection) and one in the widest dot product
+ * (partial sums when the fan-in exceeds one step). Every transaction must stay under 5,000,000.
+ *
+ *   npx hardhat build --quiet && node scripts/bench-game-gas.ts
+ */
+import type { ContractTransactionResponse, Signer } from "ethers";
+import { network } from "hardhat";
+import type * as Contracts from "../types/ethers-contracts/index.ts";
+import { encodeInlineInput } from "../oracle/model/input-envelope.ts";
+import { encodeTensor } from "../oracle/model/tensor-codec.ts";
+import type { Tensor } from "../oracle/model/tensor.ts";
+import { weightsBlob, weightsRoot } from "../oracle/model/vqm/commitments.ts";
+import { executeVqm, requant } from "../oracle/model/vqm/reference-executor.ts";
+import { syntheticInput, syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
+import type { DenseLayer, VqmModel } from "../oracle/model/vqm/vqm-model.ts";
+import { encodeLayerSpec, layerSpecs, layoutProof, layoutRoot } from "../oracle/dispute/layout.ts";
+import {
+  agreesWithSum,
+  chunkBytes,
+  differingElement,
+  elementBytes,
+  nodeChildren,
+  prefixSums,
+  stepProof,
+  stepSource,
+  sumMidpoint,
+  sumParamsProof,
+  sumStepProof,
+  traceTrees,
+} from "../oracle/dispute/moves.ts";
+
+const GAS_CEILING = 5_000_000n;
+const MAX_FAN_IN = 16384;
+const Phase = { Bisecting: 1n, AwaitChunk: 2n, AwaitStep: 3n, Resolved: 4n, SumClaim: 5n, SumBisecting: 6n };
+const Side = { Defender: 1n, Challenger: 2n };
+
+const { ethers } = await network.create();
+const [admin, treasury, owner, provider, requester, challenger] = await ethers.getSigners();
+
+const models = (await ethers.deployContract("ModelRegistry")) as unknown as Contracts.ModelRegistry;
+const providers = (await ethers.deployContract("ProviderRegistry", [
+  admin!.address,
+  ethers.parseEther("1"),
+  7 * 86400,
+])) as unknown as Contracts.ProviderRegistry;
+const market = (await ethers.deployContract("InferenceMarket", [
+  admin!.address,
+  await models.getAddress(),
+  await providers.getAddress(),
+  treasury!.address,
+  250,
+  0,
+])) as unknown as Contracts.InferenceMarket;
+const prover = await ethers.deployContract("LayerStepProver");
+const game = (await ethers.deployContract("DisputeGame", [
+  await market.getAddress(),
+  await models.getAddress(),
+  await providers.getAddress(),
+  await prover.getAddress(),
+  treasury!.address,
+  ethers.parseEther("0.1"),
+  ethers.parseEther("0.1"),
+  3600,
+  5000,
+  5000,
+])) as unknown as Contracts.DisputeGame;
+await market.setDisputeGame(await game.getAddress());
+await providers.grantRole(await providers.SLASHER_ROLE(), await game.getAddress());
+await providers.grantRole(await providers.RECORDER_ROLE(), await market.getAddress());
+await providers.connect(provider!).stake({ value: ethers.parseEther("100") });
+
+type Tally = { defender: bigint; challenger: bigint; max: bigint; maxName: string };
+
+async function send(
+  tally: Tally,
+  side: "defender" | "challenger",
+  name: string,
+  tx: Promise<ContractTransactionResponse>,
+) {
+  const used = (await (await tx).wait())!.gasUsed;
+  tally[side] += used;
+  if (used > tally.max) [tally.max, tally.maxName] = [used, name];
+  if (used >= GAS_CEILING) throw new Error(`${name} used ${used} gas, above ${GAS_CEILING}.`);
+}
+
+/** An accumulator `S` with `requant(b + S) == target` for element `j` of dense layer `layer`. */
+function sumFor(layer: DenseLayer, j: number, target: number): number {
+  const { multiplier, shift, activation } = layer.requant;
+  const value = (s: number) => requant(BigInt(layer.bias[j]! + s), multiplier[j]!, shift[j]!, activation);
+  let [lo, hi] = [-(2 ** 31) + 1 - layer.bias[j]!, 2 ** 31 - 1 - layer.bias[j]!];
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (value(mid) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+type Row = Record<string, string | number>;
+const rows: Row[] = [];
+let modelId = 0n;
+
+async function bench(name: string, sizes: number[], cheatLayer: number): Promise<void> {
+  const model: VqmModel = syntheticMlp({ seed: sizes.length * 1000 + sizes[1]!, sizes, argmax: true });
+  const params = model.layers.reduce((n, l) => n + (l.kind === "dense" ? l.inFeatures * l.outFeatures : 0), 0);
+  const input = syntheticInput(model, 1);
+  const honest = executeVqm(model, input).trace;
+  const specs = layerSpecs(model);
+  const blob = weightsBlob(model);
+  const weights = stepSource(blob);
+  await models.connect(owner!).register({
+    modelHash: ethers.keccak256(ethers.toUtf8Bytes(`${name}:${cheatLayer}`)),
+    contentId: `${name}:${cheatLayer}`,
+    feeToken: ethers.ZeroAddress,
+    price: 0,
+    royaltyBps: 0,
+    inputShape: [1, sizes[0]!],
+    outputShape: [1],
+    verifier: ethers.ZeroAddress,
+    mode: 2,
+    weightsRoot: weightsRoot(model),
+    layoutRoot: layoutRoot(specs),
+    layerCount: specs.length,
+    challengeWindow: 86400,
+  });
+  modelId++;
+  await providers.connect(provider!).optIn(modelId);
+
+  // The cheat: one element of `cheatLayer` moved; the later layers are left as they were.
+  const cheat = honest.map((t) => ({ ...t, data: t.data.slice() }) as Tensor);
+  const element = Math.floor(cheat[cheatLayer]!.data.length / 2);
+  const was = Number(cheat[cheatLayer]!.data[element]);
+  cheat[cheatLayer]!.data[element] = was === 127 ? 126 : was + 1;
+  const defender = traceTrees(cheat);
+  const own = traceTrees(honest);
+
+  const inputBytes = encodeInlineInput(input);
+  const deadline = (await ethers.provider.getBlock("latest"))!.timestamp + 86400;
+  await market.connect(requester!).requestInference(modelId, inputBytes, 0, deadline, ethers.ZeroAddress, 0);
+  const id = await market.requestCount();
+  await market.connect(provider!).claim(id);
+  await market.connect(provider!).submitOptimistic(id, encodeTensor(cheat[cheat.length - 1]!), defender.roots);
+
+  const tally: Tally = { defender: 0n, challenger: 0n, max: 0n, maxName: "" };
+  const [d, c] = [game.connect(provider!), game.connect(challenger! as Signer)];
+  const bond = await game.requiredBond(id);
+  const challengeParams = {
+    input: inputBytes,
+    defenderRoots: defender.roots,
+    challengerRoots: own.roots,
+    layerSpec: encodeLayerSpec(specs[cheatLayer]!),
+    layoutProof: layoutProof(specs, cheatLayer),
+  };
+  await send(tally, "challenger", "challenge", c.challenge(id, challengeParams, { value: bond }));
+  const gameId = await game.gameCount();
+  const spec = specs[cheatLayer]!;
+  const specBytes = encodeLayerSpec(spec);
+  const inputA = stepSource(spec.inputA === -1 ? elementBytes(input) : own.bytes[spec.inputA]!);
+  let [treeRounds, sumRounds] = [0, 0];
+  let sums: number[] = [];
+  let cheatedSums: number[] = [];
+  for (;;) {
+    const g = await game.getGame(gameId);
+    const [layer, height, position] = [Number(g.layer), Number(g.height), Number(g.position)];
+    if (g.phase === Phase.Resolved) {
+      if (g.winner !== Side.Challenger) throw new Error(`${name}: the cheat won.`);
+      break;
+    }
+    if (g.phase === Phase.Bisecting && g.turn === Side.Defender) {
+      const [l, r] = nodeChildren(defender, layer, height, position);
+      await send(tally, "defender", "reveal", d.reveal(gameId, l, r));
+      treeRounds++;
+    } else if (g.phase === Phase.Bisecting) {
+      const [l, r] = nodeChildren(own, layer, height, position);
+      await send(tally, "challenger", "bisect", c.bisect(gameId, l, r));
+    } else if (g.phase === Phase.AwaitChunk) {
+      await send(tally, "defender", "revealChunk", d.revealChunk(gameId, chunkBytes(defender, layer, position)));
+    } else if (g.phase === Phase.AwaitStep) {
+      const chunk = chunkBytes(defender, layer, position);
+      const offset = differingElement(own, layer, position, chunk, Number(g.elementSize))!;
+      const e = position * 1024 + offset;
+      if (spec.kind === 0 && spec.params[0]! > MAX_FAN_IN) {
+        await send(tally, "challenger", "openSum", c.openSum(gameId, chunk, offset, specBytes));
+        sums = prefixSums(spec, e, blob, inputA.bytes);
+        const target = sumFor(model.layers[layer] as DenseLayer, e, Number(cheat[layer]!.data[e]));
+        cheatedSums = [...sums.slice(0, -1), target];
+      } else {
+        const proof = stepProof(spec, e, weights, inputA);
+        await send(tally, "challenger", "proveStep", c.proveStep(gameId, chunk, offset, specBytes, proof));
+      }
+    } else {
+      const s = await game.getSum(gameId);
+      const e = Number(s.element);
+      if (g.phase === Phase.SumClaim) {
+        const proof = sumParamsProof(spec, e, weights);
+        await send(tally, "defender", "claimSum", d.claimSum(gameId, cheatedSums.at(-1)!, specBytes, proof));
+      } else if (g.phase === Phase.SumBisecting && g.turn === Side.Defender) {
+        const mid = sumMidpoint(Number(s.lo), Number(s.hi));
+        await send(tally, "defender", "postSum", d.postSum(gameId, cheatedSums[mid]!));
+        sumRounds++;
+      } else if (g.phase === Phase.SumBisecting) {
+        await send(tally, "challenger", "pickSum", c.pickSum(gameId, agreesWithSum(sums, Number(s.mid), s.sumMid)));
+      } else {
+        const proof = sumStepProof(spec, e, Number(s.lo), Number(s.hi), weights, inputA);
+        await send(tally, "challenger", "proveSumStep", c.proveSumStep(gameId, specBytes, proof));
+      }
+    }
+  }
+  rows.push({
+    model: name,
+    params,
+    layer: cheatLayer,
+    "fan-in": spec.params[0]!,
+    "tree rounds": treeRounds,
+    "sum rounds": sumRounds,
+    "defender gas": Number(tally.defender),
+    "challenger gas": Number(tally.challenger),
+    "max tx gas": Number(tally.max),
+    "max tx": tally.maxName,
+  });
+}
+
+const cases: [string, number[]][] = [
+  ["~10k", [16, 96, 96, 2]],
+  ["~1M", [16, 4096, 240, 2]],
+  ["~10M", [16, 50000, 200, 2]],
+  ["~14M", [4, 1_000_000, 10, 2]],
+];
+for (const [name, sizes] of cases) {
+  await bench(name, sizes, 0);
+  await bench(name, sizes, 1);
+}
+console.table(rows);
