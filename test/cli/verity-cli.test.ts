@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
+import { Contract } from "ethers";
+import { loadArtifact } from "../../oracle/chain/artifacts.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { tempDir } from "../node/helpers.ts";
@@ -126,6 +128,30 @@ describe("verity CLI against a local chain", function () {
     });
     expect(await wrong.exited()).to.equal(1);
     expect(wrong.stderr[0]).to.equal(`error: Cannot decrypt the keystore ${keystore}.`);
+  });
+
+  it("model register --mode zk deploys the generated verifier and the adapter and registers a Zk model", async () => {
+    const registered = await verity(
+      ["model", "register", "models/iris", "--mode", "zk", "--price", "0.001", "--dir", local.contentDir, ...chain],
+      local.actors.modelOwner.privateKey,
+    );
+    expect(registered.stderr).to.equal("");
+    const [, groth16, adapter] =
+      /^deployed IrisGroth16Verifier (0x[0-9a-fA-F]{40}) and Groth16TensorVerifier (0x[0-9a-fA-F]{40})$/m.exec(
+        registered.stdout,
+      )!;
+    const [, id] =
+      /^model (\d+) registered \(Zk, verifier (0x[0-9a-fA-F]{40})\): content bafk\w+, modelHash 0x[0-9a-f]{64}$/m.exec(
+        registered.stdout,
+      )!;
+    const verification = await local.suite.modelRegistry.verificationOf(BigInt(id!));
+    expect(verification.mode).to.equal(1n); // Zk
+    expect(verification.verifier).to.equal(adapter);
+    const adapterContract = new Contract(adapter!, loadArtifact("Groth16TensorVerifier").abi as never[], local.rpc);
+    expect(await adapterContract.getFunction("groth16Verifier")()).to.equal(groth16);
+    expect(await adapterContract.getFunction("publicSignalCount")()).to.equal(2n);
+    const model = await local.suite.modelRegistry.getModel(BigInt(id!));
+    expect(model.modelHash).to.equal(JSON.parse(readFileSync("models/iris/vqm/manifest.json", "utf8")).modelHash);
   });
 
   it("says what is missing when no key is set", async () => {
