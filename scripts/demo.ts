@@ -2,15 +2,21 @@
  * `npm start`: the whole system on one machine. A local chain, the suite deployed, the iris
  * model stored and registered, a staked provider whose daemon runs as its own process, and an
  * example dApp contract asking for three classifications, each printed as it is settled and
- * checked against a local onnxruntime run of the same input.
+ * checked against a local onnxruntime run of the same input. The iris integer model is also
+ * registered in ZK mode (committed proving artifacts, no setup): one int8 request is proved by
+ * the daemon and settled by `submitWithProof`, checked against the reference executor.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { formatEther, getBytes, hexlify } from "ethers";
+import { formatEther, getBytes, hexlify, ZeroAddress } from "ethers";
 import { RequestStatus, requestStatusName } from "../oracle/chain/request-status.ts";
 import { startLocalSuite } from "../oracle/devnet/local-suite.ts";
 import { spawnDaemon } from "../oracle/devnet/spawn-daemon.ts";
+import { registerZkModel } from "../oracle/devnet/zk-suite.ts";
+import { quantiseInput } from "../oracle/model/quantise/fixed-point.ts";
+import type { Tensor } from "../oracle/model/tensor.ts";
+import { executeVqm } from "../oracle/model/vqm/reference-executor.ts";
 import { argmax } from "../oracle/model/argmax.ts";
 import { decodeInputEnvelope, encodeContentInput } from "../oracle/model/input-envelope.ts";
 import { decodeTensor, encodeTensor } from "../oracle/model/tensor-codec.ts";
@@ -35,8 +41,17 @@ say(
     `price ${formatEther(iris.price)} ETH, content ${iris.contentId}`,
 );
 
+const zk = await registerZkModel(local);
+say(
+  `  model #${zk.modelId}   ${zk.manifest.name}: the same network in integers, ZK mode (Groth16, ` +
+    `verifier ${zk.adapter}), price ${formatEther(zk.price)} ETH`,
+);
+
 const daemon = spawnDaemon({
-  config: local.daemonConfig(),
+  config: local.daemonConfig({
+    models: [iris.modelId.toString(), zk.modelId.toString()],
+    zk: { models: { [zk.modelId.toString()]: zk.dir } },
+  }),
   dir,
   privateKey: actors.provider.privateKey,
   onLog: (line) => {
@@ -62,7 +77,13 @@ const thirdCid = await local.content.add(encodeTensor(envelopes[2] as Exclude<(t
 envelopes[2] = encodeContentInput(thirdCid);
 
 const local_ = await createSession({ model: iris.bytes });
-const requests: { id: bigint; sample: (typeof samples)[number]; requestGas: bigint; inputText: string }[] = [];
+const requests: {
+  id: bigint;
+  sample: (typeof samples)[number];
+  requestGas: bigint;
+  inputText: string;
+  zk?: boolean;
+}[] = [];
 for (const [i, sample] of samples.entries()) {
   const deadline = BigInt((await rpc.getBlock("latest"))!.timestamp) + 600n;
   const tx = await consumer.ask(envelopes[i] as Uint8Array, deadline, { value: iris.price });
@@ -75,7 +96,36 @@ for (const [i, sample] of samples.entries()) {
   requests.push({ id, sample, requestGas: receipt.gasUsed, inputText });
   say(`requested  #${id}  input ${inputText}  (request gas ${receipt.gasUsed})`);
 }
+
+// The ZK request: the canonical int8 tensor itself, quantised from the last sample.
+const zkSample = samples[2]!;
+const zkInput: Tensor = {
+  dtype: "int8",
+  shape: zk.manifest.input.shape,
+  data: quantiseInput(zkSample.input, zk.manifest.input.scale),
+};
+const zkInputText = `int8 [${Array.from(zkInput.data as Int8Array).join(", ")}] (${zkSample.input.join(", ")} cm)`;
+{
+  const market = local.suite.inferenceMarket.connect(actors.user);
+  const deadline = BigInt((await rpc.getBlock("latest"))!.timestamp) + 600n;
+  const tx = await market.requestInference(zk.modelId, encodeTensor(zkInput), zk.price, deadline, ZeroAddress, 0, {
+    value: zk.price,
+  });
+  const receipt = (await tx.wait())!;
+  const event = receipt.logs
+    .map((log) => suite.inferenceMarket.interface.parseLog(log))
+    .find((parsed) => parsed?.name === "InferenceRequested");
+  const id = event!.args.requestId as bigint;
+  requests.push({ id, sample: zkSample, requestGas: receipt.gasUsed, inputText: zkInputText, zk: true });
+  say(`requested  #${id}  input ${zkInputText}  ZK  (request gas ${receipt.gasUsed})`);
+}
 say("");
+
+/** The daemon's proving time for a ZK request, from its "proved" log line. */
+const provedSeconds = (id: bigint): string => {
+  const line = daemon.lines.find((entry) => entry.msg === "proved" && entry.requestId === id.toString());
+  return typeof line?.seconds === "number" ? line.seconds.toFixed(2) : "?";
+};
 
 let mismatches = 0;
 const pending = new Set(requests.map((r) => r.id));
@@ -88,14 +138,19 @@ while (pending.size > 0) {
     const status = Number(await suite.inferenceMarket.statusOf(request.id));
     if (status === RequestStatus.Pending || status === RequestStatus.Claimed) continue;
     pending.delete(request.id);
-    const output = getBytes(await consumer.resultOf(request.id));
+    const output = getBytes(
+      request.zk ? await suite.inferenceMarket.outputOf(request.id) : await consumer.resultOf(request.id),
+    );
     const predicted = status === RequestStatus.Finalized ? argmax(decodeTensor(output)) : -1;
-    const expected = await runInference(local_, {
-      dtype: "float32",
-      shape: iris.manifest.input.shape,
-      data: Float32Array.from(request.sample.input),
-    });
+    const expected = request.zk
+      ? executeVqm(zk.model, zkInput).output
+      : await runInference(local_, {
+          dtype: "float32",
+          shape: iris.manifest.input.shape,
+          data: Float32Array.from(request.sample.input),
+        });
     const same = hexlify(encodeTensor(expected)) === hexlify(output);
+    const reference = request.zk ? "reference executor" : "local onnxruntime";
     if (!same || status !== RequestStatus.Finalized) mismatches++;
     const finalized = (
       await suite.inferenceMarket.queryFilter(suite.inferenceMarket.filters.RequestFinalized(request.id))
@@ -108,13 +163,14 @@ while (pending.size > 0) {
     say(
       [
         `settled    #${request.id}`,
-        `model #${iris.modelId}`,
+        request.zk ? `model #${zk.modelId} (ZK)` : `model #${iris.modelId}`,
         `input ${request.inputText}`,
         `predicted ${iris.manifest.labels[predicted] ?? "?"} (true: ${request.sample.label})`,
         `status ${requestStatusName(status)}`,
         `fee ${formatEther((await suite.inferenceMarket.getRequest(request.id)).fee)} ETH`,
-        `gas request ${request.requestGas} / claim ${claimGas} / submit+settle ${submitGas}`,
-        same ? "= local onnxruntime" : "DIFFERS from local onnxruntime",
+        `gas request ${request.requestGas} / claim ${claimGas} / ${request.zk ? "submitWithProof (verify+settle)" : "submit+settle"} ${submitGas}`,
+        ...(request.zk ? [`proved in ${provedSeconds(request.id)} s`] : []),
+        same ? `= ${reference}` : `DIFFERS from ${reference}`,
       ].join("  "),
     );
   }
