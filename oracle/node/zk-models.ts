@@ -64,8 +64,12 @@ export function createZkModels({ registry, dirs, logger }: CreateZkModelsParamet
       throw new ZkModelError(`No build folder configured for Zk model ${modelId}.`, {
         details: [`Set zk.models["${modelId}"] to the folder holding its vqm/ and zk/ (verity zk build).`],
       });
-    const { model, manifest } = await readVqm(path.join(dir, "vqm"));
-    const zk = await readZkManifest(path.join(dir, "zk"));
+    const [{ model, manifest }, zk] = await Promise.all([
+      readVqm(path.join(dir, "vqm")),
+      readZkManifest(path.join(dir, "zk")),
+    ]).catch((error: unknown) => {
+      throw new ZkModelError(`Model ${modelId}: cannot read its build folder ${dir}.`, { cause: error });
+    });
     for (const [what, hash] of [
       ["vqm/manifest.json", manifest.modelHash],
       ["zk/zk.json", zk.modelHash],
