@@ -3,9 +3,9 @@ import { hexlify } from "ethers";
 import type { Command } from "../cli.ts";
 import { BaseError } from "../errors.ts";
 import { argmax } from "../model/argmax.ts";
-import { encodeInlineInput } from "../model/input-envelope.ts";
 import { createTensor, type DType } from "../model/tensor.ts";
 import { decodeTensor } from "../model/tensor-codec.ts";
+import { encodeRequestInput } from "../sdk/encode-request-input.ts";
 import { requestInference } from "../sdk/request-inference.ts";
 import { waitForFinal } from "../sdk/wait-for-final.ts";
 import { chainContext, chainOptions } from "./chain-context.ts";
@@ -29,9 +29,11 @@ export const requestCommand: Command = {
     const tensor = createTensor(file.dtype, file.shape, file.data);
     const { suite, provider } = chainContext(values);
     try {
+      const modelId = BigInt(values.model as string);
+      const { mode } = await suite.modelRegistry.getActiveModel(modelId);
       const { requestId, fee } = await requestInference(suite.inferenceMarket, suite.modelRegistry, {
-        modelId: BigInt(values.model as string),
-        input: encodeInlineInput(tensor),
+        modelId,
+        input: encodeRequestInput(mode, tensor),
         ttlSec: Number(values.ttl),
       });
       console.log(`request ${requestId} sent (fee ${fee} wei)`);

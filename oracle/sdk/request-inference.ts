@@ -4,7 +4,7 @@ import { BaseError } from "../errors.ts";
 
 export type RequestInferenceParameters = {
   modelId: bigint;
-  /** The input envelope (see `encodeInlineInput` / `encodeContentInput`). */
+  /** The request input: see `encodeRequestInput` (the envelope, or bare tensor bytes for Zk models). */
   input: BytesLike;
   /** Highest fee accepted; defaults to the model's current price. */
   maxFee?: bigint | undefined;
