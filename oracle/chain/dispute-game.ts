@@ -6,11 +6,29 @@ import { attach, type InferenceMarket } from "./connect.ts";
 export type { DisputeGame };
 
 /** Mirrors `IDisputeGame.Phase`. */
-export const GamePhase = { None: 0, Bisecting: 1, AwaitChunk: 2, AwaitStep: 3, Resolved: 4 } as const;
+export const GamePhase = {
+  None: 0,
+  Bisecting: 1,
+  AwaitChunk: 2,
+  AwaitStep: 3,
+  Resolved: 4,
+  SumClaim: 5,
+  SumBisecting: 6,
+  AwaitSumStep: 7,
+} as const;
 /** Mirrors `IDisputeGame.Side`. */
 export const GameSide = { None: 0, Defender: 1, Challenger: 2 } as const;
 
-const phaseNames = ["None", "Bisecting", "AwaitChunk", "AwaitStep", "Resolved"];
+const phaseNames = [
+  "None",
+  "Bisecting",
+  "AwaitChunk",
+  "AwaitStep",
+  "Resolved",
+  "SumClaim",
+  "SumBisecting",
+  "AwaitSumStep",
+];
 const sideNames = ["None", "Defender", "Challenger"];
 
 export function gamePhaseName(phase: number | bigint): string {

@@ -2,7 +2,8 @@
  * The watchtower (`verity watch`): follows the Optimistic results of the models it knows,
  * re-executes each with the reference executor and, when the submitted layer roots differ from
  * its own, challenges with the bond and plays the game to the end on its own (bisect, one-step
- * proof, timeout claims), then withdraws what it won. State is in `<stateDir>/dispute.sqlite`;
+ * proof or, for a dot product too long for one step, the partial-sum phase; timeout claims),
+ * then withdraws what it won. State is in `<stateDir>/dispute.sqlite`;
  * the game is re-read from the chain at every step, so a restart resumes it.
  */
 import { getBytes } from "ethers";
