@@ -2,6 +2,7 @@ import path from "node:path";
 import { parseEther } from "ethers";
 import type { Command } from "../cli.ts";
 import { createRpcProvider, createWallet } from "../chain/connect.ts";
+import { deployDisputeGame } from "../chain/deploy-dispute-game.ts";
 import { deploySuite } from "../chain/deploy-suite.ts";
 import { writeDeployment } from "../chain/deployment.ts";
 import { BaseError } from "../errors.ts";
@@ -25,13 +26,17 @@ export const deployCommand: Command = {
     if (!rpcUrl || !key) throw new BaseError("deploy needs --rpc (or VERITY_RPC_URL) and VERITY_PRIVATE_KEY.");
     const provider = createRpcProvider(rpcUrl, 1000);
     const optional = (name: string) => values[name] as string | undefined;
-    const deployment = await deploySuite(createWallet(key, provider), {
+    const signer = createWallet(key, provider);
+    const deployment = await deploySuite(signer, {
       treasury: optional("treasury"),
       protocolFeeBps: optional("protocol-fee-bps") === undefined ? undefined : Number(optional("protocol-fee-bps")),
       minStake: optional("min-stake") === undefined ? undefined : parseEther(optional("min-stake")!),
       claimPenalty: optional("claim-penalty") === undefined ? undefined : parseEther(optional("claim-penalty")!),
       unbondingDelaySec: optional("unbonding-delay") === undefined ? undefined : BigInt(optional("unbonding-delay")!),
     });
+    // The optimistic mode's game; the market names it once and the daemons find it there.
+    const game = await deployDisputeGame(signer, deployment);
+    console.log(`dispute game ${game}`);
     const out = path.resolve(values.out as string);
     writeDeployment(out, deployment);
     console.log(JSON.stringify(deployment, null, 2));

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Command } from "../cli.ts";
 import { createRpcProvider, createWallet } from "../chain/connect.ts";
+import { deployDisputeGame } from "../chain/deploy-dispute-game.ts";
 import { deploySuite } from "../chain/deploy-suite.ts";
 import { writeDeployment } from "../chain/deployment.ts";
 import { DEV_PRIVATE_KEYS, startDevnet } from "../devnet/start-devnet.ts";
@@ -15,12 +16,15 @@ export const devnetCommand: Command = {
   async run(values) {
     const devnet = await startDevnet({ port: Number(values.port) });
     const provider = createRpcProvider(devnet.url, 250);
-    const deployment = await deploySuite(createWallet(DEV_PRIVATE_KEYS[0], provider));
+    const deployer = createWallet(DEV_PRIVATE_KEYS[0], provider);
+    const deployment = await deploySuite(deployer);
+    const game = await deployDisputeGame(deployer, deployment);
     const out = path.resolve(values.out as string);
     writeDeployment(out, deployment);
     console.log(`chain      ${devnet.url} (chain id ${deployment.chainId})`);
     console.log(`deployment ${out}`);
     for (const [name, address] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(17)} ${address}`);
+    console.log(`  ${"disputeGame".padEnd(17)} ${game}`);
     console.log("development keys (public, never use them elsewhere):");
     DEV_PRIVATE_KEYS.forEach((key, i) => console.log(`  #${i} ${createWallet(key, provider).address} ${key}`));
     provider.destroy();

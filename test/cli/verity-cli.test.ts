@@ -5,6 +5,8 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { Contract } from "ethers";
 import { loadArtifact } from "../../oracle/chain/artifacts.ts";
+import { connectSuite } from "../../oracle/chain/connect.ts";
+import { readDeployment } from "../../oracle/chain/deployment.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { tempDir } from "../node/helpers.ts";
@@ -152,6 +154,21 @@ describe("verity CLI against a local chain", function () {
     expect(await adapterContract.getFunction("publicSignalCount")()).to.equal(2n);
     const model = await local.suite.modelRegistry.getModel(BigInt(id!));
     expect(model.modelHash).to.equal(JSON.parse(readFileSync("models/iris/vqm/manifest.json", "utf8")).modelHash);
+  });
+
+  it("deploy writes a deployment whose market names a dispute game that may slash", async () => {
+    const out = path.join(temp.dir, "deployed.json");
+    const deployed = await verity(
+      ["deploy", "--rpc", local.devnet.url, "--out", out],
+      local.actors.deployer.privateKey,
+    );
+    expect(deployed.code).to.equal(0);
+    const deployment = readDeployment(out);
+    const suite = connectSuite(deployment, local.rpc);
+    const game = await suite.inferenceMarket.disputeGame();
+    expect(deployed.stdout).to.include(`dispute game ${game}`);
+    const registry = suite.providerRegistry;
+    expect(await registry.hasRole(await registry.SLASHER_ROLE(), game)).to.equal(true);
   });
 
   it("says what is missing when no key is set", async () => {
