@@ -1,11 +1,6 @@
 import path from "node:path";
-import { connectSuite, createRpcProvider, createWallet } from "../chain/connect.ts";
-import { readDeployment, type Deployment } from "../chain/deployment.ts";
-import { loadSignerKey } from "../chain/load-signer-key.ts";
 import { fetchReleasedEvents, fetchRequestedEvents, nextBlockRange } from "../chain/market-events.ts";
-import { createTxSender } from "../chain/tx-sender.ts";
 import type { VerityConfig } from "../config/schema.ts";
-import { BaseError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
 import { openJobStore } from "../store/open-job-store.ts";
@@ -22,6 +17,7 @@ import { openDisputeStore } from "../store/open-dispute-store.ts";
 import { defendResult, type DefendContext } from "./defend-results.ts";
 import { createOptimisticModels } from "./optimistic-models.ts";
 import { createZkModels } from "./zk-models.ts";
+import { connectDaemon } from "./connect-daemon.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -39,27 +35,7 @@ const CURSOR_KEY = "market-requests";
 export async function runProviderDaemon({ config, logger, signal }: RunProviderDaemonParameters): Promise<void> {
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const privateKey = loadSignerKey({
-    privateKey: config.privateKey,
-    keystore: config.keystore,
-    password: process.env.VERITY_KEYSTORE_PASSWORD,
-  });
-  const provider = createRpcProvider(config.rpcUrl, config.chain.pollIntervalMs);
-  const network = await provider.getNetwork().catch((cause: unknown) => {
-    throw new BaseError(`Cannot reach the JSON-RPC node at ${config.rpcUrl}.`, {
-      details: ["Is the node running? Check rpcUrl / VERITY_RPC_URL."],
-      cause,
-    });
-  });
-  const deployment: Deployment = config.contracts
-    ? { chainId: Number(network.chainId), startBlock: config.chain.startBlock, contracts: config.contracts }
-    : readDeployment(config.deployment);
-  if (deployment.chainId !== Number(network.chainId))
-    throw new BaseError(`The deployment is for chain ${deployment.chainId} but the node is chain ${network.chainId}.`);
-
-  const wallet = createWallet(privateKey, provider);
-  const sender = createTxSender(wallet);
-  const suite = connectSuite(deployment, wallet);
+  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config);
   const jobs = openJobStore({
     file: path.join(config.stateDir, "provider.sqlite"),
     chainId: deployment.chainId,

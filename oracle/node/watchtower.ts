@@ -7,18 +7,13 @@
  * the game is re-read from the chain at every step, so a restart resumes it.
  */
 import { getBytes } from "ethers";
-import { connectSuite, createRpcProvider, createWallet } from "../chain/connect.ts";
-import { readDeployment, type Deployment } from "../chain/deployment.ts";
 import { connectDisputeGame, GameSide, gameSideName } from "../chain/dispute-game.ts";
-import { loadSignerKey } from "../chain/load-signer-key.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
-import { createTxSender } from "../chain/tx-sender.ts";
 import type { VerityConfig } from "../config/schema.ts";
 import { encodeLayerSpec, layoutProof } from "../dispute/layout.ts";
 import { firstDifferingLayer, traceTrees, type TraceTrees } from "../dispute/moves.ts";
-import { BaseError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Tensor } from "../model/tensor.ts";
 import { assertCheatAllowed, executeWithCheat } from "../dispute/cheat.ts";
@@ -27,6 +22,7 @@ import { openDisputeStore, type NewResult, type TrackedResult } from "../store/o
 import { sleep } from "../util/retry.ts";
 import { playGameStep } from "./game-moves.ts";
 import { createOptimisticModels, optimisticInput } from "./optimistic-models.ts";
+import { connectDaemon } from "./connect-daemon.ts";
 
 export type RunWatchtowerParameters = {
   config: VerityConfig;
@@ -41,24 +37,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   // TEST-ONLY: a misconfigured watchtower whose own trace is wrong (it then loses its bonds).
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const privateKey = loadSignerKey({
-    privateKey: config.privateKey,
-    keystore: config.keystore,
-    password: process.env.VERITY_KEYSTORE_PASSWORD,
-  });
-  const provider = createRpcProvider(config.rpcUrl, config.chain.pollIntervalMs);
-  const network = await provider.getNetwork().catch((cause: unknown) => {
-    throw new BaseError(`Cannot reach the JSON-RPC node at ${config.rpcUrl}.`, {
-      details: ["Is the node running? Check rpcUrl / VERITY_RPC_URL."],
-      cause,
-    });
-  });
-  const deployment: Deployment = config.contracts
-    ? { chainId: Number(network.chainId), startBlock: config.chain.startBlock, contracts: config.contracts }
-    : readDeployment(config.deployment);
-  const wallet = createWallet(privateKey, provider);
-  const sender = createTxSender(wallet);
-  const suite = connectSuite(deployment, wallet);
+  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config);
   const game = await connectDisputeGame(suite.inferenceMarket, wallet);
   const content = await openContentStore(config.storage);
   const results = openDisputeStore({
