@@ -11,7 +11,6 @@
  */
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { network } from "hardhat";
-import type * as Contracts from "../types/ethers-contracts/index.ts";
 import { encodeInlineInput } from "../oracle/model/input-envelope.ts";
 import { encodeTensor } from "../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
@@ -34,6 +33,7 @@ import {
   sumStepProof,
   traceTrees,
 } from "../oracle/dispute/moves.ts";
+import { deployGameSuite } from "../oracle/devnet/deploy-game-suite.ts";
 
 const GAS_CEILING = 5_000_000n;
 const MAX_FAN_IN = 16384;
@@ -43,36 +43,12 @@ const Side = { Defender: 1n, Challenger: 2n };
 const { ethers } = await network.create();
 const [admin, treasury, owner, provider, requester, challenger] = await ethers.getSigners();
 
-const models = (await ethers.deployContract("ModelRegistry")) as unknown as Contracts.ModelRegistry;
-const providers = (await ethers.deployContract("ProviderRegistry", [
-  admin!.address,
-  ethers.parseEther("1"),
-  7 * 86400,
-])) as unknown as Contracts.ProviderRegistry;
-const market = (await ethers.deployContract("InferenceMarket", [
-  admin!.address,
-  await models.getAddress(),
-  await providers.getAddress(),
-  treasury!.address,
-  250,
-  0,
-])) as unknown as Contracts.InferenceMarket;
-const prover = await ethers.deployContract("LayerStepProver");
-const game = (await ethers.deployContract("DisputeGame", [
-  await market.getAddress(),
-  await models.getAddress(),
-  await providers.getAddress(),
-  await prover.getAddress(),
-  treasury!.address,
-  ethers.parseEther("0.1"),
-  ethers.parseEther("0.1"),
-  3600,
-  5000,
-  5000,
-])) as unknown as Contracts.DisputeGame;
-await market.setDisputeGame(await game.getAddress());
-await providers.grantRole(await providers.SLASHER_ROLE(), await game.getAddress());
-await providers.grantRole(await providers.RECORDER_ROLE(), await market.getAddress());
+const { models, providers, market, game } = await deployGameSuite(ethers, admin!, treasury!, {
+  minStake: ethers.parseEther("1"),
+  bond: ethers.parseEther("0.1"),
+  slash: ethers.parseEther("0.1"),
+  clockSec: 3600,
+});
 await providers.connect(provider!).stake({ value: ethers.parseEther("100") });
 
 type Tally = { defender: bigint; challenger: bigint; max: bigint; maxName: string };

@@ -27,13 +27,13 @@ export const DEFAULT_DISPUTE_PARAMETERS = {
 /**
  * Deploys the one-step prover and the DisputeGame over a deployed suite, names the game in the
  * market (once) and lets it slash providers. `signer` must be the market's owner and the
- * provider registry's admin. Returns the game's address.
+ * provider registry's admin. Returns the game's and the prover's addresses.
  */
 export async function deployDisputeGame(
   signer: Signer,
   deployment: Deployment,
   parameters: DeployDisputeGameParameters = {},
-): Promise<string> {
+): Promise<{ game: string; prover: string }> {
   const { bond, slashAmount, clockSec, challengerRewardBps, defenderRewardBps } = {
     ...DEFAULT_DISPUTE_PARAMETERS,
     ...Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined)),
@@ -57,5 +57,5 @@ export async function deployDisputeGame(
   await (await market.setDisputeGame(address)).wait();
   const providers = attach<ProviderRegistry>("ProviderRegistry", contracts.providerRegistry, signer);
   await (await providers.grantRole(await providers.SLASHER_ROLE(), address)).wait();
-  return address;
+  return { game: address, prover: await prover.getAddress() };
 }

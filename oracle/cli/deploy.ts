@@ -35,7 +35,7 @@ export const deployCommand: Command = {
       unbondingDelaySec: optional("unbonding-delay") === undefined ? undefined : BigInt(optional("unbonding-delay")!),
     });
     // The optimistic mode's game; the market names it once and the daemons find it there.
-    const game = await deployDisputeGame(signer, deployment);
+    const { game } = await deployDisputeGame(signer, deployment);
     console.log(`dispute game ${game}`);
     const out = path.resolve(values.out as string);
     writeDeployment(out, deployment);

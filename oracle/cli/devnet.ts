@@ -18,7 +18,7 @@ export const devnetCommand: Command = {
     const provider = createRpcProvider(devnet.url, 250);
     const deployer = createWallet(DEV_PRIVATE_KEYS[0], provider);
     const deployment = await deploySuite(deployer);
-    const game = await deployDisputeGame(deployer, deployment);
+    const { game } = await deployDisputeGame(deployer, deployment);
     const out = path.resolve(values.out as string);
     writeDeployment(out, deployment);
     console.log(`chain      ${devnet.url} (chain id ${deployment.chainId})`);

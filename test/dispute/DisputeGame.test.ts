@@ -3,6 +3,7 @@ import { network } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
 import { signers } from "../contracts/helpers.ts";
+import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import { encodeInlineInput } from "../../oracle/model/input-envelope.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
@@ -65,39 +66,13 @@ function cheatAt(layer: number, element: number): Tensor[] {
 
 async function fixture() {
   const [admin, treasury, modelOwner, provider, requester, challenger, other] = await signers(ethers);
-  const models = (await ethers.deployContract("ModelRegistry")) as unknown as Contracts.ModelRegistry;
-  const providers = (await ethers.deployContract("ProviderRegistry", [
-    admin.address,
-    MIN_STAKE,
-    7 * 86400,
-  ])) as unknown as Contracts.ProviderRegistry;
-  const market = (await ethers.deployContract("InferenceMarket", [
-    admin.address,
-    await models.getAddress(),
-    await providers.getAddress(),
-    treasury.address,
-    250,
-    0,
-  ])) as unknown as Contracts.InferenceMarket;
-  const prover = await ethers.deployContract("LayerStepProver");
-  const game = (await ethers.deployContract("DisputeGame", [
-    await market.getAddress(),
-    await models.getAddress(),
-    await providers.getAddress(),
-    await prover.getAddress(),
-    treasury.address,
-    BOND,
-    SLASH,
-    CLOCK,
-    5000,
-    5000,
-  ])) as unknown as Contracts.DisputeGame;
+  const { models, providers, market, game } = await deployGameSuite(ethers, admin, treasury, {
+    minStake: MIN_STAKE,
+    bond: BOND,
+    slash: SLASH,
+    clockSec: CLOCK,
+  });
   const verifier = (await ethers.deployContract("ProofVerifierStub")) as unknown as Contracts.ProofVerifierStub;
-  await market.setDisputeGame(await game.getAddress());
-  const slasher = await providers.SLASHER_ROLE();
-  await providers.grantRole(slasher, await market.getAddress());
-  await providers.grantRole(slasher, await game.getAddress());
-  await providers.grantRole(await providers.RECORDER_ROLE(), await market.getAddress());
   const base = {
     modelHash: ethers.keccak256("0x01"),
     contentId: "bafy-mlp",
