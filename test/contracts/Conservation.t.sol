@@ -133,7 +133,7 @@ contract MarketHandler is Test {
         (uint256 id, IInferenceMarket.Request memory r, bool ok) = _claimed(idSeed);
         if (!ok) return;
         vm.prank(r.provider);
-        market.submit(id, hex"0a0b0c");
+        market.submit(id, Deploy.tensor(hex"0a0b0c0d"));
         openFees[r.feeToken] -= r.fee;
         ++calls["submit"];
     }

@@ -93,7 +93,7 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, hex"aabbccdd");
+        market.submit(id, Deploy.tensor(hex"aabbccdd"));
         vm.snapshotGasLastCall("InferenceMarket", "submit (no callback)");
     }
 
@@ -111,7 +111,7 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, hex"aabbccdd");
+        market.submit(id, Deploy.tensor(hex"aabbccdd"));
         vm.prank(PROVIDER);
         market.withdraw(address(0));
         vm.snapshotGasLastCall("InferenceMarket", "withdraw (ETH)");

@@ -67,7 +67,7 @@ contract InferenceMarketFeesTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, hex"02");
+        market.submit(id, Deploy.tensor(hex"02020202"));
 
         uint256 royalty = market.balanceOf(MODEL_OWNER, feeToken);
         uint256 protocol = market.balanceOf(TREASURY, feeToken);

@@ -42,6 +42,9 @@ library TinyModel {
 
     function register(ModelRegistry models, uint256 price, uint32 window) internal {
         IModelRegistry.RegisterParams memory p = Deploy.params(address(0), price, 1000);
+        uint32[] memory shape = new uint32[](2);
+        (shape[0], shape[1]) = (1, 1);
+        (p.inputShape, p.outputShape) = (shape, shape);
         p.mode = IModelRegistry.VerificationMode.Optimistic;
         p.weightsRoot = keccak256("no weights");
         p.layoutRoot = ChunkMerkle.leafHash(0, spec());
@@ -385,13 +388,13 @@ contract GameConservationTest is Test {
             address(new LayerStepProver()),
             treasury,
             uint128(bond),
+            0,
             slash,
             Duration.wrap(30 minutes),
             challengerBps,
             defenderBps
         );
         market.setDisputeGame(address(game));
-        providers.grantRole(providers.SLASHER_ROLE(), address(game));
     }
 
     function setUp() public {
