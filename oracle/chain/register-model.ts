@@ -1,5 +1,6 @@
 import { ZeroAddress } from "ethers";
 import { BaseError } from "../errors.ts";
+import { dtypes, type DType } from "../model/tensor.ts";
 import type { ModelRegistry } from "./connect.ts";
 
 /** `IModelRegistry.VerificationMode`, in ABI order. */
@@ -26,6 +27,9 @@ export type RegisterModelParameters = {
   royaltyBps: number;
   inputShape: readonly number[];
   outputShape: readonly number[];
+  /** Element types of the canonical input and output tensors (Zk and Optimistic: not float32). */
+  inputDtype: DType;
+  outputDtype: DType;
   /** ERC-20 the fee is paid in; ETH when absent. */
   feeToken?: string | undefined;
   /** Defaults to an `Attested` model. */
@@ -51,6 +55,8 @@ export async function registerModel(registry: ModelRegistry, parameters: Registe
     royaltyBps: parameters.royaltyBps,
     inputShape: [...parameters.inputShape],
     outputShape: [...parameters.outputShape],
+    inputDtype: dtypes[parameters.inputDtype].code,
+    outputDtype: dtypes[parameters.outputDtype].code,
     verifier: verification?.mode === "zk" ? verification.verifier : ZeroAddress,
     weightsRoot: verification?.mode === "optimistic" ? verification.weightsRoot : zeroHash,
     layoutRoot: verification?.mode === "optimistic" ? verification.layoutRoot : zeroHash,

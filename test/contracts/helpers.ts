@@ -24,6 +24,13 @@ export enum Status {
   Failed,
 }
 
+/** Canonical float32 [1, 3] output bytes (the default model's output format), elements zero unless given. */
+export function outputBytes(values: readonly number[] = [0, 0, 0]): string {
+  const body = Buffer.alloc(12);
+  values.forEach((v, i) => body.writeFloatLE(v, 4 * i));
+  return "0x" + "010302" + "00000001" + "00000003" + body.toString("hex");
+}
+
 export function modelParams(overrides: Record<string, unknown> = {}) {
   return {
     modelHash: "0x" + "11".repeat(32),
@@ -34,6 +41,8 @@ export function modelParams(overrides: Record<string, unknown> = {}) {
     royaltyBps: ETH_ROYALTY_BPS,
     inputShape: [1, 4],
     outputShape: [1, 3],
+    inputDtype: 3, // float32
+    outputDtype: 3,
     verifier: ZERO,
     weightsRoot: "0x" + "00".repeat(32),
     layoutRoot: "0x" + "00".repeat(32),
@@ -78,11 +87,12 @@ export async function deploy<N extends keyof Deployable>(
   return (await ethers.deployContract(name, args)) as unknown as Deployable[N];
 }
 
-/** Registries, market (with both roles), a token, an ETH model (id 1) and a token model (id 2),
- *  and a provider staked at the minimum serving both. */
+/** Registries (challenge windows 1 s to 1 day), market (named by the provider registry), a
+ *  token, an ETH model (id 1) and a token model (id 2), both Attested with float32 [1, 4] →
+ *  [1, 3] tensors, and a provider staked at the minimum serving both. */
 export async function deployAll(ethers: HardhatEthers) {
   const [admin, treasury, modelOwner, provider, provider2, requester, other] = await signers(ethers);
-  const models = await deploy(ethers, "ModelRegistry");
+  const models = await deploy(ethers, "ModelRegistry", [1, 86400]);
   const providers = await deploy(ethers, "ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
   const market = await deploy(ethers, "InferenceMarket", [
     admin.address,
@@ -93,8 +103,7 @@ export async function deployAll(ethers: HardhatEthers) {
     CLAIM_PENALTY,
   ]);
   const marketAddress = await market.getAddress();
-  await providers.grantRole(await providers.SLASHER_ROLE(), marketAddress);
-  await providers.grantRole(await providers.RECORDER_ROLE(), marketAddress);
+  await providers.setMarket(marketAddress);
   const token = await deploy(ethers, "TestToken");
   const tokenAddress = await token.getAddress();
 
