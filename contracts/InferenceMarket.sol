@@ -156,20 +156,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     ) external payable nonReentrant returns (uint256 requestId) {
         // Validate.
         IModelRegistry.ModelTerms memory terms = _models.getActiveTerms(modelId);
-        // INVARIANT: an Optimistic result is only as good as the game that can dispute it.
-        if (input.length == 0) revert MarketEmptyInput();
-        if (terms.mode != IModelRegistry.VerificationMode.Attested) {
-            if (terms.mode == IModelRegistry.VerificationMode.Optimistic && _disputeGame == address(0)) {
-                revert MarketModeUnsupported(modelId);
-            }
-            _checkInput(modelId, input);
-        }
-        // INVARIANT: a request can be served (deadline ahead) and can be refunded within a bounded time.
-        if (deadline <= block.timestamp || deadline > block.timestamp + MAX_DEADLINE_DELAY) {
-            revert MarketDeadlineInvalid(deadline);
-        }
-        // INVARIANT: a consumer cannot make settlement cost more than a bounded amount of gas.
-        if (callbackGasLimit > MAX_CALLBACK_GAS) revert MarketCallbackGasTooHigh(callbackGasLimit, MAX_CALLBACK_GAS);
+        _checkRequest(modelId, terms.mode, input, deadline, callbackGasLimit);
         uint256 price = terms.price;
         // INVARIANT: the requester never pays more than it agreed to.
         if (price > maxFee) revert MarketFeeTooHigh(price, maxFee);
@@ -631,12 +618,12 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         return _claimPenalty;
     }
 
-    /// @notice The model registry requests are priced by.
+    /// @inheritdoc IInferenceMarket
     function modelRegistry() external view returns (address) {
         return address(_models);
     }
 
-    /// @notice The provider registry claims are checked against.
+    /// @inheritdoc IInferenceMarket
     function providerRegistry() external view returns (address) {
         return address(_providers);
     }
@@ -680,6 +667,30 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         IModelRegistry.VerificationMode actual = r.mode;
         // INVARIANT: each mode settles through its own path only.
         if (actual != mode) revert MarketWrongMode(requestId, uint8(actual));
+    }
+
+    /// @dev The checks of {requestInference} that do not depend on the fee.
+    function _checkRequest(
+        uint256 modelId,
+        IModelRegistry.VerificationMode mode,
+        bytes calldata input,
+        uint64 deadline,
+        uint32 callbackGasLimit
+    ) private view {
+        if (input.length == 0) revert MarketEmptyInput();
+        if (mode != IModelRegistry.VerificationMode.Attested) {
+            // INVARIANT: an Optimistic result is only as good as the game that can dispute it.
+            if (mode == IModelRegistry.VerificationMode.Optimistic && _disputeGame == address(0)) {
+                revert MarketModeUnsupported(modelId);
+            }
+            _checkInput(modelId, input);
+        }
+        // INVARIANT: a request can be served (deadline ahead) and can be refunded within a bounded time.
+        if (deadline <= block.timestamp || deadline > block.timestamp + MAX_DEADLINE_DELAY) {
+            revert MarketDeadlineInvalid(deadline);
+        }
+        // INVARIANT: a consumer cannot make settlement cost more than a bounded amount of gas.
+        if (callbackGasLimit > MAX_CALLBACK_GAS) revert MarketCallbackGasTooHigh(callbackGasLimit, MAX_CALLBACK_GAS);
     }
 
     /// @dev Reverts with {MarketInputNotInline} or {MarketInputMalformed} unless `input` is an

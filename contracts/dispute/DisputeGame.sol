@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ChunkMerkle} from "../libraries/ChunkMerkle.sol";
 import {IDisputeGame, Timestamp, Duration} from "../interfaces/IDisputeGame.sol";
@@ -119,6 +120,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     address private immutable _treasury;
     uint128 private immutable _bondFloor;
     uint256 private immutable _bondGasPrice;
+    uint128 private immutable _bond;
     uint256 private immutable _slashAmount;
     Duration private immutable _clock;
     uint16 private immutable _challengerRewardBps;
@@ -166,6 +168,11 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
             prover == address(0) ||
             treasury == address(0)
         ) revert GameZeroAddress();
+        // INVARIANT: the slash the market sends comes from the registry this game accepts ETH from.
+        if (
+            IInferenceMarket(market).providerRegistry() != providers ||
+            IInferenceMarket(market).modelRegistry() != models
+        ) revert GameRegistryMismatch(market);
         (, uint32 maxWindow) = IModelRegistry(models).challengeWindowBounds();
         uint256 unbondingDelay = IProviderRegistry(providers).unbondingDelay();
         // INVARIANT: a provider cannot unbond out of a result before it could be disputed to the
@@ -185,6 +192,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         _clock = clock;
         _challengerRewardBps = challengerRewardBps > BPS ? uint16(BPS) : challengerRewardBps;
         _defenderRewardBps = defenderRewardBps > BPS ? uint16(BPS) : defenderRewardBps;
+        // Every input is immutable, so the bond is a constant of the deployment: computed (and
+        // range-checked) once.
+        uint256 covering = Math.ceilDiv(bondGasPrice * DEFENDER_GAS_BOUND * BPS, _defenderRewardBps);
+        _bond = SafeCast.toUint128(covering > bondFloor ? covering : bondFloor);
     }
 
     /// @notice Takes the ETH of a slashed provider from the provider registry, and nothing else.
@@ -211,7 +222,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     ) external payable nonReentrant returns (uint256 gameId) {
         // Validate the bond, then freeze the result (trusted market; it reverts unless the
         // request is Submitted within its window; any later revert undoes the freeze).
-        uint256 bond = _requiredBond();
+        uint128 bond = _bond;
         if (msg.value != bond) revert GameWrongBond(msg.value, bond);
         (address provider, IModelRegistry.Verification memory v) = _open(requestId, p);
         uint256 k = _firstDifference(requestId, p, v);
@@ -227,7 +238,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         g.requestId = requestId;
         g.challenger = msg.sender;
         g.defender = provider;
-        g.bond = uint128(bond); // < 2^128: a bond is ETH someone sent
+        g.bond = bond;
         g.layer = uint16(k); // < MAX_LAYERS
         _storeLayer(g, p, k, spec);
         g.weightsRoot = v.weightsRoot;
@@ -460,7 +471,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
 
     /// @inheritdoc IDisputeGame
     function requiredBond(uint256) external view returns (uint256) {
-        return _requiredBond();
+        return _bond;
     }
 
     /// @inheritdoc IDisputeGame
@@ -789,13 +800,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// @dev `ceil(log2(n))`: the depth of a tree of `n` leaves padded to a power of two.
     function _depth(uint256 n) private pure returns (uint256 depth) {
         while ((uint256(1) << depth) < n) ++depth;
-    }
-
-    /// @dev The exact bond of a challenge: the floor, or the defender's worst-case gas at the
-    /// configured price grossed up by its share of a lost bond, whichever is larger.
-    function _requiredBond() private view returns (uint256) {
-        uint256 covering = Math.ceilDiv(_bondGasPrice * DEFENDER_GAS_BOUND * BPS, _defenderRewardBps);
-        return covering > _bondFloor ? covering : _bondFloor;
     }
 
     /// @dev The one hook that credits money (pull payment). Zero is a no-op. Emits {Credited}.

@@ -110,6 +110,9 @@ interface IDisputeGame {
     error GameTransferFailed(address to);
     error GameUnexpectedEth(address sender);
     error GameZeroAddress();
+    /// @notice The registries given are not those of `market`: the slash the market sends would
+    /// come from a registry this game does not accept ETH from.
+    error GameRegistryMismatch(address market);
     /// @notice A claimed prefix state at or beyond {SUM_BOUND} in absolute value.
     error GameSumOutOfRange(uint256 gameId, int256 sum);
     /// @notice `2 · clock + maxWindow` (a result's longest open time after submission) exceeds

@@ -256,4 +256,10 @@ interface IInferenceMarket {
 
     /// @notice What is slashed from a provider that claimed a request and let it expire.
     function claimPenalty() external view returns (uint256);
+
+    /// @notice The model registry requests are priced by.
+    function modelRegistry() external view returns (address);
+
+    /// @notice The provider registry claims reserve stake in.
+    function providerRegistry() external view returns (address);
 }
