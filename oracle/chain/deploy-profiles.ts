@@ -1,4 +1,5 @@
 import { parseEther, parseUnits } from "ethers";
+import { BaseError } from "../errors.ts";
 
 /**
  * Named deployment profiles: every parameter of the suite and its dispute game, for a local
@@ -70,3 +71,47 @@ export const DEPLOY_PROFILES = {
 export type DeployProfileName = keyof typeof DEPLOY_PROFILES;
 
 export const deployProfileNames = Object.keys(DEPLOY_PROFILES) as DeployProfileName[];
+
+/** The profile `verity deploy` and the Ignition module use when none is named. */
+export const defaultDeployProfile: DeployProfileName = "devnet";
+
+export function isDeployProfileName(value: unknown): value is DeployProfileName {
+  return typeof value === "string" && Object.hasOwn(DEPLOY_PROFILES, value);
+}
+
+/** The profile named `name` (the default when undefined); an unknown name is a one-line error naming the choices. */
+export function deployProfile(name: string | undefined = defaultDeployProfile): DeployProfile & {
+  name: DeployProfileName;
+} {
+  if (!isDeployProfileName(name))
+    throw new BaseError(`Unknown deploy profile ${JSON.stringify(name)}: use ${deployProfileNames.join(" or ")}.`);
+  return { name, ...DEPLOY_PROFILES[name] };
+}
+
+/**
+ * What the dispute game checks at deployment (`GameParametersUnsafe`): a provider cannot
+ * unbond out of a result before its window and both clocks have run out. Returns the problem,
+ * or undefined when the profile is safe.
+ */
+export function deployProfileProblem(profile: DeployProfile): string | undefined {
+  const needed = 2n * BigInt(profile.disputeClockSec) + BigInt(profile.maxChallengeWindowSec);
+  if (needed > profile.unbondingDelaySec)
+    return `2 × disputeClockSec + maxChallengeWindowSec = ${needed} s exceeds unbondingDelaySec = ${profile.unbondingDelaySec} s.`;
+  if (profile.minChallengeWindowSec < 1 || profile.minChallengeWindowSec > profile.maxChallengeWindowSec)
+    return `The challenge window bounds [${profile.minChallengeWindowSec}, ${profile.maxChallengeWindowSec}] are not 1 <= min <= max.`;
+  if (profile.defenderRewardBps === 0) return "defenderRewardBps is 0: a false challenge would cost nothing.";
+  return undefined;
+}
+
+/**
+ * The parameters of the Ignition module `deploy/modules/Verity.ts` for a profile, as its
+ * `--parameters` file holds them (`deploy/parameters/<name>.json`): amounts as `"<wei>n"`
+ * strings, which Ignition reads back as bigints.
+ */
+export function ignitionParameters(profile: DeployProfile): { Verity: Record<keyof DeployProfile, number | string> } {
+  const entries = Object.entries(profile).map(([key, value]) => [
+    key,
+    typeof value === "bigint" ? `${value}n` : (value as number),
+  ]);
+  return { Verity: Object.fromEntries(entries) as Record<keyof DeployProfile, number | string> };
+}

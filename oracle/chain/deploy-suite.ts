@@ -44,11 +44,10 @@ export async function deploySuite(signer: Signer, parameters: DeploySuiteParamet
   const provider = signer.provider!;
   const admin = await signer.getAddress();
   const treasury = parameters.treasury ?? admin;
-  const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty, minChallengeWindowSec, maxChallengeWindowSec } =
-    {
-      ...DEFAULT_SUITE_PARAMETERS,
-      ...defined(parameters),
-    };
+  const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty, minChallengeWindowSec, maxChallengeWindowSec } = {
+    ...DEFAULT_SUITE_PARAMETERS,
+    ...defined(parameters),
+  };
   const startBlock = await provider.getBlockNumber();
   const modelRegistry = await deployContract(signer, "ModelRegistry", [minChallengeWindowSec, maxChallengeWindowSec]);
   const providerRegistry = await deployContract(signer, "ProviderRegistry", [admin, minStake, unbondingDelaySec]);
