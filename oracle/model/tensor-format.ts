@@ -4,7 +4,7 @@
  * request's inline input, and every mode's output, must be exactly that encoding.
  */
 import { BaseError } from "../errors.ts";
-import { dtypeOfCode, dtypes, shapeToString, type DType, type Tensor } from "./tensor.ts";
+import { dtypeOfCode, dtypes, elementCount, shapeToString, type DType, type Tensor } from "./tensor.ts";
 
 export type TensorFormat = { dtype: DType; shape: readonly number[] };
 
@@ -25,6 +25,11 @@ export function registeredFormat(dtypeCode: number | bigint, shape: readonly (nu
       ],
     });
   return { dtype, shape: shape.map(Number) };
+}
+
+/** Bytes of a tensor of `format` in the canonical encoding: 3 header bytes, 4 per dim, then the elements. */
+export function canonicalByteLength(format: TensorFormat): number {
+  return 3 + 4 * format.shape.length + elementCount(format.shape) * dtypes[format.dtype].size;
 }
 
 export function formatToString(format: TensorFormat): string {
