@@ -547,7 +547,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
                 feeToken: r.feeToken,
                 fee: r.fee,
                 inputHash: r.inputHash,
-                reservedStake: r.reservedStake
+                reservedStake: _isOpenJob(r.status) ? r.reservedStake : 0
             });
     }
 
@@ -749,6 +749,12 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         if (mode != IModelRegistry.VerificationMode.Optimistic) return penalty;
         uint96 slash = _gameSlash;
         return slash > penalty ? slash : penalty;
+    }
+
+    /// @dev Whether a request in `status` holds a provider's reserved stake (the stored amount
+    /// is left in place when the job ends; the registry has released it by then).
+    function _isOpenJob(RequestStatus status) private pure returns (bool) {
+        return status == RequestStatus.Claimed || status == RequestStatus.Submitted || status == RequestStatus.Challenged;
     }
 
     function _refundableAfter(uint40 windowEnd) private view returns (uint64) {

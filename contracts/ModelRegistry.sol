@@ -53,7 +53,7 @@ contract ModelRegistry is IModelRegistry {
     /// the providers' unbonding delay covers it plus a game's two clocks.
     constructor(uint32 minChallengeWindow_, uint32 maxChallengeWindow_) {
         if (minChallengeWindow_ == 0 || minChallengeWindow_ > maxChallengeWindow_) {
-            revert ModelChallengeWindowInvalid(minChallengeWindow_, 1, maxChallengeWindow_);
+            revert ModelChallengeWindowBoundsInvalid(minChallengeWindow_, maxChallengeWindow_);
         }
         _minChallengeWindow = minChallengeWindow_;
         _maxChallengeWindow = maxChallengeWindow_;

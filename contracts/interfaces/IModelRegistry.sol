@@ -115,6 +115,8 @@ interface IModelRegistry {
     error ModelTensorTooLarge(bool isOutput, uint256 byteLength, uint256 maxBytes);
     /// @notice An `Optimistic` model's challenge window `window` is outside `[minWindow, maxWindow]`.
     error ModelChallengeWindowInvalid(uint32 window, uint32 minWindow, uint32 maxWindow);
+    /// @notice Deployment: challenge window bounds with `minWindow == 0` or `minWindow > maxWindow`.
+    error ModelChallengeWindowBoundsInvalid(uint32 minWindow, uint32 maxWindow);
     /// @notice A `Zk` model's verifier `verifier` has no code: no proof could ever be checked.
     error ModelVerifierHasNoCode(address verifier);
     /// @notice The verification fields do not fit `mode`: a `Zk` model needs a verifier, an

@@ -10,8 +10,9 @@ import {TestToken} from "../../../contracts/test/TestToken.sol";
 /// @notice Deploys registries, market (named by the provider registry) and a token, all
 /// administered by `this`.
 library Deploy {
-    /// @notice The canonical header of the int8 [4] tensors of {params}' models.
-    bytes internal constant HEADER = hex"010101" hex"00000004";
+    /// @notice The canonical header of the int8 [4] tensors of {params}' models: version 1,
+    /// dtype 1 (int8), rank 1, dim 4 (big-endian).
+    bytes internal constant HEADER = hex"01_01_01_00000004";
 
     function system(
         address treasury,
