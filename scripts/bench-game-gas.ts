@@ -2,10 +2,12 @@
  * Dispute game gas benchmark: for synthetic dense models of about 10k, 1M and 10M parameters,
  * plays whole games on an in-process chain (hardhat's network.create()) against a provider that
  * cheated in one element, with the move helpers of oracle/dispute/moves.ts, and prints per game:
- * the disputed layer and its fan-in, the rounds of tree bisection and of partial-sum bisection,
- * the total gas of each side and the largest single transaction. Two games per model: a cheat in
- * the first hidden layer (many outputs: tree bisection) and one in the widest dot product
- * (partial sums when the fan-in exceeds one step). Every transaction must stay under 5,000,000.
+ * the disputed layer and its reduction length (fan-in, argmax row or pooling window), the rounds
+ * of tree bisection and of reduction bisection, the total gas of each side and the largest
+ * single transaction. Two games per dense model: a cheat in the first hidden layer (many
+ * outputs: tree bisection) and one in the widest dot product (the reduction phase when the
+ * fan-in exceeds one step); then an argmax row of 20000 and a 208×208 global maxpool2d, both
+ * beyond one step. Every transaction must stay under 5,000,000.
  *
  *   npx hardhat build --quiet && node scripts/bench-game-gas.ts
  */
@@ -15,19 +17,27 @@ import { encodeInlineInput } from "../oracle/model/input-envelope.ts";
 import { encodeTensor } from "../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
 import { weightsBlob, weightsRoot } from "../oracle/model/vqm/commitments.ts";
+import { createPrng } from "../oracle/model/train/prng.ts";
+import { layerShapes } from "../oracle/model/vqm/layer-shapes.ts";
 import { executeVqm, requant } from "../oracle/model/vqm/reference-executor.ts";
 import { syntheticInput, syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
+import { validateVqm } from "../oracle/model/vqm/validate-vqm.ts";
 import type { DenseLayer, VqmModel } from "../oracle/model/vqm/vqm-model.ts";
-import { encodeLayerSpec, layerSpecs, layoutProof, layoutRoot } from "../oracle/dispute/layout.ts";
+import { registerModel } from "../oracle/chain/register-model.ts";
+import { encodeLayerSpec, LayerKind, layerSpecs, layoutProof, layoutRoot } from "../oracle/dispute/layout.ts";
 import {
   agreesWithSum,
   chunkBytes,
   differingElement,
   elementBytes,
+  hasReduction,
+  needsReduction,
   nodeChildren,
-  prefixSums,
+  prefixStates,
+  stepChunks,
   stepProof,
   stepSource,
+  sumLayout,
   sumMidpoint,
   sumParamsProof,
   sumStepProof,
@@ -36,7 +46,6 @@ import {
 import { deployGameSuite } from "../oracle/devnet/deploy-game-suite.ts";
 
 const GAS_CEILING = 5_000_000n;
-const MAX_FAN_IN = 16384;
 const Phase = { Bisecting: 1n, AwaitChunk: 2n, AwaitStep: 3n, Resolved: 4n, SumClaim: 5n, SumBisecting: 6n };
 const Side = { Defender: 1n, Challenger: 2n };
 
@@ -65,6 +74,18 @@ async function send(
   if (used >= GAS_CEILING) throw new Error(`${name} used ${used} gas, above ${GAS_CEILING}.`);
 }
 
+/**
+ * A final state that finishes to `target` (so claimSum accepts the cheat), of element `j` of
+ * layer `layer` whose honest final state is `honest`: for dense, an accumulator with
+ * `requant(b + S) == target`.
+ */
+function finalFor(model: VqmModel, layer: number, j: number, target: number, honest: number): number {
+  const kind = model.layers[layer]!.kind;
+  if (kind === "argmax") return Math.floor(honest / 2 ** 32) * 2 ** 32 + target;
+  if (kind === "maxpool2d") return target + 128;
+  return sumFor(model.layers[layer] as DenseLayer, j, target);
+}
+
 /** An accumulator `S` with `requant(b + S) == target` for element `j` of dense layer `layer`. */
 function sumFor(layer: DenseLayer, j: number, target: number): number {
   const { multiplier, shift, activation } = layer.requant;
@@ -82,28 +103,57 @@ type Row = Record<string, string | number>;
 const rows: Row[] = [];
 let modelId = 0n;
 
-async function bench(name: string, sizes: number[], cheatLayer: number): Promise<void> {
-  const model: VqmModel = syntheticMlp({ seed: sizes.length * 1000 + sizes[1]!, sizes, argmax: true });
+/** A 208×208 global maxpool2d over a [1, 1, 208, 208] image, then a dense head (weights make it registrable). */
+function globalPool(): { model: VqmModel; input: Tensor } {
+  const prng = createPrng(208);
+  const head: DenseLayer = {
+    kind: "dense",
+    input: 1,
+    inFeatures: 1,
+    outFeatures: 2,
+    weights: Int8Array.of(3, -5),
+    bias: Int32Array.of(7, -7),
+    requant: { multiplier: Int32Array.of(2 ** 20, 2 ** 20), shift: Uint8Array.of(20, 20), activation: "none" },
+  };
+  const model: VqmModel = {
+    format: "vqm/1",
+    name: "global-pool-208",
+    input: { shape: [1, 1, 208, 208], scale: 0.05 },
+    layers: [
+      { kind: "maxpool2d", input: -1, kernel: [208, 208], stride: [208, 208] },
+      { kind: "reshape", input: 0, shape: [1, 1] },
+      head,
+    ],
+    outputScale: 0.1,
+  };
+  validateVqm(model);
+  const data = Int8Array.from({ length: 208 * 208 }, () => prng.int(256) - 128);
+  return { model, input: { dtype: "int8", shape: [1, 1, 208, 208], data } };
+}
+
+async function bench(name: string, model: VqmModel, input: Tensor, cheatLayer: number): Promise<void> {
   const params = model.layers.reduce((n, l) => n + (l.kind === "dense" ? l.inFeatures * l.outFeatures : 0), 0);
-  const input = syntheticInput(model, 1);
   const honest = executeVqm(model, input).trace;
   const specs = layerSpecs(model);
   const blob = weightsBlob(model);
   const weights = stepSource(blob);
-  await models.connect(owner!).register({
+  const shapes = layerShapes(model);
+  await registerModel(models.connect(owner!), {
     modelHash: ethers.keccak256(ethers.toUtf8Bytes(`${name}:${cheatLayer}`)),
     contentId: `${name}:${cheatLayer}`,
-    feeToken: ethers.ZeroAddress,
-    price: 0,
+    price: 0n,
     royaltyBps: 0,
-    inputShape: [1, sizes[0]!],
-    outputShape: [1],
-    verifier: ethers.ZeroAddress,
-    mode: 2,
-    weightsRoot: weightsRoot(model),
-    layoutRoot: layoutRoot(specs),
-    layerCount: specs.length,
-    challengeWindow: 86400,
+    inputShape: model.input.shape,
+    outputShape: shapes[shapes.length - 1]!,
+    inputDtype: "int8",
+    outputDtype: model.layers[model.layers.length - 1]!.kind === "argmax" ? "int32" : "int8",
+    verification: {
+      mode: "optimistic",
+      weightsRoot: weightsRoot(model),
+      layoutRoot: layoutRoot(specs),
+      layerCount: specs.length,
+      challengeWindow: 86400,
+    },
   });
   modelId++;
   await providers.connect(provider!).optIn(modelId);
@@ -159,12 +209,13 @@ async function bench(name: string, sizes: number[], cheatLayer: number): Promise
       await send(tally, "defender", "revealChunk", d.revealChunk(gameId, chunkBytes(defender, layer, position)));
     } else if (g.phase === Phase.AwaitStep) {
       const chunk = chunkBytes(defender, layer, position);
-      const offset = differingElement(own, layer, position, chunk, Number(g.elementSize))!;
-      const e = position * 1024 + offset;
-      if (spec.kind === 0 && spec.params[0]! > MAX_FAN_IN) {
+      const size = Number(g.elementSize);
+      const offset = differingElement(own, layer, position, chunk, size)!;
+      const e = (position * 1024) / size + offset;
+      if (needsReduction(spec, () => stepChunks(spec, e, weights, inputA))) {
         await send(tally, "challenger", "openSum", c.openSum(gameId, chunk, offset, specBytes));
-        sums = prefixSums(spec, e, blob, inputA.bytes);
-        const target = sumFor(model.layers[layer] as DenseLayer, e, Number(cheat[layer]!.data[e]));
+        sums = prefixStates(spec, e, blob, inputA.bytes);
+        const target = finalFor(model, layer, e, Number(cheat[layer]!.data[e]), sums.at(-1)!);
         cheatedSums = [...sums.slice(0, -1), target];
       } else {
         const proof = stepProof(spec, e, weights, inputA);
@@ -192,7 +243,8 @@ async function bench(name: string, sizes: number[], cheatLayer: number): Promise
     model: name,
     params,
     layer: cheatLayer,
-    "fan-in": spec.params[0]!,
+    "fan-in": hasReduction(spec.kind) ? sumLayout(spec).fanIn : 0,
+    kind: Object.keys(LayerKind).find((k) => LayerKind[k as keyof typeof LayerKind] === spec.kind)!,
     "tree rounds": treeRounds,
     "sum rounds": sumRounds,
     "defender gas": Number(tally.defender),
@@ -209,7 +261,13 @@ const cases: [string, number[]][] = [
   ["~14M", [4, 1_000_000, 10, 2]],
 ];
 for (const [name, sizes] of cases) {
-  await bench(name, sizes, 0);
-  await bench(name, sizes, 1);
+  const model = syntheticMlp({ seed: sizes.length * 1000 + sizes[1]!, sizes, argmax: true });
+  const input = syntheticInput(model, 1);
+  await bench(name, model, input, 0);
+  await bench(name, model, input, 1);
 }
+const argmaxModel = syntheticMlp({ seed: 20000, sizes: [16, 20000], argmax: true });
+await bench("argmax 20000", argmaxModel, syntheticInput(argmaxModel, 1), 1);
+const pool = globalPool();
+await bench("maxpool 208²", pool.model, pool.input, 0);
 console.table(rows);
