@@ -57,9 +57,12 @@ say(`  griefer     ${griefer.address} watches both (TEST-ONLY wrong trace: layer
 
 type Party = "honest" | "cheater" | "watchtower" | "griefer";
 const events: { party: Party; line: DaemonLogLine }[] = [];
+// The cheater looks at the chain every 1.5 s, the others every 0.1 s: its game with the first
+// watcher to challenge is then still open when the second one opens its own, on any machine.
+const pollIntervalMs = (name: Party) => (name === "cheater" ? 1500 : 100);
 const spawnParty = (name: Party, key: string, served: bigint[], watch: boolean, cheat?: Cheat) =>
   spawnDaemon({
-    config: opt.config(name, served, cheat),
+    config: { ...opt.config(name, served, cheat), chain: { pollIntervalMs: pollIntervalMs(name) } },
     dir,
     name,
     privateKey: key,

@@ -71,6 +71,20 @@ describe("Optimistic mode: concurrent games over one result (real daemons)", fun
     const stake = await registry.stakeOf(opt.actors.cheater.address);
     const refundBefore = await market.balanceOf(user, ZeroAddress);
     const id = await opt.ask(opt.modelIds[0]!, disputeInput);
+    // Hold the defender back until both watchtowers have opened their games, so that the second
+    // game is opened while the first is open however loaded the machine is; the restarted daemon
+    // picks both games up from the chain.
+    await cheater.waitForLog((line) => line.msg === "optimistic result submitted" && line.requestId === id.toString());
+    await cheater.stop();
+    let open = 0n;
+    const until = Date.now() + 60_000;
+    while ((open = await market.openGamesOf(id)) < 2n && Date.now() < until) await sleep(100);
+    expect(open, "both watchtowers opened a game while the defender was away").to.equal(2n);
+    const resumed = await start(opt, temp.dir, {
+      name: "cheater",
+      wallet: opt.actors.cheater,
+      cheat: { layer: 0, element: 2500, delta: 3 },
+    });
     expect(await waitForStatus(market, id, ["Refunded", "Finalized"], 60_000)).to.equal("Refunded");
     // Each watchtower plays its own game to the end and withdraws (its reward, or its bond back).
     await Promise.all([w1, w2].map((w) => w.waitForLog((line) => line.msg === "game credit withdrawn", 60_000)));
@@ -81,7 +95,7 @@ describe("Optimistic mode: concurrent games over one result (real daemons)", fun
     expect(challenged.map((log) => log.args.openGames)).to.deep.equal([1n, 2n]);
     for (const w of [w1, w2]) expect(moves(w)).to.deep.equal(["challenge", "bisect", "bisect", "proveStep"]);
     // The cheater defended both games, each from its own state.
-    expect(moves(cheater).filter((m) => m === "revealChunk")).to.have.length(2);
+    expect([...moves(cheater), ...moves(resumed)].filter((m) => m === "revealChunk")).to.have.length(2);
     const outcomes = [...resolutions(w1), ...resolutions(w2)].map(([, winner, moot]) => [winner, moot]);
     expect(outcomes).to.have.deep.members([
       ["Challenger", false],
@@ -94,8 +108,8 @@ describe("Optimistic mode: concurrent games over one result (real daemons)", fun
     expect(await market.balanceOf(user, ZeroAddress)).to.equal(refundBefore + opt.price);
     expect(await opt.game.bondsHeld()).to.equal(0n);
     for (const w of [opt.actors.watcher.address, second.address]) expect(await opt.game.balanceOf(w)).to.equal(0n);
-    await cheater.waitForLog((line) => line.msg === "optimistic result settled" && line.requestId === id.toString());
-    await Promise.all([cheater.stop(), w1.stop(), w2.stop()]);
+    await resumed.waitForLog((line) => line.msg === "optimistic result settled" && line.requestId === id.toString());
+    await Promise.all([resumed.stop(), w1.stop(), w2.stop()]);
   });
 
   it("two griefers open false games against an honest result: the provider defends both at once, wins both, and finalizes", async () => {
