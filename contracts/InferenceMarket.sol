@@ -754,7 +754,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @dev Whether a request in `status` holds a provider's reserved stake (the stored amount
     /// is left in place when the job ends; the registry has released it by then).
     function _isOpenJob(RequestStatus status) private pure returns (bool) {
-        return status == RequestStatus.Claimed || status == RequestStatus.Submitted || status == RequestStatus.Challenged;
+        return
+            status == RequestStatus.Claimed || status == RequestStatus.Submitted || status == RequestStatus.Challenged;
     }
 
     function _refundableAfter(uint40 windowEnd) private view returns (uint64) {

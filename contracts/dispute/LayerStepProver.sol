@@ -110,7 +110,8 @@ contract LayerStepProver is IOneStepProver {
             return _int8(_int8At(chunks, SOURCE_A, OneStepExecutor.reshape(element)));
         }
         if (kind == LayerSpec.ADD) return _int8(_add(s, chunks, element));
-        if (kind == LayerSpec.MAXPOOL2D) return _int8(int8(int256(_maxpoolRange(s, chunks, element, 0, fanIn, 0)) - 128));
+        if (kind == LayerSpec.MAXPOOL2D)
+            return _int8(int8(int256(_maxpoolRange(s, chunks, element, 0, fanIn, 0)) - 128));
         if (kind == LayerSpec.ARGMAX) {
             return _int32(OneStepExecutor.argmax(_read(chunks, SOURCE_A, element * fanIn, fanIn)));
         }
@@ -180,9 +181,7 @@ contract LayerStepProver is IOneStepProver {
             uint256 pw = p[6];
             if (p[5] == 0 || pw == 0) revert OneStepExecutor.OneStepInvalidGeometry();
             uint256 poolRow = (pw + size - 1) / size + 1;
-            maxRange = 2 * poolRow <= INPUT_CHUNKS
-                ? (INPUT_CHUNKS / poolRow - 1) * pw
-                : (INPUT_CHUNKS / 2 - 1) * size;
+            maxRange = 2 * poolRow <= INPUT_CHUNKS ? (INPUT_CHUNKS / poolRow - 1) * pw : (INPUT_CHUNKS / 2 - 1) * size;
             return (uint256(p[5]) * pw, maxRange > MAX_MAX_STEP ? MAX_MAX_STEP : maxRange);
         }
         if (kind != LayerSpec.CONV2D) revert StepUnsupported(kind, 0);
