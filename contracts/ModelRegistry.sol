@@ -21,8 +21,10 @@ contract ModelRegistry is IModelRegistry {
     /// two traces' layer roots in one loop at challenge time.
     uint32 public constant MAX_LAYERS = 1024;
     /// @notice The longest input (canonical bytes, header included) of a `Zk` or `Optimistic`
-    /// model: such inputs travel inline, are checked at request and re-read by a challenge.
-    uint256 public constant MAX_INPUT_BYTES = 65_536;
+    /// model: such inputs travel inline, are checked at request and re-read by a challenge, which
+    /// must stay under the game's `MOVE_GAS_CEILING` with the roots of `MAX_LAYERS` layers too
+    /// (calldata costs up to 40 gas a byte under EIP-7623).
+    uint256 public constant MAX_INPUT_BYTES = 32_768;
     /// @notice The longest output of a `Zk` or `Optimistic` model: the market stores it and
     /// checks it whole at submission.
     uint256 public constant MAX_OUTPUT_BYTES = 4096;

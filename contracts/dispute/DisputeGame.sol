@@ -103,9 +103,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     int256 public constant SUM_BOUND = 2 ** 40;
 
     /// @notice The most gas an honest defender spends on one game, whatever the model: a reveal
-    /// per tree level (at most 32), the chunk, the reduction claim and a posted state per
-    /// reduction level (at most 32), each at its measured worst case with calldata, plus a
-    /// timeout claim. `test/dispute/GasCeiling.test.ts` checks every move against it.
+    /// per tree level (at most 24: a layer has at most `2^32` elements of at most 4 bytes, so
+    /// `2^24` chunks), the chunk, the reduction claim, a posted state per reduction level (at
+    /// most 32: a reduction has at most `2^32` elements) and a timeout claim, each at its
+    /// measured worst case with calldata. `test/dispute/GasCeiling.test.ts` checks it.
     uint256 public constant DEFENDER_GAS_BOUND = 4_000_000;
 
     /// @notice The most gas any single move may need, for either side, whatever the model (a

@@ -35,6 +35,10 @@ contract LayerStepProver is IOneStepProver {
     uint256 public constant INPUT_CHUNKS = 16;
     /// @notice Most elements of one argmax or maxpool2d reduction range.
     uint256 public constant MAX_MAX_STEP = 8192;
+    /// @notice Most kernel or window rows one conv2d or maxpool2d step reads: each row is a
+    /// separate read of the proven chunks (about 6k gas), so a step of 1024 one-element rows
+    /// would need about 6M gas however few elements it has.
+    uint256 public constant MAX_STEP_ROWS = 256;
 
     /// @dev Argmax states: `(best + 128) · 2^32 + index`.
     uint256 private constant _INDEX_BITS = 32;
@@ -94,8 +98,12 @@ contract LayerStepProver is IOneStepProver {
                     : kind == LayerSpec.MAXPOOL2D
                         ? uint256(s.params[5]) * s.params[6]
                         : 0;
-        // INVARIANT: one step's work is bounded; longer reductions go through the reduction phase.
-        if (fanIn > (kind == LayerSpec.CONV2D ? OneStepExecutor.MAX_CONV_STEP : MAX_FAN_IN)) {
+        // INVARIANT: one step's work is bounded (elements, and rows read one at a time); longer
+        // reductions go through the reduction phase.
+        if (
+            fanIn > (kind == LayerSpec.CONV2D ? OneStepExecutor.MAX_CONV_STEP : MAX_FAN_IN) ||
+            _rowsOfWholeStep(s) > MAX_STEP_ROWS
+        ) {
             revert StepUnsupported(kind, fanIn);
         }
         ChunkProof[] memory chunks = _verified(proof, rootA, rootB, weightsRoot);
@@ -166,6 +174,7 @@ contract LayerStepProver is IOneStepProver {
     /// `c` input channels, each within `kh` input rows (`kh · W` contiguous bytes, at most
     /// `ceil(kh · W / 1024) + 1` chunks); when even two channels do not fit, a range of
     /// `(r − 1) · kw` elements meets at most `r` kernel rows of `kw` contiguous bytes each.
+    /// Conv2d ranges also meet at most {MAX_STEP_ROWS} kernel row pieces.
     /// Argmax: a range reads its row's elements, contiguous. Maxpool2d: a range of
     /// `(r − 1) · kw` window elements meets at most `r` window rows of `kw` contiguous bytes,
     /// each in at most `ceil(kw / 1024) + 1` chunks; for rows too wide for two to fit, a range
@@ -195,6 +204,16 @@ contract LayerStepProver is IOneStepProver {
         else if (2 * perRow <= INPUT_CHUNKS) maxRange = (INPUT_CHUNKS / perRow - 1) * kw;
         else maxRange = 1;
         if (maxRange > OneStepExecutor.MAX_CONV_STEP) maxRange = OneStepExecutor.MAX_CONV_STEP;
+        // A range of `(r − 1) · kw` elements meets at most `r` kernel row pieces.
+        if (maxRange > (MAX_STEP_ROWS - 1) * kw) maxRange = (MAX_STEP_ROWS - 1) * kw;
+    }
+
+    /// @dev The kernel or window rows a whole-element step of `s` reads one at a time: conv2d
+    /// `inChannels · kh`, maxpool2d `kh`; 0 for the kinds that read contiguous bytes.
+    function _rowsOfWholeStep(LayerSpec.Spec memory s) private pure returns (uint256) {
+        if (s.kind == LayerSpec.CONV2D) return uint256(s.params[0]) * s.params[6];
+        if (s.kind == LayerSpec.MAXPOOL2D) return s.params[5];
+        return 0;
     }
 
     /// @dev Reverts unless `[from, to)` is one step's range of the reduction of a `s` element.

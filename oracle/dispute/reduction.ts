@@ -33,7 +33,15 @@ import {
   poolPieces,
   weightsRow,
 } from "./layer-geometry.ts";
-import { INPUT_CHUNKS, MAX_CHUNKS, MAX_CONV_STEP, MAX_FAN_IN, MAX_MAX_STEP, MAX_STEP } from "./step-limits.ts";
+import {
+  INPUT_CHUNKS,
+  MAX_CHUNKS,
+  MAX_CONV_STEP,
+  MAX_FAN_IN,
+  MAX_MAX_STEP,
+  MAX_STEP,
+  MAX_STEP_ROWS,
+} from "./step-limits.ts";
 import { CHUNK_SIZE } from "../model/vqm/commitments.ts";
 import { requant } from "../model/vqm/reference-executor.ts";
 
@@ -73,7 +81,8 @@ export function sumLayout(spec: LayerSpec): { fanIn: number; maxRange: number } 
       let maxRange = 1;
       if (2 * perChannel <= INPUT_CHUNKS) maxRange = (Math.floor(INPUT_CHUNKS / perChannel) - 1) * kh * kw;
       else if (2 * perRow <= INPUT_CHUNKS) maxRange = (Math.floor(INPUT_CHUNKS / perRow) - 1) * kw;
-      return { fanIn: ic * kh * kw, maxRange: Math.min(maxRange, MAX_CONV_STEP) };
+      // A range of (r − 1)·kw elements meets at most r kernel row pieces, each read on its own.
+      return { fanIn: ic * kh * kw, maxRange: Math.min(maxRange, MAX_CONV_STEP, (MAX_STEP_ROWS - 1) * kw) };
     }
     default:
       throw new Error(`Layer kind ${spec.kind} has no reduction phase.`);
@@ -90,7 +99,15 @@ export function needsReduction(spec: LayerSpec, oneStep: () => readonly ChunkPro
   if (!hasReduction(spec.kind)) return false;
   const { fanIn } = sumLayout(spec);
   if (fanIn > (spec.kind === LayerKind.conv2d ? MAX_CONV_STEP : MAX_FAN_IN)) return true;
+  if (wholeStepRows(spec) > MAX_STEP_ROWS) return true;
   return oneStep().length > MAX_CHUNKS;
+}
+
+/** The kernel or window rows a whole-element step reads one at a time (LayerStepProver._rowsOfWholeStep). */
+function wholeStepRows(spec: LayerSpec): number {
+  if (spec.kind === LayerKind.conv2d) return convParams(spec).ic * convParams(spec).kh;
+  if (spec.kind === LayerKind.maxpool2d) return poolParams(spec).kh;
+  return 0;
 }
 
 const int8 = (byte: number) => (byte << 24) >> 24;

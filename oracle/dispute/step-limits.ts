@@ -18,3 +18,5 @@ export const MAX_CHUNKS = 40;
 export const INPUT_CHUNKS = 16;
 /** `LayerStepProver.MAX_MAX_STEP`: most elements of one argmax or maxpool2d range. */
 export const MAX_MAX_STEP = 8192;
+/** `LayerStepProver.MAX_STEP_ROWS`: most kernel or window rows one conv2d or maxpool2d step reads. */
+export const MAX_STEP_ROWS = 256;

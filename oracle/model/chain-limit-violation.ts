@@ -17,7 +17,7 @@ export type VerifiedModelLimitsParameters = {
 
 /**
  * Why `ModelRegistry.register` would refuse a `Zk` or `Optimistic` model with these formats (and
- * layer count), e.g. "input int8 [1, 70000] takes 70011 bytes inline, more than the chain's 65536
+ * layer count), e.g. "input int8 [1, 40000] takes 40011 bytes inline, more than the chain's 32768
  * (ModelRegistry.MAX_INPUT_BYTES)"; undefined when it fits every limit.
  */
 export function verifiedModelLimitViolation({

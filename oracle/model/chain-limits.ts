@@ -14,6 +14,6 @@ export const MAX_ELEMENTS = 2 ** 24;
 /** `ModelRegistry.MAX_LAYERS`: most layers of an Optimistic model (the game compares layer roots in one loop). */
 export const MAX_LAYERS = 1024;
 /** `ModelRegistry.MAX_INPUT_BYTES`: longest canonical input of a Zk or Optimistic model (inputs travel inline). */
-export const MAX_INPUT_BYTES = 65_536;
+export const MAX_INPUT_BYTES = 32_768;
 /** `ModelRegistry.MAX_OUTPUT_BYTES`: longest canonical output of a Zk or Optimistic model (stored and checked whole). */
 export const MAX_OUTPUT_BYTES = 4096;

@@ -228,13 +228,13 @@ describe("ModelRegistry", () => {
 
   it("register: reverts with ModelTensorTooLarge beyond MAX_INPUT_BYTES and MAX_OUTPUT_BYTES for Zk and Optimistic models", async () => {
     const { models, verifier } = await networkHelpers.loadFixture(fixture);
-    expect(await models.MAX_INPUT_BYTES()).to.equal(65_536n);
+    expect(await models.MAX_INPUT_BYTES()).to.equal(32_768n);
     expect(await models.MAX_OUTPUT_BYTES()).to.equal(4096n);
     // int8 [n]: 7 header bytes + n elements.
     for (const mode of [zk(verifier), optimistic()]) {
-      await expect(models.register(modelParams({ ...mode, inputShape: [65_530] })))
+      await expect(models.register(modelParams({ ...mode, inputShape: [32_762] })))
         .to.be.revertedWithCustomError(models, "ModelTensorTooLarge")
-        .withArgs(false, 65_537n, 65_536n);
+        .withArgs(false, 32_769n, 32_768n);
       await expect(models.register(modelParams({ ...mode, outputShape: [4090] })))
         .to.be.revertedWithCustomError(models, "ModelTensorTooLarge")
         .withArgs(true, 4097n, 4096n);
@@ -242,9 +242,9 @@ describe("ModelRegistry", () => {
       await expect(models.register(modelParams({ ...mode, outputShape: [1, 1022], outputDtype: DTYPE.int32 })))
         .to.be.revertedWithCustomError(models, "ModelTensorTooLarge")
         .withArgs(true, 4099n, 4096n);
-      await models.register(modelParams({ ...mode, inputShape: [65_529], outputShape: [4089] }));
+      await models.register(modelParams({ ...mode, inputShape: [32_761], outputShape: [4089] }));
     }
-    expect((await models.inputFormatOf(1)).byteLength).to.equal(65_536n);
+    expect((await models.inputFormatOf(1)).byteLength).to.equal(32_768n);
     expect((await models.outputFormatOf(2)).byteLength).to.equal(4096n);
     // Attested inputs travel by content id and outputs are not bounded by the game: no limit.
     await models.register(modelParams({ inputShape: [1, 3, 224, 224], outputShape: [1, 1000] }));

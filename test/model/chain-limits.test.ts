@@ -91,12 +91,12 @@ describe("chain limits: the compiler refuses what ModelRegistry refuses", functi
     expect(await registry.MAX_OUTPUT_BYTES()).to.equal(BigInt(MAX_OUTPUT_BYTES));
   });
 
-  it("MAX_INPUT_BYTES: refuses an input of 65,537 bytes inline, accepts 65,536", () => {
+  it("MAX_INPUT_BYTES: refuses an input of 32,769 bytes inline, accepts 32,768", () => {
     // int8 [1, n]: 11 header bytes + n elements.
-    expect(validateVqm(mlp([65_525, 2], true)())).to.deep.equal([[1, 2], [1]]);
+    expect(validateVqm(mlp([32_757, 2], true)())).to.deep.equal([[1, 2], [1]]);
     refuses(
-      mlp([65_526, 2], true),
-      "input int8 [1, 65526] takes 65537 bytes inline, more than the chain's 65536 (ModelRegistry.MAX_INPUT_BYTES)",
+      mlp([32_758, 2], true),
+      "input int8 [1, 32758] takes 32769 bytes inline, more than the chain's 32768 (ModelRegistry.MAX_INPUT_BYTES)",
     );
   });
 
@@ -147,8 +147,8 @@ describe("chain limits: the compiler refuses what ModelRegistry refuses", functi
   it("agrees with ModelRegistry.register on each case, for Zk and Optimistic", async () => {
     const registry = await deployRegistry();
     const cases: VerifiedModelLimitsParameters[] = [
-      { input: { dtype: "int8", shape: [1, 65_525] }, output: { dtype: "int32", shape: [1] } },
-      { input: { dtype: "int8", shape: [1, 65_526] }, output: { dtype: "int32", shape: [1] } },
+      { input: { dtype: "int8", shape: [1, 32_757] }, output: { dtype: "int32", shape: [1] } },
+      { input: { dtype: "int8", shape: [1, 32_758] }, output: { dtype: "int32", shape: [1] } },
       { input: { dtype: "int8", shape: [1, 2] }, output: { dtype: "int8", shape: [1, 4085] } },
       { input: { dtype: "int8", shape: [1, 2] }, output: { dtype: "int8", shape: [1, 4086] } },
       { input: { dtype: "int8", shape: [1, 2] }, output: { dtype: "int32", shape: [1, 1021] } },
@@ -195,15 +195,15 @@ describe("chain limits: the compiler refuses what ModelRegistry refuses", functi
           return error as { stdout: string; stderr: string; code: number };
         }
       };
-      const [over, under] = await Promise.all([compile(65_526), compile(65_525)]);
+      const [over, under] = await Promise.all([compile(32_758), compile(32_757)]);
       expect(over.code).to.equal(1);
       expect(over.stderr.trimEnd().split("\n")).to.deep.equal([
-        "error: VQM model: input int8 [1, 65526] takes 65537 bytes inline, more than the chain's 65536 (ModelRegistry.MAX_INPUT_BYTES).",
+        "error: VQM model: input int8 [1, 32758] takes 32769 bytes inline, more than the chain's 32768 (ModelRegistry.MAX_INPUT_BYTES).",
         "  Rule: chain-limit.",
       ]);
       expect(under.code, under.stderr).to.equal(0);
       expect(under.stdout).to.include(
-        "chain limits (Zk, Optimistic): input 65536 of 65536 bytes, output 13 of 4096 bytes, 1 of 1024 layers",
+        "chain limits (Zk, Optimistic): input 32768 of 32768 bytes, output 13 of 4096 bytes, 1 of 1024 layers",
       );
       // The function the command wraps refuses before calibrating.
       refuses(
