@@ -38,6 +38,7 @@ import {
 } from "../../oracle/dispute/moves.ts";
 import * as limits from "../../oracle/dispute/step-limits.ts";
 import { collector, encodeProofs } from "../../oracle/dispute/chunk-proofs.ts";
+import { featureMapLayers } from "./attack-helpers.ts";
 
 const { ethers } = await network.create();
 const prover = (await ethers.deployContract("LayerStepProver")) as unknown as LayerStepProver;
@@ -101,41 +102,54 @@ function imageModels(): { model: VqmModel; input: Tensor }[] {
 }
 
 /**
- * Models past one whole-element step: argmax rows of 20000 (one random, one all −128, one whose
- * maximum 127 first appears late and repeats), a 208×208 global maxpool (fan-in 43264), a 48×48
- * pool whose 48 window rows lie in 48 chunks (StepTooManyChunks) and a 2×2 pool over rows
- * 60000 bytes apart (a whole step only when each window row is read on its own).
+ * Models past one whole-element step, each reading an internal layer (the chain bounds the model
+ * input, MAX_INPUT_BYTES, not internal layers: a dense layer from a small input, reshaped, makes
+ * the feature map): argmax rows of 20000 (one random, one all −128, one whose maximum 127
+ * first appears late and repeats), a 208×208 global maxpool (fan-in 43264), a 48×48 pool whose
+ * 48 window rows lie in 48 chunks (StepTooManyChunks) and a 2×2 pool over rows 50000 bytes apart
+ * (a whole step only when each window row is read on its own).
  */
 function reductionModels(): { model: VqmModel; input: Tensor; label: string }[] {
   const prng = createPrng(5);
-  const rows = image(prng, [1, 3, 20000]);
-  const data = rows.data as Int8Array;
-  data.fill(-128, 20000, 40000);
-  for (let k = 40000; k < 57000; k++) data[k] = Math.min(data[k]!, 126);
-  for (const at of [57000, 57001, 59999]) data[at] = 127;
+  const rows = image(prng, [1, 3, 20000]).data as Int8Array;
+  rows.fill(-128, 20000, 40000);
+  for (let k = 40000; k < 57000; k++) rows[k] = Math.min(rows[k]!, 126);
+  for (const at of [57000, 57001, 59999]) rows[at] = 127;
   return [
     {
+      // The rows need exact values (a row all −128, a late repeated maximum): the dense layer's
+      // weights are 0 and its bias is the rows.
       label: "argmax 3×20000",
-      model: model("argmax-rows", [1, 3, 20000], [{ kind: "argmax", input: -1 }]),
-      input: rows,
+      model: model(
+        "argmax-rows",
+        [1, 16],
+        [...featureMapLayers({ shape: [1, 3, 20000], values: (i) => rows[i]! }), { kind: "argmax", input: 1 }],
+      ),
+      input: image(prng, [1, 16]),
     },
     {
       label: "maxpool 208×208 global",
       model: model(
         "global-pool",
-        [1, 1, 208, 208],
-        [{ kind: "maxpool2d", input: -1, kernel: [208, 208], stride: [1, 1] }],
+        [1, 16],
+        [
+          ...featureMapLayers({ shape: [1, 1, 208, 208], seed: 208 }),
+          { kind: "maxpool2d", input: 1, kernel: [208, 208], stride: [1, 1] },
+        ],
       ),
-      input: image(prng, [1, 1, 208, 208]),
+      input: image(prng, [1, 16]),
     },
     {
       label: "maxpool 48×48 over 48 chunks",
       model: model(
         "tall-pool",
-        [1, 1, 48, 1024],
-        [{ kind: "maxpool2d", input: -1, kernel: [48, 48], stride: [48, 48] }],
+        [1, 16],
+        [
+          ...featureMapLayers({ shape: [1, 1, 48, 1024], seed: 48 }),
+          { kind: "maxpool2d", input: 1, kernel: [48, 48], stride: [48, 48] },
+        ],
       ),
-      input: image(prng, [1, 1, 48, 1024]),
+      input: image(prng, [1, 16]),
     },
     {
       // The input is bounded (MAX_INPUT_BYTES); a dense layer widens it to rows 50000 apart.
@@ -158,7 +172,7 @@ function reductionModels(): { model: VqmModel; input: Tensor; label: string }[] 
 }
 
 /** The layer of each `reductionModels()` model with the long reduction or the far-apart rows. */
-const reducedLayer = [0, 0, 0, 2];
+const reducedLayer = [2, 2, 2, 2];
 
 function dense(prng: Prng, input: number, inFeatures: number, outFeatures: number): DenseLayer {
   return {
@@ -198,7 +212,15 @@ function bisectionLeaves(n: number, maxRange: number): [number, number][] {
   return leaves;
 }
 
-type Counts = { steps: number; refused: number; ranges: number; kinds: Set<number>; reduced: Set<number> };
+type Counts = {
+  steps: number;
+  refused: number;
+  ranges: number;
+  kinds: Set<number>;
+  reduced: Set<number>;
+  /** Whole-element steps and refusals of each layer. */
+  layers: { steps: number; refused: number }[];
+};
 
 /** Checks sampled elements of every layer of `model` on `input`; returns what was checked. */
 async function checkModel(m: VqmModel, input: Tensor, prng: Prng, samples?: number): Promise<Counts> {
@@ -208,8 +230,9 @@ async function checkModel(m: VqmModel, input: Tensor, prng: Prng, samples?: numb
   const weights = stepSource(blob);
   const wRoot = merkleRoot(blob);
   const bytesOf = (ref: number) => (ref === -1 ? elementBytes(input) : elementBytes(trace[ref]!));
-  const counts: Counts = { steps: 0, refused: 0, ranges: 0, kinds: new Set(), reduced: new Set() };
+  const counts: Counts = { steps: 0, refused: 0, ranges: 0, kinds: new Set(), reduced: new Set(), layers: [] };
   for (const [layer, spec] of specs.entries()) {
+    const own = (counts.layers[layer] = { steps: 0, refused: 0 });
     const a = stepSource(bytesOf(spec.inputA));
     const b = spec.kind === LayerKind.add ? stepSource(bytesOf(spec.inputB)) : undefined;
     const [rootA, rootB] = [merkleRoot(a.bytes), b ? merkleRoot(b.bytes) : ethers.ZeroHash];
@@ -223,10 +246,12 @@ async function checkModel(m: VqmModel, input: Tensor, prng: Prng, samples?: numb
         const proof = stepProof(spec, e, weights, a, b);
         expect(await prover.computeElement(encoded, rootA, rootB, wRoot, e, proof), label).to.equal(expected);
         counts.steps++;
+        own.steps++;
         counts.kinds.add(spec.kind);
       } else {
         await expectRefused(spec, encoded, [rootA, rootB, wRoot], e, () => stepProof(spec, e, weights, a, b));
         counts.refused++;
+        own.refused++;
       }
       if (!hasReduction(spec.kind)) continue;
       counts.ranges += await checkReduction(spec, e, expected, { weights, a, rootA, wRoot, blob, label, prng });
@@ -291,6 +316,7 @@ describe("LayerStepProver: every kind against the reference executor", () => {
     expect(Number(await prover.MAX_CHUNKS())).to.equal(limits.MAX_CHUNKS);
     expect(Number(await prover.INPUT_CHUNKS())).to.equal(limits.INPUT_CHUNKS);
     expect(Number(await prover.MAX_MAX_STEP())).to.equal(limits.MAX_MAX_STEP);
+    expect(Number(await prover.MAX_STEP_ROWS())).to.equal(limits.MAX_STEP_ROWS);
     // The executor's internal bounds, as sumLayout shows them: a dense range, a capped conv2d range.
     const spec = (kind: number, params: number[]): string =>
       encodeLayerSpec({
@@ -353,11 +379,14 @@ describe("LayerStepProver: every kind against the reference executor", () => {
     const prng = createPrng(11);
     const seen: Record<string, Counts> = {};
     for (const { model: m, input, label } of reductionModels()) seen[label] = await checkModel(m, input, prng, 6);
-    // 3 rows of 20000 > MAX_FAN_IN; 43264 > MAX_FAN_IN; 48 chunks > MAX_CHUNKS: every sample refused whole.
-    expect(seen["argmax 3×20000"]).to.include({ steps: 0, refused: 3 });
-    expect(seen["maxpool 208×208 global"]).to.include({ steps: 0, refused: 1 });
-    expect(seen["maxpool 48×48 over 48 chunks"]).to.include({ steps: 0, refused: 6 });
+    // 3 rows of 20000 > MAX_FAN_IN; 43264 > MAX_FAN_IN; 48 chunks > MAX_CHUNKS: every sample of
+    // the reduced layer refused whole (the dense and reshape layers before it take whole steps).
+    const reduced = (label: string, i: number) => seen[label]!.layers[reducedLayer[i]!];
+    expect(reduced("argmax 3×20000", 0)).to.deep.equal({ steps: 0, refused: 3 });
+    expect(reduced("maxpool 208×208 global", 1)).to.deep.equal({ steps: 0, refused: 1 });
+    expect(reduced("maxpool 48×48 over 48 chunks", 2)).to.deep.equal({ steps: 0, refused: 6 });
     // Rows 50000 bytes apart: each window row read on its own, a whole step of a few chunks.
+    expect(reduced("maxpool 2×2 on rows 50000 apart", 3)).to.deep.equal({ steps: 6, refused: 0 });
     expect(seen["maxpool 2×2 on rows 50000 apart"]).to.include({ refused: 0 });
     const [argmax, global, tall, wide] = reductionModels().map(({ model: m }, i) =>
       sumLayout(layerSpecs(m)[reducedLayer[i]!]!),
@@ -404,7 +433,7 @@ describe("LayerStepProver: every kind against the reference executor", () => {
     await expect(prover.stepSum(spec, ethers.ZeroHash, ethers.ZeroHash, 0, 0, 64, 0, EMPTY_PROOF))
       .to.be.revertedWithCustomError(prover, "StepRangeInvalid")
       .withArgs(0, 64, 1152);
-    const argmax = encodeLayerSpec(layerSpecs(reductionModels()[0]!.model)[0]!);
+    const argmax = encodeLayerSpec(layerSpecs(reductionModels()[0]!.model)[reducedLayer[0]!]!);
     await expect(prover.stepSum(argmax, ethers.ZeroHash, ethers.ZeroHash, 0, 100, 100 + 8193, 0, EMPTY_PROOF))
       .to.be.revertedWithCustomError(prover, "StepRangeInvalid")
       .withArgs(100, 8293, 20000);
@@ -415,8 +444,16 @@ describe("LayerStepProver: every kind against the reference executor", () => {
     const rows: Record<string, number | string>[] = [];
     // Ranges start mid-row and mid-chunk, so every row piece spans as many chunks as it can.
     const argmax = reductionModels()[0]!;
-    const cases: { label: string; m: VqmModel; input: Tensor; element: number; lo: number }[] = [
-      { label: "argmax row 20000", m: argmax.model, input: argmax.input, element: 0, lo: 5000 },
+    // The agreed input of each case's layer: the model input, or the argmax's feature map.
+    const cases: { label: string; m: VqmModel; layer: number; source: Uint8Array; element: number; lo: number }[] = [
+      {
+        label: "argmax row 20000",
+        m: argmax.model,
+        layer: reducedLayer[0]!,
+        source: elementBytes(executeVqm(argmax.model, argmax.input).trace[reducedLayer[0]! - 1]!),
+        element: 0,
+        lo: 5000,
+      },
       ...[64, 208, 1024, 2048, 8192].map((kw) => {
         // Enough rows for a longest range (the input stays within MAX_INPUT_BYTES).
         const kh = Math.min(8, Math.ceil(8192 / kw) + 1);
@@ -424,16 +461,17 @@ describe("LayerStepProver: every kind against the reference executor", () => {
         return {
           label: `maxpool ${kh}×${kw}`,
           m: model(`pool-${kw}`, shape, [{ kind: "maxpool2d", input: -1, kernel: [kh, kw], stride: [1, 1] }]),
-          input: image(prng, shape),
+          layer: 0,
+          source: elementBytes(image(prng, shape)),
           element: 300,
           lo: Math.floor(kw / 2),
         };
       }),
     ];
     const noWeights = stepSource(new Uint8Array());
-    for (const { label, m, input, element, lo } of cases) {
-      const spec = layerSpecs(m)[0]!;
-      const a = stepSource(elementBytes(input));
+    for (const { label, m, layer, source, element, lo } of cases) {
+      const spec = layerSpecs(m)[layer]!;
+      const a = stepSource(source);
       const { fanIn, maxRange } = sumLayout(spec);
       const hi = Math.min(lo + maxRange, fanIn);
       const states = prefixStates(spec, element, new Uint8Array(), a.bytes);

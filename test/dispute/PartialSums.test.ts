@@ -4,7 +4,8 @@
  * refuses is settled by a bisection over the prefix states of its reduction. Four layers, one
  * per reason and kind: a dense fan-in of 20000 and an argmax row of 20000 (beyond MAX_FAN_IN),
  * a 208×208 global maxpool2d (fan-in 43264) and a 48×48 maxpool2d whose window rows lie in 48
- * chunks (beyond MAX_CHUNKS). Models are generated from a seed, never stored.
+ * chunks (beyond MAX_CHUNKS), both over an internal feature map (a dense layer from a small
+ * input, reshaped). Models are generated from a seed, never stored.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -42,6 +43,7 @@ import {
   sumStepProof,
   traceTrees,
 } from "../../oracle/dispute/moves.ts";
+import { featureMapLayers } from "./attack-helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -75,18 +77,23 @@ function dense(seed: number, input: number, inFeatures: number, outFeatures: num
   };
 }
 
-/** A maxpool2d over the whole input image `[1, 1, h, w]`, then a small dense head (weights make it registrable). */
+/**
+ * A maxpool2d over an internal feature map `[1, 1, h, w]` (layers 0 and 1: a dense layer from a
+ * 16-element input, reshaped; the chain bounds the model input, not internal layers), then a
+ * small dense head (weights make it registrable). The pool is layer 2.
+ */
 function poolModel(name: string, h: number, w: number, kernel: [number, number]): VqmModel {
   const [oh, ow] = [Math.floor((h - kernel[0]) / kernel[0]) + 1, Math.floor((w - kernel[1]) / kernel[1]) + 1];
   const layers: VqmLayer[] = [
-    { kind: "maxpool2d", input: -1, kernel, stride: kernel },
-    { kind: "reshape", input: 0, shape: [1, oh * ow] },
-    dense(h + w, 1, oh * ow, 2),
+    ...featureMapLayers({ shape: [1, 1, h, w], seed: h + w }),
+    { kind: "maxpool2d", input: 1, kernel, stride: kernel },
+    { kind: "reshape", input: 2, shape: [1, oh * ow] },
+    dense(h + w, 3, oh * ow, 2),
   ];
   const model: VqmModel = {
     format: "vqm/1",
     name,
-    input: { shape: [1, 1, h, w], scale: 0.05 },
+    input: { shape: [1, 16], scale: 0.05 },
     layers,
     outputScale: 0.1,
   };
@@ -141,7 +148,7 @@ const cases: Case[] = [
     name: "maxpool2d 208×208",
     model: globalPool,
     input: imageInput(globalPool, 6),
-    layer: 0,
+    layer: 2,
     element: 0,
     refusal: "StepUnsupported",
   },
@@ -149,7 +156,7 @@ const cases: Case[] = [
     name: "maxpool2d 48×48 in 48 chunks",
     model: tallPool,
     input: imageInput(tallPool, 7),
-    layer: 0,
+    layer: 2,
     element: 13,
     refusal: "StepTooManyChunks",
   },
