@@ -376,7 +376,10 @@ describe("the largest case of every layer kind is proven under the move gas ceil
     // 1,024 and 4,096 rows of a pooling window would cost 6M gas and beyond in one step.
     for (const m of [convColumn, poolNarrow, poolTall]) {
       const spec = layerSpecs(m)[0]!;
-      expect(needsReduction(spec, () => []), `${m.name} is left to the reduction phase`).to.equal(true);
+      expect(
+        needsReduction(spec, () => []),
+        `${m.name} is left to the reduction phase`,
+      ).to.equal(true);
       const { fanIn } = sumLayout(spec);
       await expect(fx.prover.computeElement(encodeLayerSpec(spec), ZERO_HASH, ZERO_HASH, ZERO_HASH, 0, EMPTY_PROOF))
         .to.be.revertedWithCustomError(fx.prover, "StepUnsupported")
