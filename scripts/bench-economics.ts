@@ -1,8 +1,8 @@
 /**
  * Dispute economics (part of `npm run bench`): what each attack on an Optimistic result costs
  * and earns, with the `testnet` deploy profile's parameters (oracle/chain/deploy-profiles.ts),
- * on an in-process Hardhat chain. Real games are played to the end with the moves of
- * oracle/dispute/moves.ts over a synthetic dense model of 14M parameters (4-1000000-10-2 and
+ * on an in-process Hardhat chain. Real games are played to the end by the game driver of
+ * oracle/devnet/play-game.ts over a synthetic dense model of 14M parameters (4-1000000-10-2 and
  * argmax), whose widest layer needs 10 rounds of tree bisection and whose widest dot product
  * (fan-in 10^6) 6 rounds of reduction bisection. Gas is priced at the profile's `bondGasPrice` (the price the bond is computed at).
  *
@@ -19,40 +19,25 @@ import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { DEPLOY_PROFILES } from "../oracle/chain/deploy-profiles.ts";
 import { deployWithProfile } from "../oracle/chain/deploy-with-profile.ts";
-import { registerModel } from "../oracle/chain/register-model.ts";
+import { GameSide } from "../oracle/chain/dispute-game.ts";
+import { cheatedStates, withElementMoved } from "../oracle/devnet/cheat-trace.ts";
+import { GasLog, type GasEntry } from "../oracle/devnet/gas-log.ts";
+import { layerKit } from "../oracle/devnet/layer-kit.ts";
+import { challengeParams, openGame } from "../oracle/devnet/open-game.ts";
+import { playGame, type Player } from "../oracle/devnet/play-game.ts";
+import { registerOptimistic } from "../oracle/devnet/register-optimistic.ts";
+import { elementBytes, nodeChildren, traceTrees } from "../oracle/dispute/moves.ts";
 import { encodeInlineInput } from "../oracle/model/input-envelope.ts";
 import { encodeTensor } from "../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
-import { weightsBlob, weightsRoot } from "../oracle/model/vqm/commitments.ts";
-import { executeVqm, requant } from "../oracle/model/vqm/reference-executor.ts";
+import { executeVqm } from "../oracle/model/vqm/reference-executor.ts";
 import { syntheticInput, syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
-import type { DenseLayer } from "../oracle/model/vqm/vqm-model.ts";
-import { encodeLayerSpec, layerSpecs, layoutProof, layoutRoot, type LayerSpec } from "../oracle/dispute/layout.ts";
-import {
-  agreesWithSum,
-  chunkBytes,
-  differingElement,
-  elementBytes,
-  nodeChildren,
-  prefixSums,
-  stepProof,
-  stepSource,
-  sumMidpoint,
-  sumParamsProof,
-  sumStepProof,
-  traceTrees,
-  type StepSource,
-  type TraceTrees,
-} from "../oracle/dispute/moves.ts";
 import type * as Contracts from "../types/ethers-contracts/index.ts";
 
 const PROFILE = DEPLOY_PROFILES.testnet;
 const PRICE = PROFILE.bondGasPrice; // wei per gas at which every cost below is priced
-const MAX_FAN_IN = 16384; // LayerStepProver.MAX_FAN_IN: a longer dot product goes through the reduction phase
 const SIZES = [4, 1_000_000, 10, 2];
 const FEE = 10n ** 16n; // 0.01 ETH per request
-const Phase = { Bisecting: 1n, AwaitChunk: 2n, AwaitStep: 3n, Resolved: 4n, SumClaim: 5n, SumBisecting: 6n };
-const Side = { Defender: 1n, Challenger: 2n };
 
 const { ethers, networkHelpers } = await network.create();
 const [admin, treasury, owner, provider, requester, ...others] = await ethers.getSigners();
@@ -88,66 +73,27 @@ const input = syntheticInput(model, 1);
 const inputBytes = encodeInlineInput(input);
 const honest = executeVqm(model, input).trace;
 const honestTrees = traceTrees(honest);
-const specs = layerSpecs(model);
-const blob = weightsBlob(model);
-const weights = stepSource(blob);
-const modelId = await registerModel(models.connect(owner!), {
-  modelHash: ethers.keccak256(ethers.toUtf8Bytes(model.name)),
+const reg = await registerOptimistic(models.connect(owner!), {
+  model,
   contentId: model.name,
   price: FEE,
-  royaltyBps: 0,
-  inputShape: input.shape,
-  outputShape: honest.at(-1)!.shape,
-  inputDtype: "int8",
-  outputDtype: "int32",
-  verification: {
-    mode: "optimistic",
-    weightsRoot: weightsRoot(model),
-    layoutRoot: layoutRoot(specs),
-    layerCount: specs.length,
-    challengeWindow: window,
-  },
+  window,
 });
+const modelId = reg.modelId;
 
-/** `trace` with element `element` of layer `layer` moved by one; later layers left as they were. */
-function altered(layer: number, element: number): Tensor[] {
-  const trace = honest.map((t) => ({ ...t, data: t.data.slice() }) as Tensor);
-  const was = Number(trace[layer]!.data[element]);
-  trace[layer]!.data[element] = was === 127 ? 126 : was + 1;
-  return trace;
-}
-
-/** An accumulator `S` with `requant(b + S) == target` for element `j` of dense layer `layer`. */
-function sumFor(layer: DenseLayer, j: number, target: number): number {
-  const { multiplier, shift, activation } = layer.requant;
-  const value = (s: number) => requant(BigInt(layer.bias[j]! + s), multiplier[j]!, shift[j]!, activation);
-  let [lo, hi] = [-(2 ** 31) + 1 - layer.bias[j]!, 2 ** 31 - 1 - layer.bias[j]!];
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (value(mid) < target) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** The honest trace with element `element` of layer `layer` moved by one; later layers left as they were. */
+const altered = (layer: number, element: number): Tensor[] => withElementMoved(honest, layer, element);
 
 // ------------------------------------------------------------------------------------------------
 // Gas bookkeeping
 
-type Move = { move: string; side: "defender" | "challenger" | "anyone"; gas: bigint };
-const allMoves: Move[] = [];
+/** Every move of every game played here, for the table of gas per move. */
+const allMoves = new GasLog();
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
   return (await (await tx).wait())!.gasUsed;
 }
 
-async function track(moves: Move[], side: Move["side"], move: string, tx: Promise<ContractTransactionResponse>) {
-  const gas = await gasOf(tx);
-  moves.push({ move, side, gas });
-  allMoves.push({ move, side, gas });
-  return gas;
-}
-
-const sum = (moves: Move[], side: Move["side"]) => moves.filter((m) => m.side === side).reduce((a, m) => a + m.gas, 0n);
 const eth = (wei: bigint, digits = 4) => Number(formatEther(wei)).toFixed(digits);
 const atPrice = (gas: bigint) => gas * PRICE;
 const now = async () => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
@@ -170,109 +116,43 @@ async function submitted(by: Signer, trace: Tensor[]): Promise<bigint> {
   return id;
 }
 
-type Player = { signer: Signer; trees: TraceTrees; sums?: (element: number) => number[] };
-
 /**
- * Opens a game over request `id` by `challenger` and plays it to the end: the defender's moves
- * from its trees and posted sums, the challenger's from its own. A challenger that walks away
- * (`walkAway.after` of its moves) stops moving; its clock then runs out and the other side
- * claims the timeout. Returns the moves and the winner.
+ * Opens a game over request `id` by `challenger` and plays it to the end with both sides' moves
+ * (oracle/devnet/play-game.ts): a side that stops lets its clock run out, and the other side
+ * claims the timeout. Returns the game's moves and its winner.
  */
-async function play(
-  id: bigint,
-  layer: number,
-  defender: Player,
-  challenger: Player,
-  walkAway: { side: "defender" | "challenger"; after: number } | undefined = undefined,
-): Promise<{ moves: Move[]; winner: bigint; gameId: bigint }> {
-  const moves: Move[] = [];
-  const spec: LayerSpec = specs[layer]!;
-  const specBytes = encodeLayerSpec(spec);
-  const inputA: StepSource = stepSource(spec.inputA === -1 ? elementBytes(input) : honestTrees.bytes[spec.inputA]!);
-  const [d, c] = [game.connect(defender.signer), game.connect(challenger.signer)];
-  await track(
-    moves,
-    "challenger",
-    "challenge",
-    c.challenge(
-      id,
-      {
-        input: inputBytes,
-        defenderRoots: defender.trees.roots,
-        challengerRoots: challenger.trees.roots,
-        layerSpec: specBytes,
-        layoutProof: layoutProof(specs, layer),
-      },
-      { value: bond },
-    ),
-  );
-  const gameId = await game.gameCount();
-  const made = { defender: 0, challenger: 0 };
-  let defenderSums: number[] = [];
-  let challengerSums: number[] = [];
-  for (;;) {
-    const g = await game.getGame(gameId);
-    const [height, position] = [Number(g.height), Number(g.position)];
-    if (g.phase === Phase.Resolved) return { moves, winner: g.winner, gameId };
-    const mover = g.turn === Side.Challenger ? "challenger" : "defender";
-    if (walkAway?.side === mover && made[mover] >= walkAway.after) {
-      await networkHelpers.time.increase(clock);
-      const [winner, as] = mover === "challenger" ? (["defender", d] as const) : (["challenger", c] as const);
-      const name =
-        mover === "challenger" ? "claimTimeout (challenger out of time)" : "claimTimeout (provider out of time: slash)";
-      await track(moves, winner, name, as.claimTimeout(gameId));
-      continue;
-    }
-    made[mover]++;
-    if (g.phase === Phase.Bisecting && g.turn === Side.Defender) {
-      const [l, r] = nodeChildren(defender.trees, layer, height, position);
-      await track(moves, "defender", "reveal", d.reveal(gameId, l, r));
-    } else if (g.phase === Phase.Bisecting) {
-      const [l, r] = nodeChildren(challenger.trees, layer, height, position);
-      await track(moves, "challenger", "bisect", c.bisect(gameId, l, r));
-    } else if (g.phase === Phase.AwaitChunk) {
-      const chunk = chunkBytes(defender.trees, layer, position);
-      await track(moves, "defender", "revealChunk", d.revealChunk(gameId, chunk));
-    } else if (g.phase === Phase.AwaitStep) {
-      const chunk = chunkBytes(defender.trees, layer, position);
-      const offset = differingElement(challenger.trees, layer, position, chunk, Number(g.elementSize))!;
-      const e = (position * 1024) / Number(g.elementSize) + offset;
-      if (spec.kind === 0 && spec.params[0]! > MAX_FAN_IN) {
-        await track(moves, "challenger", "openSum", c.openSum(gameId, chunk, offset, specBytes));
-        defenderSums = defender.sums!(e);
-        challengerSums = challenger.sums!(e);
-      } else {
-        const proof = stepProof(spec, e, weights, inputA);
-        await track(moves, "challenger", "proveStep", c.proveStep(gameId, chunk, offset, specBytes, proof));
-      }
-    } else {
-      const s = await game.getSum(gameId);
-      const e = Number(s.element);
-      if (g.phase === Phase.SumClaim) {
-        const proof = sumParamsProof(spec, e, weights);
-        await track(moves, "defender", "claimSum", d.claimSum(gameId, defenderSums.at(-1)!, specBytes, proof));
-      } else if (g.phase === Phase.SumBisecting && g.turn === Side.Defender) {
-        const mid = sumMidpoint(Number(s.lo), Number(s.hi));
-        await track(moves, "defender", "postSum", d.postSum(gameId, defenderSums[mid]!));
-      } else if (g.phase === Phase.SumBisecting) {
-        const agree = agreesWithSum(challengerSums, Number(s.mid), s.sumMid);
-        await track(moves, "challenger", "pickSum", c.pickSum(gameId, agree));
-      } else {
-        const proof = sumStepProof(spec, e, Number(s.lo), Number(s.hi), weights, inputA);
-        await track(moves, "challenger", "proveSumStep", c.proveSumStep(gameId, specBytes, proof));
-      }
-    }
-  }
+async function play(id: bigint, defender: Player, challenger: Player): Promise<{ moves: GasLog; winner: bigint }> {
+  const moves = new GasLog(allMoves);
+  const gameId = await openGame(game, {
+    challenger: challenger.signer,
+    requestId: id,
+    params: challengeParams(reg, inputBytes, defender.trees.roots, challenger.trees.roots),
+    bond,
+    gas: moves,
+  });
+  const { view } = await playGame(game, {
+    gameId,
+    model: reg,
+    input: elementBytes(input),
+    trace: honestTrees.bytes,
+    defender,
+    challenger,
+    increaseTime: (seconds) => networkHelpers.time.increase(seconds),
+    gas: moves,
+  });
+  return { moves, winner: view.winner };
 }
 
-/** Honest prefix sums of an element of layer `layer` (its input is the honest layer before it). */
-const honestSums = (layer: number) => (e: number) =>
-  prefixSums(specs[layer]!, e, blob, specs[layer]!.inputA === -1 ? elementBytes(input) : honestTrees.bytes[layer - 1]!);
-/** Prefix sums that end at the altered element's value (honest up to the last). */
-const alteredSums = (layer: number, trace: Tensor[]) => (e: number) => {
-  const sums = honestSums(layer)(e);
-  return [...sums.slice(0, -1), sumFor(model.layers[layer] as DenseLayer, e, Number(trace[layer]!.data[e]))];
-};
+/** The states of a side whose `trace` moved an element of layer `layer`: honest but the last, which finishes to it. */
+const alteredStates = (layer: number, trace: Tensor[]) =>
+  cheatedStates({
+    model,
+    layer,
+    cheat: trace,
+    honest: layerKit(reg, layer, elementBytes(input), honestTrees.bytes).states,
+  });
+/** A side that never moves after the challenge. */
+const stops = { pace: { stopAfter: 0 } } as const;
 
 const gameBalance = async (who: { getAddress(): Promise<string> }) => game.balanceOf(await who.getAddress());
 
@@ -294,10 +174,10 @@ const treeElement = 500_000;
 const reductionElement = 5;
 
 // False challenges against an honest provider: the attacker claims another value for one element.
-for (const [name, layer, element, walkAway] of [
-  ["tree (layer 0), played to the step", tree, treeElement, undefined],
-  ["reduction (layer 1, fan-in 10^6), played to the step", reduction, reductionElement, undefined],
-  ["attacker walks away after challenging", tree, treeElement, { side: "challenger", after: 0 }],
+for (const [name, layer, element, walksAway] of [
+  ["tree (layer 0), played to the step", tree, treeElement, false],
+  ["reduction (layer 1, fan-in 10^6), played to the step", reduction, reductionElement, false],
+  ["attacker walks away after challenging", tree, treeElement, true],
 ] as const) {
   const id = await submitted(provider!, honest);
   const attacker = nextSigner();
@@ -305,17 +185,15 @@ for (const [name, layer, element, walkAway] of [
   const before = await gameBalance(provider!);
   const { moves, winner } = await play(
     id,
-    layer,
-    { signer: provider!, trees: honestTrees, sums: honestSums(layer) },
-    { signer: attacker, trees: traceTrees(fake), sums: alteredSums(layer, fake) },
-    walkAway,
+    { signer: provider!, trees: honestTrees },
+    { signer: attacker, trees: traceTrees(fake), states: alteredStates(layer, fake), ...(walksAway ? stops : {}) },
   );
-  if (winner !== Side.Defender) throw new Error(`${name}: the false challenge won.`);
+  if (winner !== BigInt(GameSide.Defender)) throw new Error(`${name}: the false challenge won.`);
   const reward = (await gameBalance(provider!)) - before;
-  const [dGas, cGas] = [sum(moves, "defender"), sum(moves, "challenger")];
+  const [dGas, cGas] = [moves.total("defender"), moves.total("challenger")];
   falseRows.push({
     "false challenge": name,
-    moves: String(moves.length),
+    moves: String(moves.all.length),
     "attacker gas": String(cGas),
     "attacker loses (bond + gas)": `${eth(bond + atPrice(cGas))} ETH`,
     "defender gas": String(dGas),
@@ -325,27 +203,30 @@ for (const [name, layer, element, walkAway] of [
 }
 
 // Wrong results: an honest watcher wins each game.
-for (const [name, layer, element, walkAway] of [
-  ["tree (layer 0)", tree, treeElement, undefined],
-  ["reduction (layer 1, fan-in 10^6)", reduction, reductionElement, undefined],
-  ["provider never answers (timeout)", tree, treeElement, { side: "defender", after: 0 }],
+for (const [name, layer, element, neverAnswers] of [
+  ["tree (layer 0)", tree, treeElement, false],
+  ["reduction (layer 1, fan-in 10^6)", reduction, reductionElement, false],
+  ["provider never answers (timeout)", tree, treeElement, true],
 ] as const) {
   const cheat = altered(layer, element);
   const id = await submitted(provider!, cheat);
   const watcher = nextSigner();
   const { moves, winner } = await play(
     id,
-    layer,
-    { signer: provider!, trees: traceTrees(cheat), sums: alteredSums(layer, cheat) },
-    { signer: watcher, trees: honestTrees, sums: honestSums(layer) },
-    walkAway,
+    {
+      signer: provider!,
+      trees: traceTrees(cheat),
+      states: alteredStates(layer, cheat),
+      ...(neverAnswers ? stops : {}),
+    },
+    { signer: watcher, trees: honestTrees },
   );
-  if (winner !== Side.Challenger) throw new Error(`${name}: the wrong result won.`);
-  const cGas = sum(moves, "challenger");
+  if (winner !== BigInt(GameSide.Challenger)) throw new Error(`${name}: the wrong result won.`);
+  const cGas = moves.total("challenger");
   const credit = await gameBalance(watcher);
   watcherRows.push({
     "wrong result": name,
-    moves: String(moves.length),
+    moves: String(moves.all.length),
     "watcher gas": String(cGas),
     "watcher's gas cost": `${eth(atPrice(cGas))} ETH`,
     "watcher credited (bond + share of slash)": `${eth(credit)} ETH`,
@@ -384,14 +265,13 @@ for (const [n, id] of ids.entries()) {
   ];
   const { moves } = await play(
     id,
-    tree,
     { signer: cheater, trees: traceTrees(nthCheat) },
     { signer: watcher, trees: honestTrees },
   );
   nthRows.push({
     "wrong result": `#${n + 1}`,
     "cheater's stake (reserved) before": `${eth(stakeBefore, 2)} (${eth(reservedBefore, 2)}) ETH`,
-    "watcher gas": String(sum(moves, "challenger")),
+    "watcher gas": String(moves.total("challenger")),
     "watcher credited": `${eth(await gameBalance(watcher))} ETH`,
   });
 }
@@ -404,30 +284,20 @@ const windowEnd = await market.windowEndOf(delayed);
 await networkHelpers.time.increaseTo(windowEnd - 60n);
 const griefers = [nextSigner(), nextSigner(), nextSigner()];
 const griefGames: bigint[] = [];
-const griefMoves: Move[] = [];
+const griefMoves = new GasLog(allMoves);
 const griefTrees = traceTrees(altered(tree, treeElement));
 for (const griefer of griefers) {
-  await track(
-    griefMoves,
-    "challenger",
-    "challenge",
-    game.connect(griefer).challenge(
-      delayed,
-      {
-        input: inputBytes,
-        defenderRoots: honestTrees.roots,
-        challengerRoots: griefTrees.roots,
-        layerSpec: encodeLayerSpec(specs[tree]!),
-        layoutProof: layoutProof(specs, tree),
-      },
-      { value: bond },
-    ),
-  );
-  const gameId = await game.gameCount();
+  const gameId = await openGame(game, {
+    challenger: griefer,
+    requestId: delayed,
+    params: challengeParams(reg, inputBytes, honestTrees.roots, griefTrees.roots),
+    bond,
+    gas: griefMoves,
+  });
   griefGames.push(gameId);
   const g = await game.getGame(gameId);
   const [l, r] = nodeChildren(honestTrees, tree, Number(g.height), Number(g.position));
-  await track(griefMoves, "defender", "reveal", game.connect(provider!).reveal(gameId, l, r));
+  await griefMoves.record("reveal", game.connect(provider!).reveal(gameId, l, r), "defender");
 }
 const openGames = await market.openGamesOf(delayed);
 let honestLate = "no";
@@ -439,12 +309,7 @@ try {
 }
 await networkHelpers.time.increase(clock);
 for (const gameId of griefGames)
-  await track(
-    griefMoves,
-    "defender",
-    "claimTimeout (challenger out of time)",
-    game.connect(provider!).claimTimeout(gameId),
-  );
+  await griefMoves.record("claimTimeout", game.connect(provider!).claimTimeout(gameId), "defender");
 lifecycle["finalize (no callback)"] = await gasOf(market.connect(provider!).finalize(delayed));
 const finalizedAt = await now();
 
@@ -484,11 +349,18 @@ table([
 ]);
 
 console.log("Gas of each move (every game played here)\n");
+/** A move's row: a timeout claim by the defender means the challenger ran out of time, and the other way round. */
+const moveLabel = ({ name, side }: GasEntry) =>
+  name !== "claimTimeout"
+    ? name
+    : side === "defender"
+      ? "claimTimeout (challenger out of time)"
+      : "claimTimeout (provider out of time: slash)";
 const byMove = new Map<string, { side: string; gas: bigint[] }>();
-for (const m of allMoves) {
-  const entry = byMove.get(m.move) ?? { side: m.side, gas: [] };
+for (const m of allMoves.all) {
+  const entry = byMove.get(moveLabel(m)) ?? { side: m.side, gas: [] };
   entry.gas.push(m.gas);
-  byMove.set(m.move, entry);
+  byMove.set(moveLabel(m), entry);
 }
 table(
   [...byMove].map(([move, { side, gas }]) => {
@@ -517,7 +389,7 @@ console.log(
 table(nthRows);
 console.log(`cheater's stake after the three slashes: ${eth(cheaterStakeAfter, 2)} ETH\n`);
 
-const griefChallengeGas = griefMoves.filter((m) => m.move === "challenge").map((m) => m.gas);
+const griefChallengeGas = griefMoves.all.filter((m) => m.name === "challenge").map((m) => m.gas);
 console.log("Delaying an honest result: three griefing games opened 60 s before the window ends\n");
 table([
   { measure: "games open at once", value: String(openGames) },
@@ -529,7 +401,7 @@ table([
   },
   {
     measure: "defender per griefing game",
-    value: `gas ${sum(griefMoves, "defender") / BigInt(griefers.length)} (reveal + claimTimeout), reward ${eth((bond * BigInt(PROFILE.defenderRewardBps)) / 10000n)} ETH`,
+    value: `gas ${griefMoves.total("defender") / BigInt(griefers.length)} (reveal + claimTimeout), reward ${eth((bond * BigInt(PROFILE.defenderRewardBps)) / 10000n)} ETH`,
   },
   {
     measure: "last-resort refund of a Challenged request",

@@ -11,6 +11,11 @@ import type { ContractTransactionReceipt, ContractTransactionResponse, Interface
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
+import { GasLog } from "../../oracle/devnet/gas-log.ts";
+import { layerKit, type LayerKit } from "../../oracle/devnet/layer-kit.ts";
+import { challengeParams, openGame, startedGame } from "../../oracle/devnet/open-game.ts";
+import { playGame, type Player } from "../../oracle/devnet/play-game.ts";
+import { registerOptimistic, type RegisteredModel } from "../../oracle/devnet/register-optimistic.ts";
 import { encodeContentInput } from "../../oracle/model/input-envelope.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
@@ -19,23 +24,16 @@ import type { VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
 import { stepChunks, stepSource, traceTrees } from "../../oracle/dispute/moves.ts";
 import type { TraceTrees } from "../../oracle/dispute/moves.ts";
 import {
-  challengeParams,
   Dtype,
   featureMapLayers,
-  GasLog,
   inlineInput,
   int8Tensor,
-  layerKit,
   noise,
   Phase,
-  playGame,
-  registerOptimistic,
   Side,
-  startedGame,
   Status,
   traceBytes,
 } from "./attack-helpers.ts";
-import type { LayerKit, Player, RegisteredModel } from "./attack-helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
@@ -76,7 +74,12 @@ async function fixture() {
   });
   const { models, providers } = suite;
   // Model 1: Optimistic identity; 2: the same tensors Attested; 3: the same tensors Zk.
-  const id4 = await registerOptimistic(models, owner!, identity, { price: PRICE, window: WINDOW });
+  const id4 = await registerOptimistic(models.connect(owner!), {
+    model: identity,
+    price: PRICE,
+    window: WINDOW,
+    royaltyBps: 1000,
+  });
   const verifier = (await ethers.deployContract("ProofVerifierStub")) as unknown as Contracts.ProofVerifierStub;
   const plain = {
     modelHash: keccak256(toUtf8Bytes("plain")),
@@ -143,12 +146,8 @@ async function challenge(
   defenderRoots: string[],
   challengerRoots: string[],
 ) {
-  const receipt = await gas.record(
-    "challenge",
-    fx.game.connect(who).challenge(id, challengeParams(fx.id4, INPUT, defenderRoots, challengerRoots), { value: BOND }),
-    "challenger",
-  );
-  return startedGame(fx.game, receipt);
+  const params = challengeParams(fx.id4, INPUT, defenderRoots, challengerRoots);
+  return openGame(fx.game, { challenger: who, requestId: id, params, bond: BOND, gas });
 }
 
 const randomRoots = (seed: string) => [keccak256(toUtf8Bytes(seed))];
@@ -170,12 +169,13 @@ async function oneBlock(sends: (() => Promise<ContractTransactionResponse>)[]): 
 
 /** The identity model's game players: `trees` of the output each side holds. */
 function identityPlay(fx: Fx, gameId: bigint, defender: Player, challenger: Player) {
-  return playGame({
-    game: fx.game,
+  return playGame(fx.game, {
     gameId,
+    model: fx.id4,
+    input: traceBytes([X])[0]!,
+    trace: [],
     defender,
     challenger,
-    kit: (layer) => layerKit(fx.id4, layer, traceBytes([X])[0]!, []),
     step: "whole",
     keeper: fx.keeper,
     increaseTime: (s) => time.increase(s),
@@ -277,13 +277,13 @@ describe("attacks on Optimistic results (issue 8)", () => {
     const { id, trees } = await submitted(fx, WRONG);
     const gameId = await challenge(fx, fx.watcher, id, trees.roots, traceTrees([X]).roots);
     expect((await fx.game.getGame(gameId)).rootA).to.equal(traceTrees([X]).roots[0]);
-    const { g } = await identityPlay(
+    const { view } = await identityPlay(
       fx,
       gameId,
       { signer: fx.provider, trees },
       { signer: fx.watcher, trees: traceTrees([X]) },
     );
-    expect(g.winner).to.equal(Side.Challenger);
+    expect(view.winner).to.equal(Side.Challenger);
     expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
   });
 
@@ -305,7 +305,12 @@ describe("attacks on Optimistic results (issue 8)", () => {
       forged?: Tensor[],
       beforePlay?: (reg: RegisteredModel, gameId: bigint, kit: LayerKit, defender: TraceTrees) => Promise<void>,
     ) {
-      const reg = await registerOptimistic(fx.models, fx.owner, model, { price: PRICE, window: WINDOW });
+      const reg = await registerOptimistic(fx.models.connect(fx.owner), {
+        model,
+        price: PRICE,
+        window: WINDOW,
+        royaltyBps: 1000,
+      });
       await fx.providers.connect(fx.provider).optIn(reg.modelId);
       const honest = executeVqm(model, input).trace;
       const inputBytes = traceBytes([input])[0]!;
@@ -320,34 +325,33 @@ describe("attacks on Optimistic results (issue 8)", () => {
       const defender = traceTrees(cheat);
       const challenger = traceTrees(honest);
       await fx.market.connect(fx.provider).submitOptimistic(id, encodeTensor(cheat[cheat.length - 1]!), defender.roots);
-      const receipt = await games.record(
-        "challenge",
-        fx.game
-          .connect(fx.watcher)
-          .challenge(id, challengeParams(reg, envelope, defender.roots, challenger.roots), { value: BOND }),
-        "challenger",
-      );
-      const gameId = startedGame(fx.game, receipt);
-      const kit = (layer: number) => layerKit(reg, layer, inputBytes, bytes);
+      const gameId = await openGame(fx.game, {
+        challenger: fx.watcher,
+        requestId: id,
+        params: challengeParams(reg, envelope, defender.roots, challenger.roots),
+        bond: BOND,
+        gas: games,
+      });
       const layer = Number((await fx.game.getGame(gameId)).layer);
-      if (beforePlay) await beforePlay(reg, gameId, kit(layer), defender);
+      if (beforePlay) await beforePlay(reg, gameId, layerKit(reg, layer, inputBytes, bytes), defender);
       const stakeBefore = await fx.providers.stakeOf(fx.provider.address);
-      const result = await playGame({
-        game: fx.game,
+      const result = await playGame(fx.game, {
         gameId,
+        model: reg,
+        input: inputBytes,
+        trace: bytes,
         defender: {
           signer: fx.provider,
           trees: defender,
           states: forged && layerKit(reg, layer, traceBytes(forged)[0]!, traceBytes(forged.slice(1))).states,
         },
         challenger: { signer: fx.watcher, trees: challenger },
-        kit,
         step,
         keeper: fx.keeper,
         increaseTime: (s) => time.increase(s),
         gas: games,
       });
-      expect(result.g.winner, model.name).to.equal(Side.Challenger);
+      expect(result.view.winner, model.name).to.equal(Side.Challenger);
       expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
       expect(stakeBefore - (await fx.providers.stakeOf(fx.provider.address))).to.equal(SLASH);
       return result;
@@ -499,13 +503,13 @@ describe("attacks on Optimistic results (issue 8)", () => {
       .to.be.revertedWithCustomError(fx.market, "MarketWindowClosed")
       .withArgs(id, windowEnd);
     // The first watcher plays its game to the end and wins, whatever the provider does.
-    const { g } = await identityPlay(
+    const { view } = await identityPlay(
       fx,
       watcherGame,
-      { signer: fx.provider, trees, stall: true },
+      { signer: fx.provider, trees, pace: { stopAfter: 0 } },
       { signer: fx.watcher, trees: truth },
     );
-    expect(g.winner).to.equal(Side.Challenger);
+    expect(view.winner).to.equal(Side.Challenger);
     expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
     expect(await time.latest()).to.be.at.most(windowEnd + 2 * CLOCK);
     expect(await fx.market.balanceOf(fx.requester.address, ZERO)).to.equal(PRICE);
@@ -847,7 +851,12 @@ describe("attacks on Optimistic results (issue 8)", () => {
         { kind: "argmax", input: 0 },
       ],
     };
-    const reg = await registerOptimistic(suite.models, owner!, model, { price: PRICE, window: WINDOW });
+    const reg = await registerOptimistic(suite.models.connect(owner!), {
+      model,
+      price: PRICE,
+      window: WINDOW,
+      royaltyBps: 1000,
+    });
     await suite.providers.connect(provider!).stake({ value: MIN_STAKE });
     await suite.providers.connect(provider!).optIn(reg.modelId);
     const input = int8Tensor([1, 4096], (i) => noise(i, 11));
@@ -862,27 +871,26 @@ describe("attacks on Optimistic results (issue 8)", () => {
     const honest = traceTrees(trace);
     await suite.market.connect(provider!).submitOptimistic(1, encodeTensor(trace[1]!), honest.roots);
     const log = new GasLog();
-    const receipt = await log.record(
-      "challenge",
-      suite.game.connect(liar!).challenge(1, challengeParams(reg, envelope, honest.roots, traceTrees(lie).roots), {
-        value: bond,
-      }),
-      "challenger",
-    );
-    const gameId = startedGame(suite.game, receipt);
-    const inputBytes = traceBytes([input])[0]!;
-    const { g, rounds } = await playGame({
-      game: suite.game,
+    const gameId = await openGame(suite.game, {
+      challenger: liar!,
+      requestId: 1n,
+      params: challengeParams(reg, envelope, honest.roots, traceTrees(lie).roots),
+      bond,
+      gas: log,
+    });
+    const { view, rounds } = await playGame(suite.game, {
       gameId,
+      model: reg,
+      input: traceBytes([input])[0]!,
+      trace: traceBytes(trace),
       defender: { signer: provider!, trees: honest },
       challenger: { signer: liar!, trees: traceTrees(lie) },
-      kit: (layer) => layerKit(reg, layer, inputBytes, traceBytes(trace)),
       step: "whole",
       keeper: admin!,
       increaseTime: (s) => time.increase(s),
       gas: log,
     });
-    expect([g.winner, rounds]).to.deep.equal([Side.Defender, 2]);
+    expect([view.winner, rounds]).to.deep.equal([Side.Defender, 2]);
     const reward = await suite.game.balanceOf(provider!.address);
     expect(reward).to.equal((bond * REWARD_BPS) / 10000n);
     expect(reward, "reward covers the defender's gas").to.be.at.least(log.total("defender") * gasPrice);

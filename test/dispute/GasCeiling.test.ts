@@ -10,27 +10,19 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { withElementMoved } from "../../oracle/devnet/cheat-trace.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
+import { GasLog } from "../../oracle/devnet/gas-log.ts";
+import { challengeParams, openGame, startedGame } from "../../oracle/devnet/open-game.ts";
+import { playGame } from "../../oracle/devnet/play-game.ts";
+import { registerOptimistic, type RegisteredModel } from "../../oracle/devnet/register-optimistic.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
 import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
 import type { VqmLayer, VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
 import { encodeLayerSpec, layerSpecs } from "../../oracle/dispute/layout.ts";
 import { EMPTY_PROOF, needsReduction, sumLayout, traceTrees } from "../../oracle/dispute/moves.ts";
-import {
-  challengeParams,
-  GasLog,
-  inlineInput,
-  int8Tensor,
-  layerKit,
-  noise,
-  playGame,
-  registerOptimistic,
-  Side,
-  startedGame,
-  traceBytes,
-} from "./attack-helpers.ts";
-import type { RegisteredModel } from "./attack-helpers.ts";
+import { inlineInput, int8Tensor, noise, Side, traceBytes } from "./attack-helpers.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
@@ -263,18 +255,14 @@ const table: { case: string; moves: number; challenge: number; "largest move": s
 const gas = new GasLog();
 
 async function register(fx: Fx, m: VqmModel): Promise<RegisteredModel> {
-  const reg = await registerOptimistic(fx.models, fx.owner, m, { price: PRICE, window: WINDOW });
+  const reg = await registerOptimistic(fx.models.connect(fx.owner), {
+    model: m,
+    price: PRICE,
+    window: WINDOW,
+    royaltyBps: 1000,
+  });
   await fx.providers.connect(fx.provider).optIn(reg.modelId);
   return reg;
-}
-
-/** A copy of `trace` with element `element` of layer `layer` moved by one. */
-function lieAt(trace: readonly Tensor[], layer: number, element: number): Tensor[] {
-  const copy = trace.map((t) => ({ ...t, data: t.data.slice() }) as Tensor);
-  const data = copy[layer]!.data as Int8Array | Int32Array;
-  const v = Number(data[element]);
-  data[element] = copy[layer]!.dtype === "int32" ? v + 1 : v === 127 ? 126 : v + 1;
-  return copy;
 }
 
 /** Request, honest submission, a lying challenge at `c.layer`/`c.element`, the game to its end. */
@@ -289,37 +277,35 @@ async function play(fx: Fx, c: Case, input: Tensor, stall?: "challenger") {
   const id = await fx.market.requestCount();
   await fx.market.connect(fx.provider).claim(id);
   const defender = traceTrees(honest);
-  const challenger = traceTrees(lieAt(honest, c.layer, c.element));
+  const challenger = traceTrees(withElementMoved(honest, c.layer, c.element));
   const log = new GasLog();
   await log.record(
     "submitOptimistic",
     fx.market.connect(fx.provider).submitOptimistic(id, encodeTensor(honest[honest.length - 1]!), defender.roots),
     "defender",
   );
-  const receipt = await log.record(
-    "challenge",
-    fx.game
-      .connect(fx.liar)
-      .challenge(id, challengeParams(reg, envelope, defender.roots, challenger.roots), { value: BOND }),
-    "challenger",
-  );
-  const gameId = startedGame(fx.game, receipt);
+  const gameId = await openGame(fx.game, {
+    challenger: fx.liar,
+    requestId: id,
+    params: challengeParams(reg, envelope, defender.roots, challenger.roots),
+    bond: BOND,
+    gas: log,
+  });
   expect((await fx.game.getGame(gameId)).layer).to.equal(BigInt(c.layer));
-  const bytes = traceBytes(honest);
-  const inputBytes = traceBytes([input])[0]!;
-  const { g } = await playGame({
-    game: fx.game,
+  const { view } = await playGame(fx.game, {
     gameId,
+    model: reg,
+    input: traceBytes([input])[0]!,
+    trace: traceBytes(honest),
     defender: { signer: fx.provider, trees: defender },
-    challenger: { signer: fx.liar, trees: challenger, stall: stall === "challenger" },
-    kit: (layer) => layerKit(reg, layer, inputBytes, bytes),
+    challenger: { signer: fx.liar, trees: challenger, pace: stall === "challenger" ? { stopAfter: 0 } : undefined },
     step: c.step,
     stepGasLimit: c.gasLimit,
     keeper: fx.provider,
     increaseTime: (s) => time.increase(s),
     gas: log,
   });
-  expect(g.winner, "the honest provider wins").to.equal(Side.Defender);
+  expect(view.winner, "the honest provider wins").to.equal(Side.Defender);
   for (const e of log.all) gas.note(e.name, e.gas, e.side);
   const moves = log.all.filter((e) => e.name !== "submitOptimistic" && e.name !== "challenge");
   const largest = moves.reduce((a, b) => (b.gas > a.gas ? b : a));
@@ -428,7 +414,7 @@ describe("the largest case of every layer kind is proven under the move gas ceil
     const reg = await register(fx, argmaxRow);
     const input = inputOf(argmaxRow, 29);
     const honest = executeVqm(argmaxRow, input).trace;
-    const cheat = lieAt(honest, 0, 0);
+    const cheat = withElementMoved(honest, 0, 0);
     const envelope = inlineInput(input);
     await fx.market
       .connect(fx.requester)

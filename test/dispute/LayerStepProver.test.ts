@@ -19,7 +19,8 @@ import { merkleRoot, weightsBlob } from "../../oracle/model/vqm/commitments.ts";
 import { randomVqm } from "../../oracle/model/vqm/random-vqm.ts";
 import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
 import { validateVqm } from "../../oracle/model/vqm/validate-vqm.ts";
-import type { Conv2dLayer, DenseLayer, VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
+import { seededDense } from "../../oracle/model/vqm/seeded-dense.ts";
+import type { Conv2dLayer, VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
 import { encodeLayerSpec, LayerKind, layerSpecs, type LayerSpec } from "../../oracle/dispute/layout.ts";
 import {
   EMPTY_PROOF,
@@ -158,7 +159,7 @@ function reductionModels(): { model: VqmModel; input: Tensor; label: string }[] 
         "wide-rows",
         [1, 8],
         [
-          dense(prng, -1, 8, 100000),
+          seededDense(prng, { input: -1, inFeatures: 8, outFeatures: 100000, multiplier: 2 ** 20, shift: 16 }),
           { kind: "reshape", input: 0, shape: [1, 1, 2, 50000] },
           { kind: "maxpool2d", input: 1, kernel: [2, 2], stride: [2, 2] },
           // Down to an output within MAX_OUTPUT_BYTES, rows 5000 apart.
@@ -173,22 +174,6 @@ function reductionModels(): { model: VqmModel; input: Tensor; label: string }[] 
 
 /** The layer of each `reductionModels()` model with the long reduction or the far-apart rows. */
 const reducedLayer = [2, 2, 2, 2];
-
-function dense(prng: Prng, input: number, inFeatures: number, outFeatures: number): DenseLayer {
-  return {
-    kind: "dense",
-    input,
-    inFeatures,
-    outFeatures,
-    weights: Int8Array.from({ length: inFeatures * outFeatures }, () => prng.int(255) - 127),
-    bias: Int32Array.from({ length: outFeatures }, () => prng.int(2001) - 1000),
-    requant: {
-      multiplier: new Int32Array(outFeatures).fill(2 ** 20),
-      shift: new Uint8Array(outFeatures).fill(16),
-      activation: "none",
-    },
-  };
-}
 
 function sample(n: number, prng: Prng, count = samplesPerLayer): number[] {
   if (n <= count) return Array.from({ length: n }, (_, k) => k);

@@ -11,20 +11,21 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { hexlify, type ContractTransactionResponse } from "ethers";
 import { signers } from "../contracts/helpers.ts";
-import { registerModel } from "../../oracle/chain/register-model.ts";
+import { consistentFinal } from "../../oracle/devnet/cheat-trace.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
+import { registerOptimistic } from "../../oracle/devnet/register-optimistic.ts";
 import { executeWithCheat } from "../../oracle/dispute/cheat.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import { encodeInlineInput } from "../../oracle/model/input-envelope.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
 import { createPrng } from "../../oracle/model/train/prng.ts";
-import { executeVqm, requant } from "../../oracle/model/vqm/reference-executor.ts";
-import { layerShapes } from "../../oracle/model/vqm/layer-shapes.ts";
+import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
+import { seededDense } from "../../oracle/model/vqm/seeded-dense.ts";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
 import { validateVqm } from "../../oracle/model/vqm/validate-vqm.ts";
-import type { DenseLayer, VqmLayer, VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
-import { weightsBlob, weightsRoot } from "../../oracle/model/vqm/commitments.ts";
-import { encodeLayerSpec, LayerKind, layerSpecs, layoutProof, layoutRoot } from "../../oracle/dispute/layout.ts";
+import type { VqmLayer, VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
+import { weightsBlob } from "../../oracle/model/vqm/commitments.ts";
+import { encodeLayerSpec, layerSpecs, layoutProof } from "../../oracle/dispute/layout.ts";
 import {
   agreesWithSum,
   chunkBytes,
@@ -57,25 +58,6 @@ const ZERO = ethers.ZeroAddress;
 const Status = { Submitted: 3n, Refunded: 6n };
 const Phase = { AwaitChunk: 2n, AwaitStep: 3n, Resolved: 4n, SumClaim: 5n, SumBisecting: 6n, AwaitSumStep: 7n };
 const Side = { Defender: 1n, Challenger: 2n };
-const TWO_32 = 2 ** 32;
-
-/** A dense layer reading `input` with small random weights (within the overflow bounds). */
-function dense(seed: number, input: number, inFeatures: number, outFeatures: number): DenseLayer {
-  const prng = createPrng(seed);
-  return {
-    kind: "dense",
-    input,
-    inFeatures,
-    outFeatures,
-    weights: Int8Array.from({ length: inFeatures * outFeatures }, () => prng.int(255) - 127),
-    bias: Int32Array.from({ length: outFeatures }, () => prng.int(2001) - 1000),
-    requant: {
-      multiplier: new Int32Array(outFeatures).fill(2 ** 20),
-      shift: new Uint8Array(outFeatures).fill(24),
-      activation: "none",
-    },
-  };
-}
 
 /**
  * A maxpool2d over an internal feature map `[1, 1, h, w]` (layers 0 and 1: a dense layer from a
@@ -88,7 +70,8 @@ function poolModel(name: string, h: number, w: number, kernel: [number, number])
     ...featureMapLayers({ shape: [1, 1, h, w], seed: h + w }),
     { kind: "maxpool2d", input: 1, kernel, stride: kernel },
     { kind: "reshape", input: 2, shape: [1, oh * ow] },
-    dense(h + w, 3, oh * ow, 2),
+    // A dense head with small random weights (within the overflow bounds).
+    seededDense(createPrng(h + w), { input: 3, inFeatures: oh * ow, outFeatures: 2, multiplier: 2 ** 20, shift: 24 }),
   ];
   const model: VqmModel = {
     format: "vqm/1",
@@ -170,27 +153,14 @@ async function fixture() {
     slash: SLASH,
     clockSec: CLOCK,
   });
-  for (const { model, name } of cases) {
-    const specs = layerSpecs(model);
-    const shapes = layerShapes(model);
-    await registerModel(models.connect(modelOwner), {
-      modelHash: ethers.id(name),
-      contentId: `bafy-${name}`,
+  for (const { model, name } of cases)
+    await registerOptimistic(models.connect(modelOwner), {
+      model,
+      name,
       price: PRICE,
+      window: WINDOW,
       royaltyBps: 1000,
-      inputShape: model.input.shape,
-      outputShape: shapes[shapes.length - 1]!,
-      inputDtype: "int8",
-      outputDtype: model.layers[model.layers.length - 1]!.kind === "argmax" ? "int32" : "int8",
-      verification: {
-        mode: "optimistic",
-        weightsRoot: weightsRoot(model),
-        layoutRoot: layoutRoot(specs),
-        layerCount: specs.length,
-        challengeWindow: WINDOW,
-      },
     });
-  }
   await providers.connect(provider).stake({ value: MIN_STAKE });
   for (let id = 1; id <= cases.length; id++) await providers.connect(provider).optIn(id);
   return { treasury, provider, requester, challenger, other, providers, market, game, prover };
@@ -222,29 +192,10 @@ function cheated(c: Case, delta = 1): Tensor[] {
 
 /**
  * A final state that finishes to the element `claimed` holds (so claimSum accepts it) though it
- * is not the honest `S_n` (for dense: the smallest accumulator requantising to it).
+ * is not the honest `S_n` (`own`'s last).
  */
-function consistentFinal(c: Case, claimed: number, honestFinal: number): number {
-  const { spec } = prepare(c);
-  if (spec.kind === LayerKind.argmax) return Math.floor(honestFinal / TWO_32) * TWO_32 + claimed;
-  if (spec.kind === LayerKind.maxpool2d) return claimed + 128;
-  const layer = c.model.layers[c.layer] as DenseLayer;
-  const j = c.element;
-  const value = (s: number) =>
-    requant(
-      BigInt(layer.bias[j]! + s),
-      layer.requant.multiplier[j]!,
-      layer.requant.shift[j]!,
-      layer.requant.activation,
-    );
-  let [lo, hi] = [-(2 ** 31) + 1 - layer.bias[j]!, 2 ** 31 - 1 - layer.bias[j]!];
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (value(mid) < claimed) lo = mid + 1;
-    else hi = mid;
-  }
-  expect(value(lo)).to.equal(claimed);
-  return lo;
+function consistentFinalOf(c: Case, claimed: number, own: readonly number[]): number {
+  return consistentFinal({ model: c.model, layer: c.layer, element: c.element, claimed, honest: own });
 }
 
 /** Request case `c`, submit `trace`, challenge with `challengerTrace`, reveal the chunk: AwaitStep. */
@@ -387,7 +338,7 @@ describe("Dispute game: the reduction phase (dense, argmax and maxpool2d beyond 
         bytes4(cheat, c),
       ]);
       const claimed = Number(cheat[c.layer]!.data[c.element]);
-      const total = consistentFinal(c, claimed, own[fanIn]!);
+      const total = consistentFinalOf(c, claimed, own);
       expect(total).to.not.equal(own[fanIn]);
       const { g, rounds } = await playSums(fx, c, gameId, [...own.slice(0, -1), total], own);
       expect(g.winner).to.equal(Side.Challenger);
@@ -450,7 +401,7 @@ describe("Dispute game: the reduction phase (dense, argmax and maxpool2d beyond 
     await expect(fx.game.connect(fx.provider).postSum(gameId, 0))
       .to.be.revertedWithCustomError(fx.game, "GameWrongPhase")
       .withArgs(gameId, Phase.SumClaim);
-    const total = consistentFinal(c, Number(cheat[1]!.data[0]), own[FAN_IN]!);
+    const total = consistentFinalOf(c, Number(cheat[1]!.data[0]), own);
     await fx.game.connect(fx.provider).claimSum(gameId, total, specBytes, proof);
     expect((await fx.game.getGame(gameId)).phase).to.equal(Phase.SumBisecting);
     await expect(fx.game.connect(fx.challenger).pickSum(gameId, true)).to.be.revertedWithCustomError(
