@@ -7,6 +7,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 import {IInferenceConsumer} from "./interfaces/IInferenceConsumer.sol";
 import {IInferenceMarket} from "./interfaces/IInferenceMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
@@ -19,14 +20,23 @@ import {TraceRoot} from "./dispute/TraceRoot.sol";
 /// provider claims the request and submits the output, and settlement credits provider, model
 /// owner and protocol, all paid by pull ({withdraw}). `Attested` results settle at {submit},
 /// `Zk` results at {submitWithProof} once the model's verifier accepts the proof, `Optimistic`
-/// results at {finalize} once their challenge window has passed unchallenged; the dispute game
-/// (set once with {setDisputeGame}) freezes the window while it plays a challenge and reports the
-/// outcome with {resolveChallenge}.
+/// results at {finalize} once their challenge window has passed and every game over them has
+/// ended; the dispute game (set once with {setDisputeGame}) opens any number of games over a
+/// result within its window ({openChallenge}) and reports each outcome ({resolveChallenge}).
+///
+/// Stake: a claim reserves, in the provider registry, what a failure of the job would slash
+/// (the claim penalty; for an `Optimistic` job at least the game's slash), and the reservation
+/// is released or slashed when the request ends, so the stake behind every open result stays.
+///
+/// Bytes: outputs of every mode must be the model's canonical output tensor (header and
+/// length as registered), and inputs of `Zk` and `Optimistic` requests, which a proof or a game
+/// reads, must be inline canonical input tensors, checked when the request is made.
 /// @dev Accounting, for every token (address(0) is ETH):
 /// `balance(market) == escrowed(token) + owed(token)` where `escrowed` sums the fees of open
 /// requests and `owed` sums the credits not withdrawn. Money moves through three hooks only:
-/// {_credit} (owed up), {_pullToken} (balance in) and {_payOut} (balance and owed down).
-/// The market must hold `SLASHER_ROLE` and `RECORDER_ROLE` on the provider registry.
+/// {_credit} (owed up), {_pullToken} (balance in) and {_payOut} (balance and owed down); stake
+/// moves through the registry's {IProviderRegistry-reserve}, `release`, `completeJob` and
+/// `failJob`. The provider registry must name this market ({IProviderRegistry-setMarket}).
 contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -41,12 +51,12 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     uint256 public constant CALLBACK_GAS_RESERVE = 5000;
     uint256 private constant BPS = 10_000;
 
-    /// @dev A request as stored: 5 slots instead of the 6 of {IInferenceMarket.Request}, laid
-    /// out so that claim and release read and write slot 0 only, and submit reads slots 0-2.
+    /// @dev A request as stored: 5 slots instead of the 7 of {IInferenceMarket.Request}, laid
+    /// out so that claim and release read slots 0 and 2 and write slots 0 and 3.
     /// - slot 0: provider (160) | status (8) | deadline (40) | modelId (48)
     /// - slot 1: callback (160) | fee (96)
     /// - slot 2: feeToken (160) | callbackGasLimit (32) | mode (8)
-    /// - slot 3: requester (160)
+    /// - slot 3: requester (160) | reservedStake (96)
     /// - slot 4: inputHash
     /// `deadline` fits 40 bits because it is at most `MAX_DEADLINE_DELAY` from now (good until
     /// the year 36812); `modelId` and `fee` are range-checked with {SafeCast} / {MarketFeeOverflow}.
@@ -61,15 +71,16 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint32 callbackGasLimit;
         IModelRegistry.VerificationMode mode;
         address requester;
+        uint96 reservedStake;
         bytes32 inputHash;
     }
 
-    /// @dev The provisional part of an `Optimistic` result, one slot beside the output:
-    /// rootsHash | windowEnd (40) | challengedAt (40, nonzero while Challenged).
+    /// @dev The provisional part of an `Optimistic` result, two slots beside the output:
+    /// rootsHash, then windowEnd (40) | openGames (64, nonzero exactly while Challenged).
     struct OptimisticResult {
         bytes32 rootsHash;
         uint40 windowEnd;
-        uint40 challengedAt;
+        uint64 openGames;
     }
 
     IModelRegistry private immutable _models;
@@ -79,6 +90,9 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     mapping(uint256 requestId => bytes) private _outputs;
     mapping(uint256 requestId => OptimisticResult) private _optimistic;
     address private _disputeGame;
+    // One slot, read at claim and at resolution: the game's slash and its longest duration.
+    uint96 private _gameSlash;
+    uint40 private _gameDuration;
     mapping(address account => mapping(address token => uint256)) private _balances;
     mapping(address token => uint256) private _escrowed;
     mapping(address token => uint256) private _owed;
@@ -93,7 +107,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @param providerRegistry_ the {IProviderRegistry} that says who may claim and is slashed.
     /// @param treasury where the protocol fee is credited.
     /// @param protocolFeeBps the protocol's share of each fee, at most `MAX_PROTOCOL_FEE_BPS`.
-    /// @param claimPenalty_ ETH slashed from a provider that claims and lets a request expire.
+    /// @param claimPenalty_ ETH slashed from a provider that claims and lets a request expire
+    /// (and reserved from its stake at every claim).
     constructor(
         address owner_,
         address modelRegistry_,
@@ -123,8 +138,9 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the model exists and is not deprecated (the registry's {ModelUnknown}
     /// and {ModelIsDeprecated} bubble up); `input` is not empty; an `Optimistic` model needs the
-    /// dispute game set ({MarketModeUnsupported}) and an inline input envelope
-    /// ({MarketInputNotInline});
+    /// dispute game set ({MarketModeUnsupported}); a `Zk` or `Optimistic` model needs an inline
+    /// envelope ({MarketInputNotInline}) holding exactly the model's canonical input tensor
+    /// ({MarketInputMalformed});
     /// `block.timestamp < deadline <= block.timestamp + MAX_DEADLINE_DELAY`;
     /// `callbackGasLimit <= MAX_CALLBACK_GAS`; the model's price is at most `maxFee`. For ETH
     /// models `msg.value == maxFee` and `maxFee - price` is credited back to the caller; for
@@ -140,20 +156,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     ) external payable nonReentrant returns (uint256 requestId) {
         // Validate.
         IModelRegistry.ModelTerms memory terms = _models.getActiveTerms(modelId);
-        // INVARIANT: an Optimistic result is only as good as the game that can dispute it.
-        if (input.length == 0) revert MarketEmptyInput();
-        if (terms.mode == IModelRegistry.VerificationMode.Optimistic) {
-            if (_disputeGame == address(0)) revert MarketModeUnsupported(modelId);
-            // INVARIANT: the game recomputes the input's trace root from the request's bytes, so
-            // an Optimistic input travels inline (envelope kind 0x00), never by content id.
-            if (input[0] != 0x00) revert MarketInputNotInline(modelId);
-        }
-        // INVARIANT: a request can be served (deadline ahead) and can be refunded within a bounded time.
-        if (deadline <= block.timestamp || deadline > block.timestamp + MAX_DEADLINE_DELAY) {
-            revert MarketDeadlineInvalid(deadline);
-        }
-        // INVARIANT: a consumer cannot make settlement cost more than a bounded amount of gas.
-        if (callbackGasLimit > MAX_CALLBACK_GAS) revert MarketCallbackGasTooHigh(callbackGasLimit, MAX_CALLBACK_GAS);
+        _checkRequest(modelId, terms.mode, input, deadline, callbackGasLimit);
         uint256 price = terms.price;
         // INVARIANT: the requester never pays more than it agreed to.
         if (price > maxFee) revert MarketFeeTooHigh(price, maxFee);
@@ -209,7 +212,9 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the request is Pending and its deadline has not passed; the caller is
-    /// eligible on the provider registry for the request's model.
+    /// eligible on the provider registry for the request's model and its free stake covers the
+    /// job's reservation ({reservationOf}; the registry's {IProviderRegistry-ProviderNotEligible}
+    /// and {IProviderRegistry-ProviderInsufficientFreeStake} bubble up).
     function claim(uint256 requestId) external {
         StoredRequest storage r = _requests[requestId];
         RequestStatus status = r.status;
@@ -217,13 +222,16 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         if (status != RequestStatus.Pending) _revertWrongStatus(requestId, status);
         uint40 deadline = r.deadline;
         if (block.timestamp > deadline) revert MarketDeadlinePassed(requestId, deadline);
-        uint256 modelId = r.modelId;
-        // INVARIANT: only staked providers serving the model can claim, so a broken claim can be slashed.
-        if (!_providers.isEligible(msg.sender, modelId)) revert MarketProviderNotEligible(msg.sender, modelId);
+        uint96 reservation = _reservation(r.mode);
 
         r.provider = msg.sender;
         r.status = RequestStatus.Claimed;
+        r.reservedStake = reservation;
         emit RequestClaimed(requestId, msg.sender);
+
+        // INVARIANT: only staked providers serving the model claim, and every open job is backed
+        // by stake of its own that cannot leave until the job ends (trusted registry).
+        _providers.reserve(msg.sender, r.modelId, reservation);
     }
 
     /// @inheritdoc IInferenceMarket
@@ -232,14 +240,17 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     function release(uint256 requestId) external {
         StoredRequest storage r = _requests[requestId];
         _checkClaimant(requestId, r);
+        uint256 reserved = r.reservedStake;
         r.provider = address(0);
         r.status = RequestStatus.Pending;
+        r.reservedStake = 0;
         emit RequestReleased(requestId, msg.sender);
+        _providers.release(msg.sender, reserved);
     }
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the model is `Attested`; the caller holds the claim and the deadline has
-    /// not passed. The fee is
+    /// not passed; `output` is the model's canonical output tensor ({MarketOutputMalformed}). The fee is
     /// split into `royalty = fee * royaltyBps / 10000` (model owner), `protocolFee = fee *
     /// protocolFeeBps / 10000` (treasury, at the current rate) and the rest (provider), so the
     /// three sum to the fee exactly and rounding favours the provider. If the request has a
@@ -252,14 +263,18 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         StoredRequest storage r = _requests[requestId];
         uint256 modelId = _checkClaimant(requestId, r);
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
+        _checkOutput(requestId, modelId, output);
         _submitFinal(requestId, modelId, r, output);
     }
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the model is `Zk`; the caller holds the claim and the deadline has not
-    /// passed; `keccak256(input)` is the request's `inputHash`; the model's verifier returns
-    /// true (a false reverts with {MarketProofInvalid}, a revert of the verifier bubbles up).
-    /// Settlement and callback are those of {submit}.
+    /// passed; `keccak256(input)` is the request's `inputHash` (`input` is the request's inline
+    /// envelope; the verifier gets the tensor after its kind byte); `output` is the model's
+    /// canonical output tensor; the model's verifier returns true (a false reverts with
+    /// {MarketProofInvalid}, a revert of the verifier bubbles up). A proof binds model, input
+    /// and output, not the request: the same proof settles any request for the same input with
+    /// the same (correct) output, which is harmless. Settlement and callback are those of {submit}.
     function submitWithProof(
         uint256 requestId,
         bytes calldata input,
@@ -272,33 +287,29 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         bytes32 inputHash = r.inputHash;
         // INVARIANT: the proof is about the input the requester paid for.
         if (keccak256(input) != inputHash) revert MarketInputMismatch(requestId, inputHash);
+        _checkOutput(requestId, modelId, output);
         address verifier = _models.verificationOf(modelId).verifier;
-        // INVARIANT: a Zk result is final only if its proof verifies.
-        if (!IProofVerifier(verifier).verify(input, output, proof)) revert MarketProofInvalid(requestId);
+        // INVARIANT: a Zk result is final only if its proof verifies (the input was checked to be
+        // an inline canonical tensor at request, so `input[1:]` is that tensor).
+        if (!IProofVerifier(verifier).verify(input[1:], output, proof)) revert MarketProofInvalid(requestId);
         _submitFinal(requestId, modelId, r, output);
     }
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the model is `Optimistic`; the caller holds the claim and the deadline
-    /// has not passed; `layerRoots` has one root per layer of the model and the last is the
-    /// chunked Merkle root of `output`'s element bytes (after the `3 + 4 * rank` byte header),
-    /// so a trace whose roots do not commit its output is refused here. The roots are stored as
+    /// has not passed; `output` is the model's canonical output tensor, header included
+    /// ({MarketOutputMalformed}), and `layerRoots` has one root per layer of the model, the
+    /// last being the chunked Merkle root of `output`'s element bytes: every byte a consumer
+    /// will read is thus either registered (the header) or disputable (the elements). The roots are stored as
     /// `keccak256(abi.encodePacked(layerRoots))` and emitted; the window ends
     /// `challengeWindow` seconds from now.
     function submitOptimistic(uint256 requestId, bytes calldata output, bytes32[] calldata layerRoots) external {
         StoredRequest storage r = _requests[requestId];
         uint256 modelId = _checkClaimant(requestId, r);
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Optimistic);
-        IModelRegistry.Verification memory v = _models.verificationOf(modelId);
-        uint256 count = layerRoots.length;
-        if (count != v.layerCount) revert MarketLayerCountMismatch(requestId, count, v.layerCount);
-        bytes32 outputRoot = TraceRoot.rootOf(TraceRoot.elementBytes(output));
-        bytes32 lastRoot = layerRoots[count - 1]; // count >= 1: the registry requires layerCount >= 1
-        // INVARIANT: the trace under dispute is the trace of the output that would be settled.
-        if (lastRoot != outputRoot) revert MarketOutputRootMismatch(requestId, lastRoot, outputRoot);
+        uint40 windowEnd = _checkTrace(requestId, modelId, output, layerRoots);
 
         // Effect and emit.
-        uint40 windowEnd = uint40(block.timestamp + v.challengeWindow); // < 2^40 until the year 36812
         r.status = RequestStatus.Submitted;
         _outputs[requestId] = output;
         OptimisticResult storage o = _optimistic[requestId];
@@ -309,10 +320,10 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the request is Submitted (not Challenged) and `block.timestamp >=
+    /// @dev Requirements: the request is Submitted (no game open) and `block.timestamp >=
     /// windowEnd`. Settlement and callback are those of {submit}, for the provider that
-    /// submitted; the caller must carry enough gas for the callback.
-    /// Emits {RequestFinalized}, {Credited} and, with a callback, {CallbackResult} events.
+    /// submitted, whose reservation is released; the caller must carry enough gas for the
+    /// callback. Emits {RequestFinalized}, {Credited} and, with a callback, {CallbackResult} events.
     function finalize(uint256 requestId) external {
         StoredRequest storage r = _requests[requestId];
         RequestStatus status = r.status;
@@ -324,67 +335,93 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         r.status = RequestStatus.Finalized;
         address provider = r.provider;
         _settle(requestId, r.modelId, provider, r.feeToken, r.fee);
-        _providers.recordJob(provider, true);
+        _providers.completeJob(provider, r.reservedStake);
         address callback = r.callback;
         if (callback != address(0)) _callBackStored(requestId, callback, r.callbackGasLimit);
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the caller is the dispute game; the request is Submitted and its
-    /// window has not ended. The window is frozen from now until {resolveChallenge}.
+    /// @dev Requirements: the caller is the dispute game; the request is Submitted or
+    /// Challenged and its window has not ended. Games do not freeze or extend the window: each
+    /// watcher opens its own game within it, whatever others have opened, and every game ends
+    /// within the game's longest duration, so an honest result finalizes by
+    /// `windowEnd + maxDuration` however many games are opened against it.
     function openChallenge(
         uint256 requestId
     ) external returns (address provider, uint256 modelId, bytes32 inputHash, bytes32 rootsHash) {
         _onlyDisputeGame();
         StoredRequest storage r = _requests[requestId];
         RequestStatus status = r.status;
-        // INVARIANT: one game at a time per result, and only against a provisional result.
-        if (status != RequestStatus.Submitted) _revertWrongStatus(requestId, status);
+        // INVARIANT: games are opened only against a provisional result.
+        if (status != RequestStatus.Submitted && status != RequestStatus.Challenged) {
+            _revertWrongStatus(requestId, status);
+        }
         OptimisticResult storage o = _optimistic[requestId];
         uint40 windowEnd = o.windowEnd;
+        // INVARIANT: no game starts after the window, so every game ends by windowEnd + maxDuration.
         if (block.timestamp >= windowEnd) revert MarketWindowClosed(requestId, windowEnd);
+        uint64 openGames = o.openGames + 1;
+        o.openGames = openGames;
         r.status = RequestStatus.Challenged;
-        o.challengedAt = uint40(block.timestamp);
-        emit ResultChallenged(requestId, msg.sender);
+        emit ResultChallenged(requestId, msg.sender, openGames);
         return (r.provider, r.modelId, r.inputHash, o.rootsHash);
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the caller is the dispute game; the request is Challenged. A refund
-    /// counts as a failed job of the provider; the provider's slash is the game's business.
+    /// @dev Requirements: the caller is the dispute game and a game it opened over the request
+    /// is open. Never reverts otherwise: the registry's `failJob` takes at most the stake the
+    /// request reserved (always there, as reserved stake cannot leave) and sends it to the game,
+    /// which accepts ETH from the registry; the registry names this market for good.
     /// Emits {ChallengeResolved} and, if the provider is at fault, {RequestRefunded} and
     /// {Credited} events.
-    function resolveChallenge(uint256 requestId, bool providerAtFault) external nonReentrant {
+    function resolveChallenge(
+        uint256 requestId,
+        bool providerAtFault
+    ) external nonReentrant returns (bool moot, uint256 slashed) {
         _onlyDisputeGame();
         StoredRequest storage r = _requests[requestId];
-        RequestStatus status = r.status;
-        // INVARIANT: a challenge resolves once, and only a challenged result.
-        if (status != RequestStatus.Challenged) _revertWrongStatus(requestId, status);
         OptimisticResult storage o = _optimistic[requestId];
-        if (providerAtFault) {
-            r.status = RequestStatus.Refunded;
-            o.challengedAt = 0;
-            delete _outputs[requestId];
-            uint256 fee = r.fee;
-            address token = r.feeToken;
-            _escrowed[token] -= fee;
-            emit ChallengeResolved(requestId, true, o.windowEnd);
-            emit RequestRefunded(requestId, fee, 0);
-            _credit(r.requester, token, fee);
-            _providers.recordJob(r.provider, false);
-        } else {
-            // The window is extended by the time it stood frozen: watchers lose none of it.
-            uint40 windowEnd = o.windowEnd + (uint40(block.timestamp) - o.challengedAt);
-            r.status = RequestStatus.Submitted;
-            o.windowEnd = windowEnd;
-            o.challengedAt = 0;
-            emit ChallengeResolved(requestId, false, windowEnd);
+        uint64 openGames = o.openGames;
+        // INVARIANT: each game resolves once, and only a game that was opened.
+        if (openGames == 0) _revertWrongStatus(requestId, r.status);
+        unchecked {
+            // Cannot underflow: checked just above.
+            --openGames;
         }
+        o.openGames = openGames;
+        RequestStatus status = r.status;
+        if (status == RequestStatus.Refunded) {
+            // Another game already found the provider at fault, or {expire} refunded it.
+            emit ChallengeResolved(requestId, false, openGames);
+            return (true, 0);
+        }
+        if (!providerAtFault) {
+            // The result stands; it may finalize once its window has passed and no game is open.
+            if (openGames == 0) r.status = RequestStatus.Submitted;
+            emit ChallengeResolved(requestId, false, openGames);
+            return (false, 0);
+        }
+
+        // Effect: the request is refunded and its output dropped; later games over it are moot.
+        r.status = RequestStatus.Refunded;
+        delete _outputs[requestId];
+        uint256 fee = r.fee;
+        address token = r.feeToken;
+        address provider = r.provider;
+        uint256 reserved = r.reservedStake;
+        slashed = _gameSlash;
+        _escrowed[token] -= fee;
+        emit ChallengeResolved(requestId, true, openGames);
+        emit RequestRefunded(requestId, fee, 0);
+        _credit(r.requester, token, fee);
+
+        // Interact (trusted registry): the slash comes out of the reservation, sent to the game.
+        _providers.failJob(provider, reserved, slashed, msg.sender);
     }
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the caller holds the claim and the deadline has not passed. Not
-    /// counted against the provider.
+    /// counted against the provider; its reservation is released.
     function reportInvalidInput(uint256 requestId, uint16 reason) external {
         StoredRequest storage r = _requests[requestId];
         _checkClaimant(requestId, r);
@@ -394,16 +431,23 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         _escrowed[token] -= fee;
         emit RequestFailed(requestId, msg.sender, reason);
         _credit(r.requester, token, fee);
+        _providers.release(msg.sender, r.reservedStake);
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the request is Pending or Claimed and `block.timestamp > deadline`.
-    /// A penalty larger than the provider's stake takes what there is; the amount actually
-    /// slashed is what {RequestRefunded} reports and what the requester is credited in ETH.
-    /// A claimed request also counts as a failed job of its provider.
+    /// @dev Requirements: the request is Pending or Claimed and `block.timestamp > deadline`, or
+    /// Challenged and `block.timestamp > refundableAfter(requestId)` (else
+    /// {MarketGamesStillRunning}). The penalty of a Claimed request is the current claim
+    /// penalty, at most what the claim reserved; it is what {RequestRefunded} reports and what
+    /// the requester is credited in ETH. A claimed request also counts as a failed job of its
+    /// provider. A Challenged request's games are later resolved as moot (bonds returned).
     function expire(uint256 requestId) external nonReentrant {
         StoredRequest storage r = _requests[requestId];
         RequestStatus status = r.status;
+        if (status == RequestStatus.Challenged) {
+            _refundStuck(requestId, r);
+            return;
+        }
         // INVARIANT: only open requests are refunded, once.
         if (status != RequestStatus.Pending && status != RequestStatus.Claimed) _revertWrongStatus(requestId, status);
         uint40 deadline = r.deadline;
@@ -417,13 +461,13 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         address requester = r.requester;
         _escrowed[token] -= fee;
 
-        // Interact (trusted registry): take the penalty; its ETH arrives through {receive}.
+        // Interact (trusted registry): take the penalty out of the reservation; its ETH arrives
+        // through {receive}.
         uint256 penalty;
         if (status == RequestStatus.Claimed) {
-            address provider = r.provider;
-            uint256 claimPenalty_ = _claimPenalty;
-            if (claimPenalty_ != 0) penalty = _providers.slash(provider, claimPenalty_);
-            _providers.recordJob(provider, false);
+            uint256 reserved = r.reservedStake;
+            penalty = _claimPenalty < reserved ? _claimPenalty : reserved;
+            _providers.failJob(r.provider, reserved, penalty, address(this));
         }
 
         // Emit and account.
@@ -457,20 +501,29 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         _setProtocolFee(bps, treasury);
     }
 
-    /// @notice Sets the dispute game that may challenge `Optimistic` results. Set once: a game
-    /// replaced while it plays would leave its requests Challenged for good.
-    /// @dev Requirements: the caller is the owner; no game set yet; `game` is not zero.
+    /// @notice Sets the dispute game that may challenge `Optimistic` results, and reads its
+    /// slash (reserved at every Optimistic claim) and its longest game (which bounds
+    /// {refundableAfter}). Set once: a game replaced while it plays would leave its requests
+    /// Challenged, and a changed slash would not match the stake reserved for open jobs.
+    /// @dev Requirements: the caller is the owner; no game set yet; `game` is not zero; its
+    /// slash fits the 96 bits a request reserves ({MarketPenaltyTooHigh}).
     /// Emits a {DisputeGameSet} event.
     function setDisputeGame(address game) external onlyOwner {
         if (game == address(0)) revert MarketZeroAddress();
         if (_disputeGame != address(0)) revert MarketDisputeGameAlreadySet(_disputeGame);
+        uint256 slash = IDisputeGame(game).slashAmount();
+        if (slash > type(uint96).max) revert MarketPenaltyTooHigh(slash, type(uint96).max);
         _disputeGame = game;
+        _gameSlash = uint96(slash);
+        _gameDuration = SafeCast.toUint40(IDisputeGame(game).maxDuration());
         emit DisputeGameSet(game);
     }
 
     /// @notice Sets the ETH slashed from a provider that claims a request and lets it expire.
-    /// Applies to every expiry from now on.
-    /// @dev Requirements: the caller is the owner. Emits a {ClaimPenaltyUpdated} event.
+    /// Claims from now on reserve it; an expiry takes the current penalty, at most what its
+    /// claim reserved (so a raise cannot take more than a provider agreed to back).
+    /// @dev Requirements: the caller is the owner; `penalty < 2^96` ({MarketPenaltyTooHigh}).
+    /// Emits a {ClaimPenaltyUpdated} event.
     function setClaimPenalty(uint256 penalty) external onlyOwner {
         _setClaimPenalty(penalty);
     }
@@ -493,7 +546,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
                 callback: r.callback,
                 feeToken: r.feeToken,
                 fee: r.fee,
-                inputHash: r.inputHash
+                inputHash: r.inputHash,
+                reservedStake: _isOpenJob(r.status) ? r.reservedStake : 0
             });
     }
 
@@ -511,6 +565,22 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IInferenceMarket
     function windowEndOf(uint256 requestId) external view returns (uint64) {
         return _optimistic[requestId].windowEnd;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function openGamesOf(uint256 requestId) external view returns (uint256) {
+        return _optimistic[requestId].openGames;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function refundableAfter(uint256 requestId) external view returns (uint64) {
+        return _refundableAfter(_optimistic[requestId].windowEnd);
+    }
+
+    /// @notice The stake a claim of a request in `mode` reserves now: the claim penalty, and
+    /// for `Optimistic` at least the dispute game's slash.
+    function reservationOf(IModelRegistry.VerificationMode mode) external view returns (uint256) {
+        return _reservation(mode);
     }
 
     /// @inheritdoc IInferenceMarket
@@ -548,12 +618,12 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         return _claimPenalty;
     }
 
-    /// @notice The model registry requests are priced by.
+    /// @inheritdoc IInferenceMarket
     function modelRegistry() external view returns (address) {
         return address(_models);
     }
 
-    /// @notice The provider registry claims are checked against.
+    /// @inheritdoc IInferenceMarket
     function providerRegistry() external view returns (address) {
         return address(_providers);
     }
@@ -587,7 +657,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         _settle(requestId, modelId, msg.sender, r.feeToken, r.fee);
 
         // Interact.
-        _providers.recordJob(msg.sender, true);
+        _providers.completeJob(msg.sender, r.reservedStake);
         address callback = r.callback;
         if (callback != address(0)) _callBack(requestId, callback, r.callbackGasLimit, output);
     }
@@ -597,6 +667,117 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         IModelRegistry.VerificationMode actual = r.mode;
         // INVARIANT: each mode settles through its own path only.
         if (actual != mode) revert MarketWrongMode(requestId, uint8(actual));
+    }
+
+    /// @dev The checks of {requestInference} that do not depend on the fee.
+    function _checkRequest(
+        uint256 modelId,
+        IModelRegistry.VerificationMode mode,
+        bytes calldata input,
+        uint64 deadline,
+        uint32 callbackGasLimit
+    ) private view {
+        if (input.length == 0) revert MarketEmptyInput();
+        if (mode != IModelRegistry.VerificationMode.Attested) {
+            // INVARIANT: an Optimistic result is only as good as the game that can dispute it.
+            if (mode == IModelRegistry.VerificationMode.Optimistic && _disputeGame == address(0)) {
+                revert MarketModeUnsupported(modelId);
+            }
+            _checkInput(modelId, input);
+        }
+        // INVARIANT: a request can be served (deadline ahead) and can be refunded within a bounded time.
+        if (deadline <= block.timestamp || deadline > block.timestamp + MAX_DEADLINE_DELAY) {
+            revert MarketDeadlineInvalid(deadline);
+        }
+        // INVARIANT: a consumer cannot make settlement cost more than a bounded amount of gas.
+        if (callbackGasLimit > MAX_CALLBACK_GAS) revert MarketCallbackGasTooHigh(callbackGasLimit, MAX_CALLBACK_GAS);
+    }
+
+    /// @dev Reverts with {MarketInputNotInline} or {MarketInputMalformed} unless `input` is an
+    /// inline envelope (kind 0x00) holding exactly model `modelId`'s canonical input tensor.
+    function _checkInput(uint256 modelId, bytes calldata input) private view {
+        // INVARIANT: the proof or the game reads this input, so it is inline (never a content
+        // id, which no proof or step could open) and canonical for the model's registered
+        // dtype and shape: nothing a game recomputes can be malformed.
+        if (input[0] != 0x00) revert MarketInputNotInline(modelId);
+        IModelRegistry.TensorFormat memory f = _models.inputFormatOf(modelId);
+        bytes calldata tensor = input[1:];
+        if (tensor.length != f.byteLength || keccak256(tensor[:f.headerLength]) != f.headerHash) {
+            revert MarketInputMalformed(modelId, tensor.length, f.byteLength);
+        }
+    }
+
+    /// @dev Reverts with {MarketOutputMalformed} unless `output` is model `modelId`'s canonical
+    /// output tensor; returns its header's length.
+    function _checkOutput(
+        uint256 requestId,
+        uint256 modelId,
+        bytes calldata output
+    ) private view returns (uint256 headerLength) {
+        IModelRegistry.TensorFormat memory f = _models.outputFormatOf(modelId);
+        headerLength = f.headerLength;
+        // INVARIANT: a consumer reads the registered header and exactly the registered number of
+        // elements, never bytes that nothing binds.
+        if (output.length != f.byteLength || keccak256(output[:headerLength]) != f.headerHash) {
+            revert MarketOutputMalformed(requestId, output.length, f.byteLength);
+        }
+    }
+
+    /// @dev Checks an Optimistic submission: `output` is canonical and `layerRoots` has one root
+    /// per layer, the last committing `output`'s elements. Returns when its window ends.
+    function _checkTrace(
+        uint256 requestId,
+        uint256 modelId,
+        bytes calldata output,
+        bytes32[] calldata layerRoots
+    ) private view returns (uint40 windowEnd) {
+        uint256 headerLength = _checkOutput(requestId, modelId, output);
+        IModelRegistry.Verification memory v = _models.verificationOf(modelId);
+        uint256 count = layerRoots.length;
+        if (count != v.layerCount) revert MarketLayerCountMismatch(requestId, count, v.layerCount);
+        bytes32 outputRoot = TraceRoot.rootOf(output[headerLength:]);
+        bytes32 lastRoot = layerRoots[count - 1]; // count >= 1: the registry requires layerCount >= 1
+        // INVARIANT: the trace under dispute is the trace of the output that would be settled.
+        if (lastRoot != outputRoot) revert MarketOutputRootMismatch(requestId, lastRoot, outputRoot);
+        windowEnd = uint40(block.timestamp + v.challengeWindow); // < 2^40 until the year 36812
+    }
+
+    /// @dev The stake a claim reserves: the claim penalty, and for an Optimistic job at least
+    /// the game's slash (both < 2^96).
+    function _reservation(IModelRegistry.VerificationMode mode) private view returns (uint96) {
+        uint96 penalty = uint96(_claimPenalty); // < 2^96: checked by {_setClaimPenalty}
+        if (mode != IModelRegistry.VerificationMode.Optimistic) return penalty;
+        uint96 slash = _gameSlash;
+        return slash > penalty ? slash : penalty;
+    }
+
+    /// @dev Whether a request in `status` holds a provider's reserved stake (the stored amount
+    /// is left in place when the job ends; the registry has released it by then).
+    function _isOpenJob(RequestStatus status) private pure returns (bool) {
+        return
+            status == RequestStatus.Claimed || status == RequestStatus.Submitted || status == RequestStatus.Challenged;
+    }
+
+    function _refundableAfter(uint40 windowEnd) private view returns (uint64) {
+        if (windowEnd == 0) return 0;
+        return uint64(windowEnd) + 2 * uint64(_gameDuration);
+    }
+
+    /// @dev The last-resort refund of a Challenged request whose games outlived every bound
+    /// ({expire}): the requester gets its fee back, the provider's reservation is released
+    /// without penalty, and the games still open are made moot. Emits {RequestRefunded}.
+    function _refundStuck(uint256 requestId, StoredRequest storage r) private {
+        uint64 refundable = _refundableAfter(_optimistic[requestId].windowEnd);
+        // INVARIANT: games keep their full clocks; only a game that could not end is overtaken.
+        if (block.timestamp <= refundable) revert MarketGamesStillRunning(requestId, refundable);
+        r.status = RequestStatus.Refunded;
+        delete _outputs[requestId];
+        uint256 fee = r.fee;
+        address token = r.feeToken;
+        _escrowed[token] -= fee;
+        emit RequestRefunded(requestId, fee, 0);
+        _credit(r.requester, token, fee);
+        _providers.release(r.provider, r.reservedStake);
     }
 
     function _onlyDisputeGame() private view {
@@ -702,6 +883,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     }
 
     function _setClaimPenalty(uint256 penalty) private {
+        // INVARIANT: a claim can reserve the penalty in the 96 bits of its request.
+        if (penalty > type(uint96).max) revert MarketPenaltyTooHigh(penalty, type(uint96).max);
         _claimPenalty = penalty;
         emit ClaimPenaltyUpdated(penalty);
     }

@@ -1,46 +1,40 @@
 /**
  * Dispute game gas benchmark: for synthetic dense models of about 10k, 1M and 10M parameters,
  * plays whole games on an in-process chain (hardhat's network.create()) against a provider that
- * cheated in one element, with the move helpers of oracle/dispute/moves.ts, and prints per game:
- * the disputed layer and its fan-in, the rounds of tree bisection and of partial-sum bisection,
- * the total gas of each side and the largest single transaction. Two games per model: a cheat in
- * the first hidden layer (many outputs: tree bisection) and one in the widest dot product
- * (partial sums when the fan-in exceeds one step). Every transaction must stay under 5,000,000.
+ * cheated in one element, with the game driver of oracle/devnet/play-game.ts, and prints per game:
+ * the disputed layer and its reduction length (fan-in, argmax row or pooling window), the rounds
+ * of tree bisection and of reduction bisection, the total gas of each side and the largest
+ * single transaction. Two games per dense model: a cheat in the first hidden layer (many
+ * outputs: tree bisection) and one in the widest dot product (the reduction phase when the
+ * fan-in exceeds one step); then an argmax row of 20000 and a 208×208 global maxpool2d (over a
+ * dense layer's feature map), both beyond one step. Every transaction must stay under 5,000,000.
  *
  *   npx hardhat build --quiet && node scripts/bench-game-gas.ts
  */
-import type { ContractTransactionResponse, Signer } from "ethers";
 import { network } from "hardhat";
+import { GameSide } from "../oracle/chain/dispute-game.ts";
+import { cheatedStates, withElementMoved } from "../oracle/devnet/cheat-trace.ts";
+import { deployGameSuite } from "../oracle/devnet/deploy-game-suite.ts";
+import { GasLog } from "../oracle/devnet/gas-log.ts";
+import { layerKit } from "../oracle/devnet/layer-kit.ts";
+import { challengeParams, openGame } from "../oracle/devnet/open-game.ts";
+import { playGame } from "../oracle/devnet/play-game.ts";
+import { registerOptimistic } from "../oracle/devnet/register-optimistic.ts";
+import { LayerKind } from "../oracle/dispute/layout.ts";
+import { elementBytes, hasReduction, sumLayout, traceTrees } from "../oracle/dispute/moves.ts";
 import { encodeInlineInput } from "../oracle/model/input-envelope.ts";
 import { encodeTensor } from "../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
-import { weightsBlob, weightsRoot } from "../oracle/model/vqm/commitments.ts";
-import { executeVqm, requant } from "../oracle/model/vqm/reference-executor.ts";
+import { createPrng } from "../oracle/model/train/prng.ts";
+import { executeVqm } from "../oracle/model/vqm/reference-executor.ts";
+import { seededDense } from "../oracle/model/vqm/seeded-dense.ts";
 import { syntheticInput, syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
+import { validateVqm } from "../oracle/model/vqm/validate-vqm.ts";
 import type { DenseLayer, VqmModel } from "../oracle/model/vqm/vqm-model.ts";
-import { encodeLayerSpec, layerSpecs, layoutProof, layoutRoot } from "../oracle/dispute/layout.ts";
-import {
-  agreesWithSum,
-  chunkBytes,
-  differingElement,
-  elementBytes,
-  nodeChildren,
-  prefixSums,
-  stepProof,
-  stepSource,
-  sumMidpoint,
-  sumParamsProof,
-  sumStepProof,
-  traceTrees,
-} from "../oracle/dispute/moves.ts";
-import { deployGameSuite } from "../oracle/devnet/deploy-game-suite.ts";
 
 const GAS_CEILING = 5_000_000n;
-const MAX_FAN_IN = 16384;
-const Phase = { Bisecting: 1n, AwaitChunk: 2n, AwaitStep: 3n, Resolved: 4n, SumClaim: 5n, SumBisecting: 6n };
-const Side = { Defender: 1n, Challenger: 2n };
 
-const { ethers } = await network.create();
+const { ethers, networkHelpers } = await network.create();
 const [admin, treasury, owner, provider, requester, challenger] = await ethers.getSigners();
 
 const { models, providers, market, game } = await deployGameSuite(ethers, admin!, treasury!, {
@@ -51,154 +45,116 @@ const { models, providers, market, game } = await deployGameSuite(ethers, admin!
 });
 await providers.connect(provider!).stake({ value: ethers.parseEther("100") });
 
-type Tally = { defender: bigint; challenger: bigint; max: bigint; maxName: string };
-
-async function send(
-  tally: Tally,
-  side: "defender" | "challenger",
-  name: string,
-  tx: Promise<ContractTransactionResponse>,
-) {
-  const used = (await (await tx).wait())!.gasUsed;
-  tally[side] += used;
-  if (used > tally.max) [tally.max, tally.maxName] = [used, name];
-  if (used >= GAS_CEILING) throw new Error(`${name} used ${used} gas, above ${GAS_CEILING}.`);
-}
-
-/** An accumulator `S` with `requant(b + S) == target` for element `j` of dense layer `layer`. */
-function sumFor(layer: DenseLayer, j: number, target: number): number {
-  const { multiplier, shift, activation } = layer.requant;
-  const value = (s: number) => requant(BigInt(layer.bias[j]! + s), multiplier[j]!, shift[j]!, activation);
-  let [lo, hi] = [-(2 ** 31) + 1 - layer.bias[j]!, 2 ** 31 - 1 - layer.bias[j]!];
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (value(mid) < target) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 type Row = Record<string, string | number>;
 const rows: Row[] = [];
-let modelId = 0n;
 
-async function bench(name: string, sizes: number[], cheatLayer: number): Promise<void> {
-  const model: VqmModel = syntheticMlp({ seed: sizes.length * 1000 + sizes[1]!, sizes, argmax: true });
-  const params = model.layers.reduce((n, l) => n + (l.kind === "dense" ? l.inFeatures * l.outFeatures : 0), 0);
-  const input = syntheticInput(model, 1);
-  const honest = executeVqm(model, input).trace;
-  const specs = layerSpecs(model);
-  const blob = weightsBlob(model);
-  const weights = stepSource(blob);
-  await models.connect(owner!).register({
-    modelHash: ethers.keccak256(ethers.toUtf8Bytes(`${name}:${cheatLayer}`)),
-    contentId: `${name}:${cheatLayer}`,
-    feeToken: ethers.ZeroAddress,
-    price: 0,
-    royaltyBps: 0,
-    inputShape: [1, sizes[0]!],
-    outputShape: [1],
-    verifier: ethers.ZeroAddress,
-    mode: 2,
-    weightsRoot: weightsRoot(model),
-    layoutRoot: layoutRoot(specs),
-    layerCount: specs.length,
-    challengeWindow: 86400,
+/**
+ * A 208×208 global maxpool2d over an internal feature map, as real models pool (the chain bounds
+ * the model input at 32,768 bytes, not internal layers): a dense layer from a [1, 16] input to
+ * 43,264 outputs, reshaped to [1, 1, 208, 208], pooled (layer 2), then a dense head.
+ */
+function globalPool(): { model: VqmModel; input: Tensor } {
+  const prng = createPrng(208);
+  const [inFeatures, pixels] = [16, 208 * 208];
+  // |acc| is around 4 · 74 · 74 for random inputs and weights: 2^-9 spreads it over int8.
+  const map = seededDense(prng, {
+    input: -1,
+    inFeatures,
+    outFeatures: pixels,
+    biasSpan: 4096,
+    multiplier: 2 ** 15,
+    shift: 24,
   });
-  modelId++;
-  await providers.connect(provider!).optIn(modelId);
+  const head: DenseLayer = {
+    kind: "dense",
+    input: 3,
+    inFeatures: 1,
+    outFeatures: 2,
+    weights: Int8Array.of(3, -5),
+    bias: Int32Array.of(7, -7),
+    requant: { multiplier: Int32Array.of(2 ** 20, 2 ** 20), shift: Uint8Array.of(20, 20), activation: "none" },
+  };
+  const model: VqmModel = {
+    format: "vqm/1",
+    name: "global-pool-208",
+    input: { shape: [1, inFeatures], scale: 0.05 },
+    layers: [
+      map,
+      { kind: "reshape", input: 0, shape: [1, 1, 208, 208] },
+      { kind: "maxpool2d", input: 1, kernel: [208, 208], stride: [208, 208] },
+      { kind: "reshape", input: 2, shape: [1, 1] },
+      head,
+    ],
+    outputScale: 0.1,
+  };
+  validateVqm(model);
+  const data = Int8Array.from({ length: inFeatures }, () => prng.int(256) - 128);
+  return { model, input: { dtype: "int8", shape: [1, inFeatures], data } };
+}
+
+async function bench(name: string, model: VqmModel, input: Tensor, cheatLayer: number): Promise<void> {
+  const params = model.layers.reduce((n, l) => n + (l.kind === "dense" ? l.inFeatures * l.outFeatures : 0), 0);
+  // The same model is registered once per cheat layer: the name tells the two apart.
+  const label = `${name}:${cheatLayer}`;
+  const reg = await registerOptimistic(models.connect(owner!), {
+    model,
+    name: label,
+    contentId: label,
+    price: 0n,
+    window: 86400,
+  });
+  await providers.connect(provider!).optIn(reg.modelId);
 
   // The cheat: one element of `cheatLayer` moved; the later layers are left as they were.
-  const cheat = honest.map((t) => ({ ...t, data: t.data.slice() }) as Tensor);
-  const element = Math.floor(cheat[cheatLayer]!.data.length / 2);
-  const was = Number(cheat[cheatLayer]!.data[element]);
-  cheat[cheatLayer]!.data[element] = was === 127 ? 126 : was + 1;
+  const honest = executeVqm(model, input).trace;
+  const cheat = withElementMoved(honest, cheatLayer, Math.floor(honest[cheatLayer]!.data.length / 2));
   const defender = traceTrees(cheat);
   const own = traceTrees(honest);
 
   const inputBytes = encodeInlineInput(input);
   const deadline = (await ethers.provider.getBlock("latest"))!.timestamp + 86400;
-  await market.connect(requester!).requestInference(modelId, inputBytes, 0, deadline, ethers.ZeroAddress, 0);
+  await market.connect(requester!).requestInference(reg.modelId, inputBytes, 0, deadline, ethers.ZeroAddress, 0);
   const id = await market.requestCount();
   await market.connect(provider!).claim(id);
   await market.connect(provider!).submitOptimistic(id, encodeTensor(cheat[cheat.length - 1]!), defender.roots);
 
-  const tally: Tally = { defender: 0n, challenger: 0n, max: 0n, maxName: "" };
-  const [d, c] = [game.connect(provider!), game.connect(challenger! as Signer)];
-  const bond = await game.requiredBond(id);
-  const challengeParams = {
-    input: inputBytes,
-    defenderRoots: defender.roots,
-    challengerRoots: own.roots,
-    layerSpec: encodeLayerSpec(specs[cheatLayer]!),
-    layoutProof: layoutProof(specs, cheatLayer),
-  };
-  await send(tally, "challenger", "challenge", c.challenge(id, challengeParams, { value: bond }));
-  const gameId = await game.gameCount();
-  const spec = specs[cheatLayer]!;
-  const specBytes = encodeLayerSpec(spec);
-  const inputA = stepSource(spec.inputA === -1 ? elementBytes(input) : own.bytes[spec.inputA]!);
-  let [treeRounds, sumRounds] = [0, 0];
-  let sums: number[] = [];
-  let cheatedSums: number[] = [];
-  for (;;) {
-    const g = await game.getGame(gameId);
-    const [layer, height, position] = [Number(g.layer), Number(g.height), Number(g.position)];
-    if (g.phase === Phase.Resolved) {
-      if (g.winner !== Side.Challenger) throw new Error(`${name}: the cheat won.`);
-      break;
-    }
-    if (g.phase === Phase.Bisecting && g.turn === Side.Defender) {
-      const [l, r] = nodeChildren(defender, layer, height, position);
-      await send(tally, "defender", "reveal", d.reveal(gameId, l, r));
-      treeRounds++;
-    } else if (g.phase === Phase.Bisecting) {
-      const [l, r] = nodeChildren(own, layer, height, position);
-      await send(tally, "challenger", "bisect", c.bisect(gameId, l, r));
-    } else if (g.phase === Phase.AwaitChunk) {
-      await send(tally, "defender", "revealChunk", d.revealChunk(gameId, chunkBytes(defender, layer, position)));
-    } else if (g.phase === Phase.AwaitStep) {
-      const chunk = chunkBytes(defender, layer, position);
-      const offset = differingElement(own, layer, position, chunk, Number(g.elementSize))!;
-      const e = position * 1024 + offset;
-      if (spec.kind === 0 && spec.params[0]! > MAX_FAN_IN) {
-        await send(tally, "challenger", "openSum", c.openSum(gameId, chunk, offset, specBytes));
-        sums = prefixSums(spec, e, blob, inputA.bytes);
-        const target = sumFor(model.layers[layer] as DenseLayer, e, Number(cheat[layer]!.data[e]));
-        cheatedSums = [...sums.slice(0, -1), target];
-      } else {
-        const proof = stepProof(spec, e, weights, inputA);
-        await send(tally, "challenger", "proveStep", c.proveStep(gameId, chunk, offset, specBytes, proof));
-      }
-    } else {
-      const s = await game.getSum(gameId);
-      const e = Number(s.element);
-      if (g.phase === Phase.SumClaim) {
-        const proof = sumParamsProof(spec, e, weights);
-        await send(tally, "defender", "claimSum", d.claimSum(gameId, cheatedSums.at(-1)!, specBytes, proof));
-      } else if (g.phase === Phase.SumBisecting && g.turn === Side.Defender) {
-        const mid = sumMidpoint(Number(s.lo), Number(s.hi));
-        await send(tally, "defender", "postSum", d.postSum(gameId, cheatedSums[mid]!));
-        sumRounds++;
-      } else if (g.phase === Phase.SumBisecting) {
-        await send(tally, "challenger", "pickSum", c.pickSum(gameId, agreesWithSum(sums, Number(s.mid), s.sumMid)));
-      } else {
-        const proof = sumStepProof(spec, e, Number(s.lo), Number(s.hi), weights, inputA);
-        await send(tally, "challenger", "proveSumStep", c.proveSumStep(gameId, specBytes, proof));
-      }
-    }
-  }
+  const gas = new GasLog();
+  const gameId = await openGame(game, {
+    challenger: challenger!,
+    requestId: id,
+    params: challengeParams(reg, inputBytes, defender.roots, own.roots),
+    bond: await game.requiredBond(id),
+    gas,
+  });
+  const sources = { model: reg, input: elementBytes(input), trace: own.bytes };
+  const kit = layerKit(reg, cheatLayer, sources.input, sources.trace);
+  // The cheater's reduction states finish to its element, so only a range step exposes it.
+  const cheated = cheatedStates({ model, layer: cheatLayer, cheat, honest: kit.states });
+  const { view, rounds, sumRounds } = await playGame(game, {
+    gameId,
+    ...sources,
+    defender: { signer: provider!, trees: defender, states: cheated },
+    challenger: { signer: challenger!, trees: own },
+    increaseTime: (seconds) => networkHelpers.time.increase(seconds),
+    gas,
+  });
+  if (view.winner !== BigInt(GameSide.Challenger)) throw new Error(`${name}: the cheat won.`);
+  for (const e of gas.all)
+    if (e.gas >= GAS_CEILING) throw new Error(`${e.name} used ${e.gas} gas, above ${GAS_CEILING}.`);
+  const largest = gas.largest()!;
+  const spec = kit.spec;
   rows.push({
     model: name,
     params,
     layer: cheatLayer,
-    "fan-in": spec.params[0]!,
-    "tree rounds": treeRounds,
+    "fan-in": hasReduction(spec.kind) ? sumLayout(spec).fanIn : 0,
+    kind: Object.keys(LayerKind).find((k) => LayerKind[k as keyof typeof LayerKind] === spec.kind)!,
+    "tree rounds": rounds,
     "sum rounds": sumRounds,
-    "defender gas": Number(tally.defender),
-    "challenger gas": Number(tally.challenger),
-    "max tx gas": Number(tally.max),
-    "max tx": tally.maxName,
+    "defender gas": Number(gas.total("defender")),
+    "challenger gas": Number(gas.total("challenger")),
+    "max tx gas": Number(largest.gas),
+    "max tx": largest.name,
   });
 }
 
@@ -209,7 +165,13 @@ const cases: [string, number[]][] = [
   ["~14M", [4, 1_000_000, 10, 2]],
 ];
 for (const [name, sizes] of cases) {
-  await bench(name, sizes, 0);
-  await bench(name, sizes, 1);
+  const model = syntheticMlp({ seed: sizes.length * 1000 + sizes[1]!, sizes, argmax: true });
+  const input = syntheticInput(model, 1);
+  await bench(name, model, input, 0);
+  await bench(name, model, input, 1);
 }
+const argmaxModel = syntheticMlp({ seed: 20000, sizes: [16, 20000], argmax: true });
+await bench("argmax 20000", argmaxModel, syntheticInput(argmaxModel, 1), 1);
+const pool = globalPool();
+await bench("maxpool 208²", pool.model, pool.input, 2);
 console.table(rows);

@@ -10,12 +10,15 @@
 import { cp, mkdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { ContractFactory, hexlify } from "ethers";
-import type { Contract } from "ethers";
+import { ContractFactory, getBytes, hexlify } from "ethers";
 import { network } from "hardhat";
 import { syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
 import { writeVqm } from "../oracle/model/vqm/vqm-files.ts";
-import { encodeTensor } from "../oracle/model/tensor-codec.ts";
+import { connectSuite } from "../oracle/chain/connect.ts";
+import { deploySuite } from "../oracle/chain/deploy-suite.ts";
+import { registerModel } from "../oracle/chain/register-model.ts";
+import { encodeInlineInput } from "../oracle/model/input-envelope.ts";
+import { decodeTensor, encodeTensor } from "../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
 import { buildZk } from "../oracle/zk/build-zk.ts";
 import { projectRoot } from "../oracle/zk/compile-circuit.ts";
@@ -119,6 +122,11 @@ async function bench(name: string): Promise<void> {
   });
 }
 
+/**
+ * Gas of `submitWithProof` on a fresh suite (deployed as `verity deploy` does, no claim penalty):
+ * the model registered as Zk with int8 tensors, one request carrying the inline envelope, claimed
+ * and proved. `input` is the canonical tensor; the request and the proof call take its envelope.
+ */
 async function submitWithProofGas(
   verifier: string,
   inputShape: number[],
@@ -128,50 +136,27 @@ async function submitWithProofGas(
   proof: string,
 ): Promise<bigint> {
   const price = 10n ** 16n;
-  const models = await ethers.deployContract("ModelRegistry");
-  const providers = await ethers.deployContract("ProviderRegistry", [admin.address, 10n ** 18n, 7 * 86400]);
-  const market: Contract = await ethers.deployContract("InferenceMarket", [
-    admin.address,
-    await models.getAddress(),
-    await providers.getAddress(),
-    treasury.address,
-    250,
-    0,
-  ]);
-  await providers.getFunction("grantRole")(await providers.getFunction("SLASHER_ROLE")(), await market.getAddress());
-  await providers.getFunction("grantRole")(await providers.getFunction("RECORDER_ROLE")(), await market.getAddress());
-  await (models.connect(owner) as Contract).getFunction("register")({
+  const deployment = await deploySuite(admin, { treasury: treasury.address, claimPenalty: 0n });
+  await registerModel(connectSuite(deployment, owner).modelRegistry, {
     modelHash: ethers.keccak256("0x01"),
     contentId: "bench",
-    mode: 1,
-    feeToken: ethers.ZeroAddress,
     price,
     royaltyBps: 1000,
     inputShape,
     outputShape,
-    verifier,
-    weightsRoot: ethers.ZeroHash,
-    layoutRoot: ethers.ZeroHash,
-    layerCount: 0,
-    challengeWindow: 0,
+    inputDtype: "int8",
+    outputDtype: decodeTensor(getBytes(output)).dtype,
+    verification: { mode: "zk", verifier },
   });
-  await (providers.connect(provider) as Contract).getFunction("stake")({ value: 10n ** 18n });
-  await (providers.connect(provider) as Contract).getFunction("optIn")(1);
+  const asProvider = connectSuite(deployment, provider);
+  await (await asProvider.providerRegistry.stake({ value: 10n ** 18n })).wait();
+  await (await asProvider.providerRegistry.optIn(1)).wait();
+  const envelope = hexlify(encodeInlineInput(decodeTensor(getBytes(input))));
   const deadline = (await ethers.provider.getBlock("latest"))!.timestamp + 86400;
-  await (market.connect(requester) as Contract).getFunction("requestInference")(
-    1,
-    input,
-    price,
-    deadline,
-    ethers.ZeroAddress,
-    0,
-    {
-      value: price,
-    },
-  );
-  const asProvider = market.connect(provider) as Contract;
-  await asProvider.getFunction("claim")(1);
-  const receipt = await (await asProvider.getFunction("submitWithProof")(1, input, output, proof)).wait();
+  const market = connectSuite(deployment, requester).inferenceMarket;
+  await (await market.requestInference(1, envelope, price, deadline, ethers.ZeroAddress, 0, { value: price })).wait();
+  await (await asProvider.inferenceMarket.claim(1)).wait();
+  const receipt = await (await asProvider.inferenceMarket.submitWithProof(1, envelope, output, proof)).wait();
   return receipt!.gasUsed;
 }
 

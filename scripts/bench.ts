@@ -14,6 +14,10 @@ import { RequestStatus } from "../oracle/chain/request-status.ts";
 import { startLocalSuite } from "../oracle/devnet/local-suite.ts";
 import { spawnDaemon } from "../oracle/devnet/spawn-daemon.ts";
 import { sleep } from "../oracle/util/retry.ts";
+import { createTensor } from "../oracle/model/tensor.ts";
+import { encodeTensor } from "../oracle/model/tensor-codec.ts";
+import { createSession } from "../oracle/runtime/create-session.ts";
+import { runInference } from "../oracle/runtime/run-inference.ts";
 
 const ROUNDS = 7;
 const THROUGHPUT_REQUESTS = 30;
@@ -24,8 +28,12 @@ const { iris, actors, deployment } = local;
 const asUser = connectSuite(deployment, actors.user).inferenceMarket;
 const asProvider = connectSuite(deployment, actors.provider).inferenceMarket;
 const input = getBytes(iris.manifest.samples[0]!.inputEnvelope);
-// A real output of the model: 23 bytes (float32 [1,3] in canonical tensor bytes).
-const output = getBytes("0x010302000000010000000300000000000000000000000000");
+// A real output of the model for that input: float32 [1, 3], 23 canonical bytes (the market
+// accepts only the registered output format).
+const session = await createSession({ model: iris.bytes });
+const sample = iris.manifest.samples[0]!.input;
+const output = encodeTensor(await runInference(session, createTensor("float32", [1, 4], sample)));
+await session.release();
 
 const gas: Record<string, bigint[]> = {};
 const record = (name: string, receipt: TransactionReceipt | null) => (gas[name] ??= []).push(receipt!.gasUsed);

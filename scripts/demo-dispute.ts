@@ -2,18 +2,25 @@
  * `npm run demo:dispute`: Optimistic mode and the dispute game on one machine. A local chain,
  * the suite and the dispute game deployed, two small VQM models registered as Optimistic, an
  * honest provider daemon serving one, a cheating provider daemon (test-only fault injection:
- * one element of a hidden layer moved) serving the other, and a watchtower watching both, each
- * its own process. The cheat is challenged, bisected and proven on-chain, the cheater slashed
- * and the requester refunded; the honest result is checked by the watchtower and finalized
- * after the window. Every move is printed with its gas.
+ * one element of a hidden layer moved) serving the other, a watchtower watching both, and a
+ * griefer: a second watchtower whose own trace is wrong (test-only fault injection too), so it
+ * challenges everything it sees. Each is its own process.
+ *
+ * What it shows: the cheat is challenged by the watchtower AND, while that game plays, by the
+ * griefer in a game of its own (any number of games may be open over one result); the cheat is
+ * bisected and proven on-chain, the cheater slashed once and the requester refunded, the other
+ * game over it ends moot (bond back) or lost. The griefer's false game against the honest result
+ * loses its bond to the provider, and the honest result still finalizes when its window ends
+ * (games never move it). Every move is printed with its gas.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { formatEther, ZeroAddress } from "ethers";
+import { formatEther, parseEther, Wallet, ZeroAddress } from "ethers";
 import { requestStatusName } from "../oracle/chain/request-status.ts";
 import { startOptimisticSuite } from "../oracle/devnet/optimistic-suite.ts";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../oracle/devnet/spawn-daemon.ts";
+import type { Cheat } from "../oracle/dispute/cheat.ts";
 import { syntheticInput, syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
 import { sleep } from "../oracle/util/retry.ts";
 
@@ -22,6 +29,8 @@ const dir = mkdtempSync(path.join(tmpdir(), "verity-dispute-demo-"));
 const started = Date.now();
 const say = (line: string) => console.log(line);
 const WINDOW = 600;
+const CHEAT: Cheat = { layer: 0, element: 2500, delta: 3 };
+const GRIEF: Cheat = { layer: 0, element: 1200, delta: 2 };
 
 say("Verity dispute demo (Optimistic mode)");
 // dense 8 → 3000 (relu, 3 chunks of trace), dense 3000 → 4, argmax: one model per provider.
@@ -31,20 +40,29 @@ const { local, actors, game } = opt;
 const [honestModel, cheatModel] = opt.modelIds as [bigint, bigint];
 const market = local.suite.inferenceMarket;
 const registry = local.suite.providerRegistry;
+const griefer = new Wallet(Wallet.createRandom().privateKey, local.rpc);
+await (await local.actors.deployer.sendTransaction({ to: griefer.address, value: parseEther("5") })).wait();
 say(`  chain       ${local.devnet.url} (chain id ${local.deployment.chainId})`);
 say(`  market      ${local.deployment.contracts.inferenceMarket}`);
 say(`  game        ${await game.getAddress()}`);
-const [bond, slash, clock] = await game.parameters();
-say(`              bond ${formatEther(bond)} ETH, slash ${formatEther(slash)} ETH, clock ${clock} s per side`);
+const [, , slash, clock] = await game.parameters();
+say(
+  `              bond ${formatEther(await game.requiredBond(0))} ETH, slash ${formatEther(slash)} ETH, clock ${clock} s per side`,
+);
 say(`  models      #${honestModel} and #${cheatModel}: ${models[0]!.name.replace(/-7$/, "")}, window ${WINDOW} s`);
 say(`  honest      ${actors.honest.address} serves #${honestModel}`);
 say(`  cheater     ${actors.cheater.address} serves #${cheatModel} (TEST-ONLY cheat: layer 0, element 2500, +3)`);
 say(`  watchtower  ${actors.watcher.address} watches both`);
+say(`  griefer     ${griefer.address} watches both (TEST-ONLY wrong trace: layer 0, element 1200, +2)`);
 
-const events: { party: string; line: DaemonLogLine }[] = [];
-const spawnParty = (name: string, key: string, served: bigint[], watch: boolean, cheat?: boolean) =>
+type Party = "honest" | "cheater" | "watchtower" | "griefer";
+const events: { party: Party; line: DaemonLogLine }[] = [];
+// The cheater looks at the chain every 1.5 s, the others every 0.1 s: its game with the first
+// watcher to challenge is then still open when the second one opens its own, on any machine.
+const pollIntervalMs = (name: Party) => (name === "cheater" ? 1500 : 100);
+const spawnParty = (name: Party, key: string, served: bigint[], watch: boolean, cheat?: Cheat) =>
   spawnDaemon({
-    config: opt.config(name, served, cheat ? { layer: 0, element: 2500, delta: 3 } : undefined),
+    config: { ...opt.config(name, served, cheat), chain: { pollIntervalMs: pollIntervalMs(name) } },
     dir,
     name,
     privateKey: key,
@@ -57,11 +75,18 @@ const spawnParty = (name: string, key: string, served: bigint[], watch: boolean,
   });
 const parties: SpawnedDaemon[] = [
   spawnParty("honest", actors.honest.privateKey, [honestModel], false),
-  spawnParty("cheater", actors.cheater.privateKey, [cheatModel], false, true),
+  spawnParty("cheater", actors.cheater.privateKey, [cheatModel], false, CHEAT),
   spawnParty("watchtower", actors.watcher.privateKey, opt.modelIds, true),
+  spawnParty("griefer", griefer.privateKey, opt.modelIds, true, GRIEF),
+];
+const [honestParty, cheaterParty, watchtower, grieferParty] = parties as [
+  SpawnedDaemon,
+  SpawnedDaemon,
+  SpawnedDaemon,
+  SpawnedDaemon,
 ];
 
-function print(party: string, line: DaemonLogLine): void {
+function print(party: Party, line: DaemonLogLine): void {
   const who = party.padEnd(10);
   const gas = line.gasUsed === undefined ? "" : `  gas ${Number(line.gasUsed).toLocaleString("en-US")}`;
   const req = line.requestId === undefined ? "" : `request ${line.requestId}: `;
@@ -69,17 +94,30 @@ function print(party: string, line: DaemonLogLine): void {
   else if (line.msg === "claimed") say(`  [${who}] ${req}claim${gas}`);
   else if (line.msg === "result checked: trace agrees") say(`  [${who}] ${req}re-executed, trace agrees`);
   else if (line.msg === "result differs from our trace, challenging")
-    say(`  [${who}] ${req}re-executed, first differing layer ${line.layer}: challenge`);
+    say(
+      `  [${who}] ${req}re-executed, first differing layer ${line.layer}: challenge` +
+        (Number(line.openGames) > 0 ? ` (${line.openGames} game(s) already open: a game of our own)` : ""),
+    );
+  else if (line.msg === "our result is challenged, defending")
+    say(`  [${who}] ${req}game ${line.gameId} opened by ${String(line.challenger).slice(0, 10)}…: defending`);
   else if (line.msg === "game move")
     say(
-      `  [${who}] game ${line.gameId}: ${String(line.move).padEnd(12)} layer ${line.layer}` +
+      `  [${who}] ${req}game ${line.gameId}: ${String(line.move).padEnd(12)} layer ${line.layer}` +
         (line.move === "challenge" ? "" : ` height ${line.height} position ${line.position}`) +
         gas,
     );
   else if (line.msg === "proving one step") say(`  [${who}] game ${line.gameId}: one-step of element ${line.element}`);
-  else if (line.msg === "game resolved") say(`  [${who}] game ${line.gameId}: resolved, winner ${line.winner}`);
+  else if (line.msg === "opening the reduction phase")
+    say(`  [${who}] game ${line.gameId}: element ${line.element}'s reduction of ${line.fanIn} is beyond one step`);
+  else if (line.msg === "game resolved")
+    say(
+      `  [${who}] ${req}game ${line.gameId}: resolved, winner ${line.winner}` +
+        (line.moot === true ? " (moot: the request was already refunded, bond returned)" : ""),
+    );
   else if (line.msg === "game credit withdrawn")
     say(`  [${who}] withdraw ${formatEther(BigInt(String(line.amount)))} ETH${gas}`);
+  else if (line.msg === "wrong result no longer challengeable")
+    say(`  [${who}] ${req}too late to challenge (${line.status})`);
   else if (line.msg === "finalized") say(`  [${who}] ${req}finalize${gas}`);
   else if (line.level === "error") say(`  [${who}] ERROR ${line.msg} ${JSON.stringify(line.error ?? "")}`);
 }
@@ -94,11 +132,21 @@ async function waitFor(id: bigint, statuses: string[], timeoutMs = 60_000): Prom
   }
 }
 
+/** Waits until `party` has logged a line about `id` that `msg` names. */
+const logged = (party: SpawnedDaemon, msg: string, id: bigint) =>
+  party.waitForLog((line) => line.msg === msg && line.requestId === id.toString());
+
+/** How many games were opened over `id`, and the most that were open at once. */
+async function gamesOver(id: bigint): Promise<{ opened: number; mostAtOnce: number }> {
+  const challenged = await market.queryFilter(market.filters.ResultChallenged(id));
+  return { opened: challenged.length, mostAtOnce: Math.max(0, ...challenged.map((e) => Number(e.args.openGames))) };
+}
+
 let ok = false;
 try {
   await Promise.all(
     parties.map((p, i) =>
-      p.waitForLog((line) => line.msg === (i === 2 ? "watchtower started" : "provider daemon started")),
+      p.waitForLog((line) => line.msg === (i >= 2 ? "watchtower started" : "provider daemon started")),
     ),
   );
   const stakeBefore = await registry.stakeOf(actors.cheater.address);
@@ -109,34 +157,66 @@ try {
   const cheatId = await opt.ask(cheatModel, syntheticInput(models[1]!, 3));
   say(`  request ${honestId} for model #${honestModel}, request ${cheatId} for model #${cheatModel}`);
   const cheatStatus = await waitFor(cheatId, ["Refunded", "Finalized"]);
-  await parties[2]!.waitForLog((line) => line.msg === "game credit withdrawn");
+  // Every game over both requests plays to its end; each challenger withdraws what it is owed.
+  await Promise.all([
+    logged(watchtower, "game resolved", cheatId),
+    grieferParty.waitForLog(
+      (line) =>
+        line.requestId === cheatId.toString() &&
+        (line.msg === "game resolved" || line.msg === "wrong result no longer challengeable"),
+    ),
+    logged(grieferParty, "game resolved", honestId),
+    logged(watchtower, "result checked: trace agrees", honestId),
+    logged(cheaterParty, "optimistic result settled", cheatId),
+  ]);
   await waitFor(honestId, ["Submitted"]);
-  await parties[2]!.waitForLog(
-    (line) => line.msg === "result checked: trace agrees" && line.requestId === honestId.toString(),
-  );
   say(`  ... ${WINDOW} s pass (evm_increaseTime)`);
   await local.rpc.send("evm_increaseTime", [WINDOW + 1]);
   await local.rpc.send("evm_mine", []);
   const honestStatus = await waitFor(honestId, ["Finalized", "Refunded"]);
-  await parties[0]!.waitForLog((line) => line.msg === "optimistic result finalized");
+  await logged(honestParty, "optimistic result finalized", honestId);
 
   const stakeAfter = await registry.stakeOf(actors.cheater.address);
   const userAfter = await market.balanceOf(local.actors.user.address, ZeroAddress);
+  const [overCheat, overHonest] = [await gamesOver(cheatId), await gamesOver(honestId)];
+  const honestWindowEnd = await market.windowEndOf(honestId);
+  const [submitted] = await market.queryFilter(market.filters.OptimisticResultSubmitted(honestId));
   say("");
   say("outcome");
   say(`  request ${cheatId} (cheater)  ${cheatStatus}; requester credited ${formatEther(userAfter - userBefore)} ETH`);
+  say(
+    `  request ${cheatId} games     ${overCheat.opened} opened, ${overCheat.mostAtOnce} open at once ` +
+      `(the watchtower's and the griefer's, each played on its own)`,
+  );
   say(`  cheater stake  ${formatEther(stakeBefore)} → ${formatEther(stakeAfter)} ETH (slashed)`);
   say(`  request ${honestId} (honest)   ${honestStatus}; output ${await market.outputOf(honestId)}`);
+  say(
+    `  request ${honestId} games     ${overHonest.opened} opened (the griefer's, lost); ` +
+      `window ${honestWindowEnd === submitted?.args.windowEnd ? "never moved" : "MOVED"}`,
+  );
   say(
     `  honest fee     ${formatEther(await market.balanceOf(actors.honest.address, ZeroAddress))} ETH credited in the market`,
   );
   const moves = events.filter((e) => e.line.msg === "game move");
-  const gas = (party: string) => moves.filter((e) => e.party === party).reduce((n, e) => n + Number(e.line.gasUsed), 0);
+  const gas = (party: Party) => moves.filter((e) => e.party === party).reduce((n, e) => n + Number(e.line.gasUsed), 0);
   say(
-    `  game           ${moves.length} moves; gas: watchtower ${gas("watchtower").toLocaleString("en-US")}, ` +
-      `cheater ${gas("cheater").toLocaleString("en-US")}`,
+    `  games          ${moves.length} moves; gas: watchtower ${gas("watchtower").toLocaleString("en-US")}, ` +
+      `griefer ${gas("griefer").toLocaleString("en-US")}, cheater ${gas("cheater").toLocaleString("en-US")}, ` +
+      `honest ${gas("honest").toLocaleString("en-US")}`,
   );
-  ok = cheatStatus === "Refunded" && honestStatus === "Finalized" && stakeAfter < stakeBefore;
+  const grieferLost = events.some(
+    (e) =>
+      e.party === "griefer" &&
+      e.line.msg === "game resolved" &&
+      e.line.requestId === honestId.toString() &&
+      e.line.winner === "Defender",
+  );
+  ok =
+    cheatStatus === "Refunded" &&
+    honestStatus === "Finalized" &&
+    stakeAfter < stakeBefore &&
+    overCheat.mostAtOnce >= 2 &&
+    grieferLost;
   say(
     `  done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${ok ? "the cheat was caught" : "UNEXPECTED OUTCOME"}`,
   );

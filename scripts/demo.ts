@@ -3,7 +3,7 @@
  * model stored and registered, a staked provider whose daemon runs as its own process, and an
  * example dApp contract asking for three classifications, each printed as it is settled and
  * checked against a local onnxruntime run of the same input. The iris integer model is also
- * registered in ZK mode (committed proving artifacts, no setup): one int8 request is proved by
+ * registered in ZK mode (committed proving artifacts, no setup): one inline int8 request is proved by
  * the daemon and settled by `submitWithProof`, checked against the reference executor.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,6 +22,7 @@ import { decodeInputEnvelope, encodeContentInput } from "../oracle/model/input-e
 import { decodeTensor, encodeTensor } from "../oracle/model/tensor-codec.ts";
 import { createSession } from "../oracle/runtime/create-session.ts";
 import { runInference } from "../oracle/runtime/run-inference.ts";
+import { encodeRequestInput } from "../oracle/sdk/encode-request-input.ts";
 import { sleep } from "../oracle/util/retry.ts";
 
 const keep = process.argv.includes("--keep");
@@ -97,7 +98,8 @@ for (const [i, sample] of samples.entries()) {
   say(`requested  #${id}  input ${inputText}  (request gas ${receipt.gasUsed})`);
 }
 
-// The ZK request: the canonical int8 tensor itself, quantised from the last sample.
+// The ZK request: the canonical int8 tensor inline (0x00 ‖ tensor, as every mode takes it),
+// quantised from the last sample. The market checks it is exactly the registered int8 [1, 4].
 const zkSample = samples[2]!;
 const zkInput: Tensor = {
   dtype: "int8",
@@ -108,9 +110,17 @@ const zkInputText = `int8 [${Array.from(zkInput.data as Int8Array).join(", ")}] 
 {
   const market = local.suite.inferenceMarket.connect(actors.user);
   const deadline = BigInt((await rpc.getBlock("latest"))!.timestamp) + 600n;
-  const tx = await market.requestInference(zk.modelId, encodeTensor(zkInput), zk.price, deadline, ZeroAddress, 0, {
-    value: zk.price,
-  });
+  const tx = await market.requestInference(
+    zk.modelId,
+    encodeRequestInput(zkInput),
+    zk.price,
+    deadline,
+    ZeroAddress,
+    0,
+    {
+      value: zk.price,
+    },
+  );
   const receipt = (await tx.wait())!;
   const event = receipt.logs
     .map((log) => suite.inferenceMarket.interface.parseLog(log))

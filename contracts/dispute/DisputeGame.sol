@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ChunkMerkle} from "../libraries/ChunkMerkle.sol";
 import {IDisputeGame, Timestamp, Duration} from "../interfaces/IDisputeGame.sol";
@@ -14,30 +16,36 @@ import {TraceRoot} from "./TraceRoot.sol";
 /// @title DisputeGame
 /// @notice The bisection game over `Optimistic` results (docs/protocol.md, "The dispute game").
 /// Permissionless: anyone may challenge with exactly {requiredBond}; the bond, not a stake,
-/// is what a false challenge costs. One game at a time per result: the market moves the request
-/// to Challenged (which refuses a second challenge and {IInferenceMarket-finalize}) and freezes
-/// its window until the game reports back, after which the window resumes for other watchers.
+/// is what a false challenge costs. Any number of games may be open over one result at once,
+/// each between its own challenger and the provider, all opened within the result's window
+/// (which they neither freeze nor extend): an honest watcher can always open its own game,
+/// whatever others have opened, and every game ends within {maxDuration}, so an honest result
+/// finalizes by `windowEnd + maxDuration` however many games it faces.
 ///
 /// Moves: the defender reveals the children of its node, the challenger its own, the game
 /// descends into the first differing side, down to a leaf; the defender opens its leaf with the
 /// chunk; the challenger names an element and the {IOneStepProver} recomputes it from agreed
-/// data. Each side has a chess clock of `clock` seconds that runs while it is to move.
+/// data. Each side has a chess clock of `clock` seconds that runs while it is to move; a side
+/// that has used its whole clock can no longer move and loses by {claimTimeout}.
 ///
-/// Partial sums: a dense or conv2d element whose fan-in is too large for one step is settled by
-/// a second bisection over the prefix sums `S_0 = 0 … S_n` of its dot product ({openSum}): the
-/// defender claims `S_n`, which must requantise to its claimed element ({claimSum}), then
+/// Reductions: a dense, conv2d, argmax or maxpool2d element whose reduction is too long for one
+/// step is settled by a second bisection over its prefix states `S_0 = 0 … S_n` ({openSum}):
+/// the defender claims `S_n`, which must finish to its claimed element ({claimSum}), then
 /// posts midpoints that the challenger accepts or rejects ({postSum}, {pickSum}) until the
-/// disputed range `[lo, hi)` fits one step, which the prover recomputes ({proveSumStep}). Every
-/// transaction's work is thus bounded whatever the model; moves grow as `log2(fanIn)`.
+/// disputed range `[lo, hi)` fits one step, which the prover recomputes from the agreed `S_lo`
+/// ({proveSumStep}). Every transaction's work is thus bounded whatever the model; moves grow as
+/// `log2(n)`.
 ///
 /// Money: a challenger that wins gets its bond back plus `challengerRewardBps` of what is
-/// slashed from the provider (`slashAmount`, taken through `ProviderRegistry.slash`, so the game
-/// needs `SLASHER_ROLE`); the rest goes to the treasury and the request is refunded by the
+/// slashed from the provider (the market takes `slashAmount` out of the stake the claim
+/// reserved and sends it here); the rest goes to the treasury and the request is refunded by the
 /// market. A challenger that loses forfeits its bond: `defenderRewardBps` to the provider, the
-/// rest to the treasury. Everything is credited ({_credit}) and pulled ({withdraw}).
+/// rest to the treasury. A game whose request was already refunded is moot: its bond goes back
+/// to its challenger. Everything is credited ({_credit}) and pulled ({withdraw}). Resolution
+/// calls only the market, which never reverts for a game it opened, so every game can end.
 /// @dev Accounting: `address(this).balance == bondsHeld + owed`. Money moves through {_credit}
 /// (owed up) and {_payOut} (balance and owed down) only; bonds enter with {challenge}, slashes
-/// through {receive}.
+/// through {receive} (from the provider registry, on the market's `failJob`).
 contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     uint256 private constant BPS = 10_000;
 
@@ -73,31 +81,46 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         bytes32 weightsRoot;
     }
 
-    /// @dev The partial-sum phase of a game (zero until {openSum}).
-    /// - slot 0: element (32) | fanIn (32) | maxRange (32) | lo (32) | hi (32) | claimed (8)
+    /// @dev The reduction phase of a game (zero until {openSum}).
+    /// - slot 0: element (32) | fanIn (32) | maxRange (32) | lo (32) | hi (32) | claimed (32)
     /// - slot 1: sumLo (64) | sumHi (64) | sumMid (64)
-    /// Sums fit an int64: claims are checked against the accumulator bound `|S| < 2^31`.
+    /// States fit an int64: claims are checked against {SUM_BOUND}.
     struct Sum {
         uint32 element;
         uint32 fanIn;
         uint32 maxRange;
         uint32 lo;
         uint32 hi;
-        int8 claimed;
+        bytes4 claimed;
         int64 sumLo;
         int64 sumHi;
         int64 sumMid;
     }
 
-    /// @notice Every honest prefix sum `S` satisfies `|S| < SUM_BOUND` (bound 1 of
-    /// docs/numeric-semantics.md): a larger claim is refused.
-    int256 public constant SUM_BOUND = 2 ** 31;
+    /// @notice Every honest prefix state `S` satisfies `|S| < SUM_BOUND`: dot products stay
+    /// below 2^31 (bound 1 of docs/numeric-semantics.md), argmax states below 2^40, maxpool2d
+    /// states below 2^8. A larger claim is refused.
+    int256 public constant SUM_BOUND = 2 ** 40;
+
+    /// @notice The most gas an honest defender spends on one game, whatever the model: a reveal
+    /// per tree level (at most 24: a layer has at most `2^32` elements of at most 4 bytes, so
+    /// `2^24` chunks), the chunk, the reduction claim, a posted state per reduction level (at
+    /// most 32: a reduction has at most `2^32` elements) and a timeout claim, each at its
+    /// measured worst case with calldata. `test/dispute/GasCeiling.test.ts` checks it.
+    uint256 public constant DEFENDER_GAS_BOUND = 4_000_000;
+
+    /// @notice The most gas any single move may need, for either side, whatever the model (a
+    /// one-step or reduction step at its largest, a challenge of a `MAX_LAYERS` model).
+    /// `test/dispute/GasCeiling.test.ts` proves the largest case of every layer kind under it.
+    uint256 public constant MOVE_GAS_CEILING = 5_000_000;
 
     IInferenceMarket private immutable _market;
     IModelRegistry private immutable _models;
-    IProviderRegistry private immutable _providers;
+    address private immutable _providers;
     IOneStepProver private immutable _prover;
     address private immutable _treasury;
+    uint128 private immutable _bondFloor;
+    uint256 private immutable _bondGasPrice;
     uint128 private immutable _bond;
     uint256 private immutable _slashAmount;
     Duration private immutable _clock;
@@ -106,7 +129,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
 
     mapping(uint256 gameId => Game) private _games;
     mapping(uint256 gameId => Sum) private _sums;
-    mapping(uint256 requestId => uint256 gameId) private _gameOf;
     mapping(address account => uint256) private _balances;
     uint256 private _gameCount;
     uint256 private _bondsHeld;
@@ -115,22 +137,27 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// @param market the {IInferenceMarket} whose `Optimistic` results are disputed (it must name
     /// this game with `setDisputeGame`).
     /// @param models the model registry (verification commitments).
-    /// @param providers the provider registry; this game needs its `SLASHER_ROLE`.
+    /// @param providers the provider registry, whose unbonding delay must cover a result's
+    /// longest open time (`maxWindow + 2 · clock`, {GameParametersUnsafe}).
     /// @param prover the one-step prover.
     /// @param treasury where the protocol's shares are credited.
-    /// @param bond the exact ETH bond of a challenge.
-    /// @param slashAmount what is slashed from a provider that loses.
+    /// @param bondFloor the smallest bond of a challenge.
+    /// @param bondGasPrice the gas price (wei) at which {requiredBond} prices the defender's
+    /// worst-case gas ({DEFENDER_GAS_BOUND}).
+    /// @param slash what is slashed from a provider that loses (the market reserves it at every
+    /// Optimistic claim).
     /// @param clock each side's time budget, in seconds.
     /// @param challengerRewardBps the winning challenger's share of the slash.
-    /// @param defenderRewardBps the winning provider's share of a lost bond.
+    /// @param defenderRewardBps the winning provider's share of a lost bond (nonzero).
     constructor(
         address market,
         address models,
         address providers,
         address prover,
         address treasury,
-        uint128 bond,
-        uint256 slashAmount,
+        uint128 bondFloor,
+        uint256 bondGasPrice,
+        uint256 slash,
         Duration clock,
         uint16 challengerRewardBps,
         uint16 defenderRewardBps
@@ -142,22 +169,40 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
             prover == address(0) ||
             treasury == address(0)
         ) revert GameZeroAddress();
+        // INVARIANT: the slash the market sends comes from the registry this game accepts ETH from.
+        if (
+            IInferenceMarket(market).providerRegistry() != providers ||
+            IInferenceMarket(market).modelRegistry() != models
+        ) revert GameRegistryMismatch(market);
+        (, uint32 maxWindow) = IModelRegistry(models).challengeWindowBounds();
+        uint256 unbondingDelay = IProviderRegistry(providers).unbondingDelay();
+        // INVARIANT: a provider cannot unbond out of a result before it could be disputed to the
+        // end (reservations already hold the stake; this is the second line), and a false
+        // challenge always pays the defender something.
+        if (2 * uint256(Duration.unwrap(clock)) + maxWindow > unbondingDelay || defenderRewardBps == 0) {
+            revert GameParametersUnsafe(Duration.unwrap(clock), maxWindow, unbondingDelay);
+        }
         _market = IInferenceMarket(market);
         _models = IModelRegistry(models);
-        _providers = IProviderRegistry(providers);
+        _providers = providers;
         _prover = IOneStepProver(prover);
         _treasury = treasury;
-        _bond = bond;
-        _slashAmount = slashAmount;
+        _bondFloor = bondFloor;
+        _bondGasPrice = bondGasPrice;
+        _slashAmount = slash;
         _clock = clock;
         _challengerRewardBps = challengerRewardBps > BPS ? uint16(BPS) : challengerRewardBps;
         _defenderRewardBps = defenderRewardBps > BPS ? uint16(BPS) : defenderRewardBps;
+        // Every input is immutable, so the bond is a constant of the deployment: computed (and
+        // range-checked) once.
+        uint256 covering = Math.ceilDiv(bondGasPrice * DEFENDER_GAS_BOUND * BPS, _defenderRewardBps);
+        _bond = SafeCast.toUint128(covering > bondFloor ? covering : bondFloor);
     }
 
     /// @notice Takes the ETH of a slashed provider from the provider registry, and nothing else.
     receive() external payable {
         // INVARIANT: ETH enters with a bond or as a slash; anything else breaks the accounting.
-        if (msg.sender != address(_providers)) revert GameUnexpectedEth(msg.sender);
+        if (msg.sender != _providers) revert GameUnexpectedEth(msg.sender);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -165,8 +210,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     // ------------------------------------------------------------------------------------------
 
     /// @inheritdoc IDisputeGame
-    /// @dev Requirements: `msg.value == requiredBond(requestId)`; the request is Submitted and
-    /// its window open (the market's errors bubble up); `input` is the request's input and
+    /// @dev Requirements: `msg.value == requiredBond(requestId)`; the request is Submitted or
+    /// Challenged (by other games) and its window open (the market's errors bubble up); `input` is the request's input and
     /// inline; `defenderRoots` hash to the submitted roots; both root lists have one root per
     /// layer and differ; `layerSpec` is leaf `k` of the model's layout (k = first differing
     /// layer) with a proof of the layout tree's depth. The layers read by layer k are agreed (they
@@ -201,7 +246,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         g.phase = g.height == 0 ? Phase.AwaitChunk : Phase.Bisecting;
         g.turn = Side.Defender;
         g.lastMoveAt = Timestamp.wrap(uint40(block.timestamp));
-        _gameOf[requestId] = gameId;
         _bondsHeld += bond;
 
         emit GameStarted(
@@ -303,14 +347,13 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
 
     /// @inheritdoc IDisputeGame
     /// @dev Requirements: phase AwaitStep, the challenger to move and within its clock; `chunk`
-    /// is the defender's revealed chunk, `offset` an int8 element in it, `layerSpec` the
-    /// disputed layer's spec, of kind dense or conv2d (the prover's {IOneStepProver-sumLayout}
-    /// reverts otherwise). The defender moves next.
+    /// is the defender's revealed chunk, `offset` an element in it, `layerSpec` the disputed
+    /// layer's spec, of kind dense, conv2d, argmax or maxpool2d (the prover's
+    /// {IOneStepProver-sumLayout} reverts otherwise). The defender moves next.
     function openSum(uint256 gameId, bytes calldata chunk, uint256 offset, bytes calldata layerSpec) external {
         Game storage g = _move(gameId, Phase.AwaitStep, Side.Challenger);
         (uint256 element, bytes memory claimed) = _claimedElement(gameId, g, chunk, offset);
         _checkSpec(gameId, g, layerSpec);
-        if (g.elementSize != 1) revert GameSumUnsupported(gameId, g.elementSize);
         (uint256 fanIn, uint256 maxRange) = _prover.sumLayout(layerSpec, element);
         // INVARIANT: the range fits the packed slot and every step makes progress.
         if (fanIn > type(uint32).max) revert GameSpecInvalid(g.layer);
@@ -321,7 +364,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         s.fanIn = uint32(fanIn);
         s.maxRange = uint32(maxRange); // <= fanIn or 1
         s.hi = uint32(fanIn);
-        s.claimed = int8(uint8(claimed[0]));
+        s.claimed = bytes4(claimed); // 1 or 4 bytes, left-aligned
         g.phase = Phase.SumClaim;
         g.turn = Side.Defender;
         emit SumOpened(gameId, element, fanIn, maxRange, s.claimed);
@@ -329,8 +372,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
 
     /// @inheritdoc IDisputeGame
     /// @dev Requirements: phase SumClaim, the defender to move and within its clock;
-    /// `|total| < SUM_BOUND`; `paramsProof` proves the channel's parameters. An inconsistent
-    /// claim resolves the game for the challenger.
+    /// `|total| < SUM_BOUND`; `paramsProof` proves what finishing needs (a dense or conv2d
+    /// channel's parameters). An inconsistent claim resolves the game for the challenger.
     function claimSum(
         uint256 gameId,
         int256 total,
@@ -342,8 +385,8 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         _checkSpec(gameId, g, layerSpec);
         Sum storage s = _sums[gameId];
         bytes memory value = _prover.finishSum(layerSpec, g.weightsRoot, s.element, total, paramsProof);
-        // INVARIANT: the defender's dot product must yield the element it committed to.
-        bool consistent = int8(uint8(value[0])) == s.claimed;
+        // INVARIANT: the defender's final state must yield the element it committed to.
+        bool consistent = value.length == g.elementSize && bytes4(value) == s.claimed;
         emit SumClaimed(gameId, total, consistent);
         if (!consistent) {
             _resolve(gameId, g, Side.Challenger);
@@ -385,22 +428,22 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
 
     /// @inheritdoc IDisputeGame
     /// @dev Requirements: phase AwaitSumStep, the challenger to move and within its clock;
-    /// `layerSpec` is the disputed layer's spec. The challenger wins if the prover's
-    /// `S_hi − S_lo` differs from the defender's, and loses otherwise.
+    /// `layerSpec` is the disputed layer's spec. The challenger wins if the prover's `S_hi`
+    /// from the agreed `S_lo` differs from the defender's, and loses otherwise.
     function proveSumStep(uint256 gameId, bytes calldata layerSpec, bytes calldata stepProof) external nonReentrant {
         Game storage g = _move(gameId, Phase.AwaitSumStep, Side.Challenger);
         _checkSpec(gameId, g, layerSpec);
         Sum storage s = _sums[gameId];
-        (uint256 lo, uint256 hi) = (s.lo, s.hi);
-        int256 computed = _prover.partialSum(layerSpec, g.rootA, g.weightsRoot, s.element, lo, hi, stepProof);
-        int256 claimed = int256(s.sumHi) - s.sumLo;
-        emit SumStepProved(gameId, lo, hi, computed, claimed);
+        int256 computed = _stepSum(g, s, layerSpec, stepProof);
+        int256 claimed = s.sumHi;
+        emit SumStepProved(gameId, s.lo, s.hi, computed, claimed);
         _resolve(gameId, g, computed == claimed ? Side.Defender : Side.Challenger);
     }
 
     /// @inheritdoc IDisputeGame
-    /// @dev Requirements: the game is not resolved and the side to move has used more than its
-    /// clock. Anyone may call it.
+    /// @dev Requirements: the game is not resolved and the side to move has used its whole
+    /// clock (from that second on it can no longer move: the boundary is one-sided). Anyone may
+    /// call it.
     function claimTimeout(uint256 gameId) external nonReentrant {
         Game storage g = _existing(gameId);
         Phase phase = g.phase;
@@ -430,6 +473,16 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// @inheritdoc IDisputeGame
     function requiredBond(uint256) external view returns (uint256) {
         return _bond;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function slashAmount() external view returns (uint256) {
+        return _slashAmount;
+    }
+
+    /// @inheritdoc IDisputeGame
+    function maxDuration() external view returns (uint256) {
+        return 2 * uint256(Duration.unwrap(_clock));
     }
 
     /// @inheritdoc IDisputeGame
@@ -481,11 +534,6 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDisputeGame
-    function gameOf(uint256 requestId) external view returns (uint256) {
-        return _gameOf[requestId];
-    }
-
-    /// @inheritdoc IDisputeGame
     function gameCount() external view returns (uint256) {
         return _gameCount;
     }
@@ -515,8 +563,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         external
         view
         returns (
-            uint256 bond,
-            uint256 slashAmount,
+            uint256 bondFloor,
+            uint256 bondGasPrice,
+            uint256 slash,
             Duration clock,
             uint16 challengerRewardBps,
             uint16 defenderRewardBps,
@@ -524,7 +573,16 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
             address prover
         )
     {
-        return (_bond, _slashAmount, _clock, _challengerRewardBps, _defenderRewardBps, _treasury, address(_prover));
+        return (
+            _bondFloor,
+            _bondGasPrice,
+            _slashAmount,
+            _clock,
+            _challengerRewardBps,
+            _defenderRewardBps,
+            _treasury,
+            address(_prover)
+        );
     }
 
     // ------------------------------------------------------------------------------------------
@@ -548,8 +606,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         }
         uint256 elapsed = block.timestamp - Timestamp.unwrap(g.lastMoveAt);
         uint256 used = Duration.unwrap(side == Side.Defender ? g.defenderUsed : g.challengerUsed) + elapsed;
-        // INVARIANT: a side out of time can no longer move; it can only lose by {claimTimeout}.
-        if (used > Duration.unwrap(_clock)) revert GameClockExpired(gameId, side);
+        // INVARIANT: a side that has used its whole clock can no longer move; from that same
+        // second it can only lose by {claimTimeout} (one-sided boundary: never both).
+        if (used >= Duration.unwrap(_clock)) revert GameClockExpired(gameId, side);
         if (side == Side.Defender) g.defenderUsed = Duration.wrap(uint40(used));
         else g.challengerUsed = Duration.wrap(uint40(used));
         g.lastMoveAt = Timestamp.wrap(uint40(block.timestamp));
@@ -582,6 +641,16 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     ) private view returns (bytes memory) {
         _checkSpec(gameId, g, layerSpec);
         return _prover.computeElement(layerSpec, g.rootA, g.rootB, g.weightsRoot, element, stepProof);
+    }
+
+    /// @dev The prover's `S_hi` of the last range, from the agreed `S_lo`.
+    function _stepSum(
+        Game storage g,
+        Sum storage s,
+        bytes calldata layerSpec,
+        bytes calldata stepProof
+    ) private view returns (int256) {
+        return _prover.stepSum(layerSpec, g.rootA, g.weightsRoot, s.element, s.lo, s.hi, s.sumLo, stepProof);
     }
 
     /// @dev Reverts unless `layerSpec` is the disputed layer's spec (its hash was stored at
@@ -626,8 +695,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         return Duration.wrap(used >= clock ? 0 : uint40(clock - used));
     }
 
-    /// @dev Ends game `gameId` with `winner`: reports to the market, slashes a losing provider
-    /// and credits bonds and rewards. Emits a {GameResolved} event.
+    /// @dev Ends game `gameId` with `winner`: reports to the market (which refunds the request
+    /// and sends the slash here when the provider is at fault) and credits bonds and rewards.
+    /// Emits a {GameResolved} event.
     function _resolve(uint256 gameId, Game storage g, Side winner) private {
         // Effect.
         g.phase = Phase.Resolved;
@@ -638,14 +708,16 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         uint256 requestId = g.requestId;
         bool providerAtFault = winner == Side.Challenger;
 
-        // Interact (trusted market and registry): settle the request, take the slash.
-        _market.resolveChallenge(requestId, providerAtFault);
-        uint256 slashed;
-        if (providerAtFault && _slashAmount != 0) slashed = _providers.slash(g.defender, _slashAmount);
-        emit GameResolved(gameId, requestId, winner, slashed);
+        // Interact (trusted market; it never reverts for a game it opened): settle the request;
+        // the slash arrives through {receive}.
+        (bool moot, uint256 slashed) = _market.resolveChallenge(requestId, providerAtFault);
+        emit GameResolved(gameId, requestId, winner, slashed, moot);
 
         // Account.
-        if (providerAtFault) {
+        if (moot) {
+            // The request was already refunded: nothing left to win or lose.
+            _credit(g.challenger, bond);
+        } else if (providerAtFault) {
             uint256 reward = (slashed * _challengerRewardBps) / BPS;
             _credit(g.challenger, bond + reward);
             _credit(_treasury, slashed - reward);

@@ -10,25 +10,39 @@ import {OneStepExecutor} from "./OneStepExecutor.sol";
 /// @notice The {IOneStepProver} of the dispute game: checks the chunks of a step proof against
 /// their roots, reads the bytes the element depends on and hands them to {OneStepExecutor}, the
 /// one on-chain implementation of docs/numeric-semantics.md. Every kind has a whole-element step
-/// ({computeElement}); dense and conv2d elements of any fan-in also have the prefix-sum steps of
-/// the game's partial-sum phase ({sumLayout}, {finishSum}, {partialSum}).
+/// ({computeElement}); dense, conv2d, argmax and maxpool2d elements of any size also have the
+/// steps of the game's reduction phase ({sumLayout}, {finishSum}, {stepSum}).
 ///
 /// Bounds of one step, whatever the model: a proof holds at most {MAX_CHUNKS} chunks; a dense
 /// range at most `OneStepExecutor.MAX_STEP` multiply-adds, a conv2d range at most
 /// `OneStepExecutor.MAX_CONV_STEP` and few enough kernel rows that its receptive field fits
-/// {CONV_INPUT_CHUNKS} input chunks ({sumLayout}). A whole dense or argmax element beyond
-/// {MAX_FAN_IN} reverts with {StepUnsupported}: the game's partial-sum phase covers it.
+/// {INPUT_CHUNKS} input chunks; an argmax or maxpool2d range at most {MAX_MAX_STEP}
+/// elements read from at most {INPUT_CHUNKS} input chunks ({sumLayout}). A whole element beyond
+/// {MAX_FAN_IN} (dense, argmax, maxpool2d) or `MAX_CONV_STEP` (conv2d) reverts with
+/// {StepUnsupported}: the game's reduction phase covers it. Every step therefore stays under the
+/// game's `MOVE_GAS_CEILING` (test/dispute/GasCeiling.test.ts).
 /// @dev A proof is `abi.encode(ChunkProof[])`. Input elements of conv2d and maxpool2d may come
 /// from several chunks of the previous layer; every byte read is looked up in the proven chunks
-/// ({_read}), so a missing one reverts with {StepChunkMissing} and nothing unproven is ever read.
+/// ({_read}), one kernel row at a time, so a missing one reverts with {StepChunkMissing} and
+/// nothing unproven is ever read.
 contract LayerStepProver is IOneStepProver {
     /// @notice Most multiply-adds (dense) or row elements (argmax) of a whole-element step.
     uint256 public constant MAX_FAN_IN = OneStepExecutor.MAX_STEP;
     /// @notice Most chunks in one proof: a {MAX_FAN_IN} range reads at most 17 input and 17
     /// weights chunks, plus 3 for a channel's bias, multiplier and shift.
     uint256 public constant MAX_CHUNKS = 40;
-    /// @notice Most input chunks the receptive field of one conv2d range may span.
-    uint256 public constant CONV_INPUT_CHUNKS = 16;
+    /// @notice Most input chunks one conv2d, argmax or maxpool2d reduction range may read.
+    uint256 public constant INPUT_CHUNKS = 16;
+    /// @notice Most elements of one argmax or maxpool2d reduction range.
+    uint256 public constant MAX_MAX_STEP = 8192;
+    /// @notice Most kernel or window rows one conv2d or maxpool2d step reads: each row is a
+    /// separate read of the proven chunks (about 6k gas), so a step of 1024 one-element rows
+    /// would need about 6M gas however few elements it has.
+    uint256 public constant MAX_STEP_ROWS = 256;
+
+    /// @dev Argmax states: `(best + 128) · 2^32 + index`.
+    uint256 private constant _INDEX_BITS = 32;
+    uint256 private constant _INDEX_MASK = type(uint32).max;
 
     uint8 internal constant SOURCE_WEIGHTS = 0;
     uint8 internal constant SOURCE_A = 1;
@@ -81,9 +95,15 @@ contract LayerStepProver is IOneStepProver {
                 ? s.params[0]
                 : kind == LayerSpec.CONV2D
                     ? uint256(s.params[0]) * s.params[6] * s.params[7]
-                    : 0;
-        // INVARIANT: one step's work is bounded; larger dot products go through partial sums.
-        if (fanIn > (kind == LayerSpec.CONV2D ? OneStepExecutor.MAX_CONV_STEP : MAX_FAN_IN)) {
+                    : kind == LayerSpec.MAXPOOL2D
+                        ? uint256(s.params[5]) * s.params[6]
+                        : 0;
+        // INVARIANT: one step's work is bounded (elements, and rows read one at a time); longer
+        // reductions go through the reduction phase.
+        if (
+            fanIn > (kind == LayerSpec.CONV2D ? OneStepExecutor.MAX_CONV_STEP : MAX_FAN_IN) ||
+            _rowsOfWholeStep(s) > MAX_STEP_ROWS
+        ) {
             revert StepUnsupported(kind, fanIn);
         }
         ChunkProof[] memory chunks = _verified(proof, rootA, rootB, weightsRoot);
@@ -98,7 +118,8 @@ contract LayerStepProver is IOneStepProver {
             return _int8(_int8At(chunks, SOURCE_A, OneStepExecutor.reshape(element)));
         }
         if (kind == LayerSpec.ADD) return _int8(_add(s, chunks, element));
-        if (kind == LayerSpec.MAXPOOL2D) return _int8(_maxpool(s, chunks, element));
+        if (kind == LayerSpec.MAXPOOL2D)
+            return _int8(int8(int256(_maxpoolRange(s, chunks, element, 0, fanIn, 0)) - 128));
         if (kind == LayerSpec.ARGMAX) {
             return _int32(OneStepExecutor.argmax(_read(chunks, SOURCE_A, element * fanIn, fanIn)));
         }
@@ -119,30 +140,29 @@ contract LayerStepProver is IOneStepProver {
         bytes calldata proof
     ) external pure returns (bytes memory value) {
         LayerSpec.Spec memory s = _spec(spec, element);
-        _sumLayout(s); // dense or conv2d only
+        _sumLayout(s); // a kind with a reduction
+        // Any state finishes to some value (honest states are in range; a dishonest one only
+        // has to disagree with the challenger's to lose later).
+        if (s.kind == LayerSpec.ARGMAX) return _int32(uint256(accumulated) & _INDEX_MASK);
+        if (s.kind == LayerSpec.MAXPOOL2D) return _int8(int8(int256(uint256(accumulated) & 0xff) - 128));
         ChunkProof[] memory chunks = _verified(proof, bytes32(0), bytes32(0), weightsRoot);
         return _int8(_finish(s, chunks, element, accumulated));
     }
 
     /// @inheritdoc IOneStepProver
-    function partialSum(
+    function stepSum(
         bytes calldata spec,
         bytes32 rootA,
         bytes32 weightsRoot,
         uint256 element,
         uint256 from,
         uint256 to,
+        int256 sumFrom,
         bytes calldata proof
-    ) external pure returns (int256 sum) {
+    ) external pure returns (int256 sumTo) {
         LayerSpec.Spec memory s = _spec(spec, element);
-        (uint256 fanIn, uint256 maxRange) = _sumLayout(s);
-        // INVARIANT: one step checks one bounded range of the element's fan-in.
-        if (from > to || to > fanIn || to - from > maxRange) revert StepRangeInvalid(from, to, fanIn);
-        ChunkProof[] memory chunks = _verified(proof, rootA, bytes32(0), weightsRoot);
-        return
-            s.kind == LayerSpec.DENSE
-                ? _denseRange(s, chunks, element, from, to)
-                : _convRange(s, chunks, element, from, to);
+        _checkRange(s, from, to);
+        return _reduce(s, _verified(proof, rootA, bytes32(0), weightsRoot), element, from, to, sumFrom);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -150,26 +170,88 @@ contract LayerStepProver is IOneStepProver {
 
     /// @dev Fan-in and longest prefix-sum range of one step of a dense or conv2d element. For
     /// conv2d the range is also short enough that its receptive field spans at most
-    /// {CONV_INPUT_CHUNKS} input chunks: a range of `(c − 1) · kh · kw` elements meets at most
+    /// {INPUT_CHUNKS} input chunks: a range of `(c − 1) · kh · kw` elements meets at most
     /// `c` input channels, each within `kh` input rows (`kh · W` contiguous bytes, at most
     /// `ceil(kh · W / 1024) + 1` chunks); when even two channels do not fit, a range of
     /// `(r − 1) · kw` elements meets at most `r` kernel rows of `kw` contiguous bytes each.
+    /// Conv2d ranges also meet at most {MAX_STEP_ROWS} kernel row pieces.
+    /// Argmax: a range reads its row's elements, contiguous. Maxpool2d: a range of
+    /// `(r − 1) · kw` window elements meets at most `r` window rows of `kw` contiguous bytes,
+    /// each in at most `ceil(kw / 1024) + 1` chunks; for rows too wide for two to fit, a range
+    /// of `(INPUT_CHUNKS / 2 − 1) · 1024` elements meets at most two row pieces.
     /// `sumLayout` of `oracle/dispute/moves.ts` mirrors it.
     function _sumLayout(LayerSpec.Spec memory s) private pure returns (uint256 fanIn, uint256 maxRange) {
-        if (s.kind == LayerSpec.DENSE) return (s.params[0], OneStepExecutor.MAX_STEP);
-        if (s.kind != LayerSpec.CONV2D) revert StepUnsupported(s.kind, 0);
+        uint8 kind = s.kind;
         uint32[] memory p = s.params;
+        uint256 size = ChunkMerkle.CHUNK_SIZE;
+        if (kind == LayerSpec.DENSE) return (p[0], OneStepExecutor.MAX_STEP);
+        if (kind == LayerSpec.ARGMAX) return (p[0], MAX_MAX_STEP);
+        if (kind == LayerSpec.MAXPOOL2D) {
+            uint256 pw = p[6];
+            if (p[5] == 0 || pw == 0) revert OneStepExecutor.OneStepInvalidGeometry();
+            uint256 poolRow = (pw + size - 1) / size + 1;
+            maxRange = 2 * poolRow <= INPUT_CHUNKS ? (INPUT_CHUNKS / poolRow - 1) * pw : (INPUT_CHUNKS / 2 - 1) * size;
+            return (uint256(p[5]) * pw, maxRange > MAX_MAX_STEP ? MAX_MAX_STEP : maxRange);
+        }
+        if (kind != LayerSpec.CONV2D) revert StepUnsupported(kind, 0);
         uint256 kh = p[6];
         uint256 kw = p[7];
         if (kh == 0 || kw == 0) revert OneStepExecutor.OneStepInvalidGeometry();
         fanIn = p[0] * kh * kw;
-        uint256 size = ChunkMerkle.CHUNK_SIZE;
         uint256 perChannel = (kh * p[2] + size - 1) / size + 1;
         uint256 perRow = (kw + size - 1) / size + 1;
-        if (2 * perChannel <= CONV_INPUT_CHUNKS) maxRange = (CONV_INPUT_CHUNKS / perChannel - 1) * kh * kw;
-        else if (2 * perRow <= CONV_INPUT_CHUNKS) maxRange = (CONV_INPUT_CHUNKS / perRow - 1) * kw;
+        if (2 * perChannel <= INPUT_CHUNKS) maxRange = (INPUT_CHUNKS / perChannel - 1) * kh * kw;
+        else if (2 * perRow <= INPUT_CHUNKS) maxRange = (INPUT_CHUNKS / perRow - 1) * kw;
         else maxRange = 1;
         if (maxRange > OneStepExecutor.MAX_CONV_STEP) maxRange = OneStepExecutor.MAX_CONV_STEP;
+        // A range of `(r − 1) · kw` elements meets at most `r` kernel row pieces.
+        if (maxRange > (MAX_STEP_ROWS - 1) * kw) maxRange = (MAX_STEP_ROWS - 1) * kw;
+    }
+
+    /// @dev The kernel or window rows a whole-element step of `s` reads one at a time: conv2d
+    /// `inChannels · kh`, maxpool2d `kh`; 0 for the kinds that read contiguous bytes.
+    function _rowsOfWholeStep(LayerSpec.Spec memory s) private pure returns (uint256) {
+        if (s.kind == LayerSpec.CONV2D) return uint256(s.params[0]) * s.params[6];
+        if (s.kind == LayerSpec.MAXPOOL2D) return s.params[5];
+        return 0;
+    }
+
+    /// @dev Reverts unless `[from, to)` is one step's range of the reduction of a `s` element.
+    function _checkRange(LayerSpec.Spec memory s, uint256 from, uint256 to) private pure {
+        (uint256 fanIn, uint256 maxRange) = _sumLayout(s);
+        // INVARIANT: one step checks one bounded range of the element's reduction.
+        if (from > to || to > fanIn || to - from > maxRange) revert StepRangeInvalid(from, to, fanIn);
+    }
+
+    /// @dev The state `S_to` of element `element`'s reduction from `S_from = sumFrom`.
+    function _reduce(
+        LayerSpec.Spec memory s,
+        ChunkProof[] memory chunks,
+        uint256 element,
+        uint256 from,
+        uint256 to,
+        int256 sumFrom
+    ) private pure returns (int256) {
+        uint8 kind = s.kind;
+        if (kind == LayerSpec.DENSE) return sumFrom + _denseRange(s, chunks, element, from, to);
+        if (kind == LayerSpec.CONV2D) return sumFrom + _convRange(s, chunks, element, from, to);
+        // The agreed state is an honest one; its fields are decoded by masks all the same.
+        if (kind == LayerSpec.MAXPOOL2D) {
+            return int256(_maxpoolRange(s, chunks, element, from, to, uint256(sumFrom) & 0xff));
+        }
+        bytes memory row = _read(chunks, SOURCE_A, element * s.params[0] + from, to - from);
+        return _argmaxRange(uint256(sumFrom), row, from);
+    }
+
+    /// @dev The argmax state after the row elements `row`, the first at row position `from`.
+    function _argmaxRange(uint256 state, bytes memory row, uint256 from) private pure returns (int256) {
+        (uint256 index, int8 best) = OneStepExecutor.argmaxStep(
+            state & _INDEX_MASK,
+            int8(int256((state >> _INDEX_BITS) & 0xff) - 128),
+            row,
+            from
+        );
+        return int256((uint256(int256(best) + 128) << _INDEX_BITS) | index);
     }
 
     /// @dev `S_to − S_from` of dense element `j`: `Σ_{from ≤ i < to} x[i] · W[j][i]`.
@@ -285,9 +367,38 @@ contract LayerStepProver is IOneStepProver {
         return OneStepExecutor.add(_int8At(chunks, SOURCE_A, e), _int8At(chunks, SOURCE_B, e), ma, mb, shift, _act(s));
     }
 
-    /// @dev The window of maxpool2d element `(ch, r, c)` spans `(kh − 1) · W + kw` contiguous
-    /// input bytes from its top-left element; they are read from the proven chunks.
-    function _maxpool(LayerSpec.Spec memory s, ChunkProof[] memory chunks, uint256 e) private pure returns (int8) {
+    /// @dev The running maximum state (`best + 128`) of maxpool2d element `(ch, r, c)` over
+    /// window positions `[from, to)` in row-major window order, from `state`. Each window row
+    /// piece is `kw` contiguous input bytes at most, read from the proven chunks on its own, so
+    /// the bytes between window rows are never needed.
+    function _maxpoolRange(
+        LayerSpec.Spec memory s,
+        ChunkProof[] memory chunks,
+        uint256 e,
+        uint256 from,
+        uint256 to,
+        uint256 state
+    ) private pure returns (uint256) {
+        (uint256 first, uint256 width, uint256 kw) = _poolWindow(s, e);
+        int8 best = int8(int256(state & 0xff) - 128);
+        // Bounded: at most maxRange elements, so at most that many pieces.
+        while (from < to) {
+            uint256 u = from / kw;
+            uint256 end = (u + 1) * kw;
+            if (end > to) end = to;
+            bytes memory piece = _read(chunks, SOURCE_A, first + u * width + (from % kw), end - from);
+            (, best) = OneStepExecutor.argmaxStep(0, best, piece, 0);
+            from = end;
+        }
+        return uint256(int256(best) + 128);
+    }
+
+    /// @dev Input index of the top-left element of maxpool2d element `e`'s window (window
+    /// element `(u, v)` is at `first + u · width + v`), the input's width and the kernel width.
+    function _poolWindow(
+        LayerSpec.Spec memory s,
+        uint256 e
+    ) private pure returns (uint256 first, uint256 width, uint256 kw) {
         uint32[] memory p = s.params;
         OneStepExecutor.Pool2dGeometry memory g = OneStepExecutor.Pool2dGeometry(
             p[0],
@@ -300,12 +411,8 @@ contract LayerStepProver is IOneStepProver {
         );
         if (g.kernelH == 0 || g.kernelW == 0) revert OneStepExecutor.OneStepInvalidGeometry();
         uint256 outPlane = uint256(p[3]) * p[4];
-        uint256 ch = e / outPlane;
-        uint256 r = (e % outPlane) / p[4];
-        uint256 c = e % p[4];
-        uint256 first = OneStepExecutor.maxpool2dInputIndex(g, ch, r, c, 0, 0);
-        uint256 span = (g.kernelH - 1) * g.width + g.kernelW;
-        return OneStepExecutor.maxpool2d(g, _read(chunks, SOURCE_A, first, span), first, ch, r, c);
+        first = OneStepExecutor.maxpool2dInputIndex(g, e / outPlane, (e % outPlane) / p[4], e % p[4], 0, 0);
+        return (first, g.width, g.kernelW);
     }
 
     // ------------------------------------------------------------------------------------------

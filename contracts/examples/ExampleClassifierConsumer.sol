@@ -13,7 +13,10 @@ import {IInferenceMarket} from "../interfaces/IInferenceMarket.sol";
 /// (expired or failed requests, the part of `msg.value` above the price, claim penalties) to
 /// it. {withdraw} pulls them from the market and forwards them to `owner`, whoever asked:
 /// a dApp that lets strangers ask and wants to refund them should track who paid for what.
-/// Only act on results delivered here (the market calls back only for Finalized requests).
+/// Only act on results delivered here (the market calls back only for Finalized requests), and
+/// only for requests this contract made: anyone can make a request naming this contract as its
+/// callback, with an input and a model of their choosing, so the market's call proves only that
+/// some request settled, not that it is one of ours.
 contract ExampleClassifierConsumer is IInferenceConsumer {
     using SafeERC20 for IERC20;
 
@@ -21,6 +24,8 @@ contract ExampleClassifierConsumer is IInferenceConsumer {
     error ConsumerNotMarket(address caller);
     /// @notice Forwarding ETH to `to` failed.
     error ConsumerTransferFailed(address to);
+    /// @notice A result arrived for `requestId`, which this contract did not ask for.
+    error ConsumerUnknownRequest(uint256 requestId);
 
     /// @notice A result arrived for `requestId`.
     event ResultReceived(uint256 indexed requestId, bytes output);
@@ -36,6 +41,7 @@ contract ExampleClassifierConsumer is IInferenceConsumer {
     /// @notice Receives every refund; the deployer.
     address public immutable owner;
 
+    mapping(uint256 requestId => bool) private _asked;
     mapping(uint256 requestId => bytes) private _results;
 
     constructor(IInferenceMarket market_, uint256 modelId_) {
@@ -61,12 +67,18 @@ contract ExampleClassifierConsumer is IInferenceConsumer {
             address(this),
             CALLBACK_GAS_LIMIT
         );
+        _asked[requestId] = true;
     }
 
     /// @inheritdoc IInferenceConsumer
-    /// @dev Requirements: the caller is the market. Emits a {ResultReceived} event.
+    /// @dev Requirements: the caller is the market; `requestId` is a request this contract made
+    /// with {ask} (so of this model, on an input it chose) and has no result yet.
+    /// Emits a {ResultReceived} event.
     function onInferenceResult(uint256 requestId, bytes calldata output) external {
         if (msg.sender != address(market)) revert ConsumerNotMarket(msg.sender);
+        // INVARIANT: only results of our own requests are kept, each once.
+        if (!_asked[requestId]) revert ConsumerUnknownRequest(requestId);
+        _asked[requestId] = false;
         _results[requestId] = output;
         emit ResultReceived(requestId, output);
     }

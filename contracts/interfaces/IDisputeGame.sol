@@ -10,7 +10,11 @@ type Duration is uint40;
 /// @notice The bonded, timed bisection game over the trace of an `Optimistic` result: the
 /// challenger and the defender (the provider) narrow their disagreement to the first differing
 /// layer, then to one chunk of that layer's output, then to one element, which the chain
-/// recomputes ({IOneStepProver}). Each side has a chess clock; the loser pays.
+/// recomputes ({IOneStepProver}), or, for an element whose reduction is too long for one step
+/// (a dot product, an argmax row, a pooling window), to one bounded range of that reduction.
+/// Each side has a chess clock; the loser pays. Any number of games may be open over one result,
+/// each between its own challenger and the provider; the first the provider loses refunds the
+/// request, and the others become moot (their bonds are returned).
 interface IDisputeGame {
     /// @notice Who moves, who won.
     enum Side {
@@ -22,10 +26,12 @@ interface IDisputeGame {
     /// @notice `Bisecting`: defender reveals the children of its node, then the challenger its own
     /// (the game descends into the first differing side); `AwaitChunk`: the defender opens its
     /// leaf; `AwaitStep`: the challenger names an element and proves the one-step (or opens the
-    /// partial-sum phase with {openSum}); `Resolved`. The partial-sum phase of a dense or conv2d
-    /// element: `SumClaim`: the defender claims the whole dot product `S_n`; `SumBisecting`: the
-    /// defender posts the prefix sum at the range's midpoint, the challenger agrees or not;
-    /// `AwaitSumStep`: the challenger proves the last range ({proveSumStep}).
+    /// reduction phase with {openSum}); `Resolved`. The reduction phase of a dense, conv2d,
+    /// argmax or maxpool2d element, over the prefix states `S_0 = 0 … S_n` of its reduction
+    /// (sums of a dot product, running maximum of a row or window: {IOneStepProver}):
+    /// `SumClaim`: the defender claims the final state `S_n`; `SumBisecting`: the defender posts
+    /// the state at the range's midpoint, the challenger agrees or not; `AwaitSumStep`: the
+    /// challenger proves the last range ({proveSumStep}).
     enum Phase {
         None,
         Bisecting,
@@ -65,11 +71,12 @@ interface IDisputeGame {
         bytes32 rootB;
     }
 
-    /// @notice The partial-sum phase as {getSum} returns it: the disputed `element` (its int8
-    /// value `claimed` by the defender), its `fanIn` and the longest range one step checks
-    /// (`maxRange`); the range `[lo, hi)` with the defender's prefix sums `sumLo` (agreed) and
-    /// `sumHi` (disputed); `mid` and `sumMid`, the defender's posted midpoint while the challenger
-    /// is to pick.
+    /// @notice The reduction phase as {getSum} returns it: the disputed `element` (its bytes
+    /// `claimed` by the defender, left-aligned: 1 byte for int8, 4 for an int32 argmax index),
+    /// its reduction length `fanIn` and the longest range one step checks (`maxRange`); the
+    /// range `[lo, hi)` with the defender's prefix states `sumLo` (agreed) and `sumHi`
+    /// (disputed); `mid` and `sumMid`, the defender's posted midpoint while the challenger is to
+    /// pick.
     struct SumView {
         uint256 element;
         uint256 fanIn;
@@ -80,7 +87,7 @@ interface IDisputeGame {
         int256 sumHi;
         uint256 mid;
         int256 sumMid;
-        int8 claimed;
+        bytes4 claimed;
     }
 
     error GameUnknown(uint256 gameId);
@@ -103,10 +110,15 @@ interface IDisputeGame {
     error GameTransferFailed(address to);
     error GameUnexpectedEth(address sender);
     error GameZeroAddress();
-    /// @notice A claimed prefix sum at or beyond the accumulator bound (`|S| < 2^31`).
+    /// @notice The registries given are not those of `market`: the slash the market sends would
+    /// come from a registry this game does not accept ETH from.
+    error GameRegistryMismatch(address market);
+    /// @notice A claimed prefix state at or beyond {SUM_BOUND} in absolute value.
     error GameSumOutOfRange(uint256 gameId, int256 sum);
-    /// @notice The disputed element is not int8 (only dense and conv2d elements have sums).
-    error GameSumUnsupported(uint256 gameId, uint256 elementSize);
+    /// @notice `2 · clock + maxWindow` (a result's longest open time after submission) exceeds
+    /// the providers' `unbondingDelay`, or the defender's reward is zero (a false challenge
+    /// would then cost the defender its gas).
+    error GameParametersUnsafe(uint256 clock, uint256 maxWindow, uint256 unbondingDelay);
 
     event GameStarted(
         uint256 indexed gameId,
@@ -124,23 +136,36 @@ interface IDisputeGame {
     event ChallengerBisected(uint256 indexed gameId, uint8 height, uint32 position, bytes32 left, bytes32 right);
     event ChunkRevealed(uint256 indexed gameId, uint32 position, bytes chunk);
     event StepProved(uint256 indexed gameId, uint256 element, bytes computed, bytes claimed);
-    /// @notice The challenger opened the partial-sum phase over `element` (fan-in `fanIn`).
-    event SumOpened(uint256 indexed gameId, uint256 element, uint256 fanIn, uint256 maxRange, int8 claimed);
-    /// @notice The defender claimed the whole dot product; `consistent` is whether
-    /// `requant(b + total)` is its claimed element (if not, it has lost).
+    /// @notice The challenger opened the reduction phase over `element` (length `fanIn`).
+    event SumOpened(uint256 indexed gameId, uint256 element, uint256 fanIn, uint256 maxRange, bytes4 claimed);
+    /// @notice The defender claimed the final reduction state; `consistent` is whether it
+    /// finishes to its claimed element (if not, it has lost).
     event SumClaimed(uint256 indexed gameId, int256 total, bool consistent);
-    /// @notice The defender posted prefix sum `S_index = sum`.
+    /// @notice The defender posted prefix state `S_index = sum`.
     event SumPosted(uint256 indexed gameId, uint256 index, int256 sum);
     /// @notice The challenger agreed with the posted sum or not; the range is now `[lo, hi)`.
     event SumPicked(uint256 indexed gameId, bool agreed, uint256 lo, uint256 hi);
-    /// @notice The last range was recomputed: `computed` against the defender's `S_hi − S_lo`.
+    /// @notice The last range was recomputed from the agreed `S_lo`: `computed` against the
+    /// defender's `S_hi` (`claimed`).
     event SumStepProved(uint256 indexed gameId, uint256 lo, uint256 hi, int256 computed, int256 claimed);
-    event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Side winner, uint256 slashed);
+    /// @notice Game `gameId` over `requestId` ended with `winner`; `slashed` was taken from the
+    /// provider. `moot`: the request had already been refunded, and the bond went back to the
+    /// challenger whoever won.
+    event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Side winner, uint256 slashed, bool moot);
     event Credited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
 
-    /// @notice The exact ETH bond {challenge} takes for request `requestId`.
+    /// @notice The exact ETH bond {challenge} takes for request `requestId`: at least the
+    /// defender's worst-case gas for a whole game at the configured gas price, grossed up so
+    /// that the defender's share of a lost bond covers it.
     function requiredBond(uint256 requestId) external view returns (uint256);
+
+    /// @notice What is slashed from a provider that loses a game (the market reserves at least
+    /// this at every Optimistic claim).
+    function slashAmount() external view returns (uint256);
+
+    /// @notice The longest a game can last before one side can be timed out: both clocks.
+    function maxDuration() external view returns (uint256);
 
     /// @notice What {challenge} takes: `input` is the request's input envelope (inline),
     /// `defenderRoots` the provider's submitted layer roots (from {OptimisticResultSubmitted}),
@@ -183,16 +208,17 @@ interface IDisputeGame {
     ) external;
 
     /// @notice Instead of {proveStep}, the challenger names element `offset` of the defender's
-    /// revealed `chunk` (dense or conv2d) and opens the partial-sum phase over its dot product,
-    /// for a fan-in too large for one step. Emits a {SumOpened} event.
+    /// revealed `chunk` (dense, conv2d, argmax or maxpool2d) and opens the reduction phase over
+    /// it, for a reduction too long for one step. Emits a {SumOpened} event.
     function openSum(uint256 gameId, bytes calldata chunk, uint256 offset, bytes calldata layerSpec) external;
 
-    /// @notice The defender claims the element's whole dot product `total` (`S_n`), with the
-    /// proof of its channel's bias, multiplier and shift; if `requant(b + total)` is not its
-    /// claimed element it loses at once. Emits {SumClaimed} (and {GameResolved}).
+    /// @notice The defender claims the element's final reduction state `total` (`S_n`), with the
+    /// proof of what finishing it needs (a dense or conv2d channel's bias, multiplier and
+    /// shift; nothing for argmax and maxpool2d); if the finished value is not its claimed
+    /// element it loses at once. Emits {SumClaimed} (and {GameResolved}).
     function claimSum(uint256 gameId, int256 total, bytes calldata layerSpec, bytes calldata paramsProof) external;
 
-    /// @notice The defender posts the prefix sum at the midpoint of the disputed range.
+    /// @notice The defender posts the prefix state at the midpoint of the disputed range.
     /// Emits a {SumPosted} event.
     function postSum(uint256 gameId, int256 sum) external;
 
@@ -200,8 +226,8 @@ interface IDisputeGame {
     /// half) or not (the lower half). Emits a {SumPicked} event.
     function pickSum(uint256 gameId, bool agree) external;
 
-    /// @notice The challenger proves `S_hi − S_lo` of the last range from chunks of the agreed
-    /// input and the weights; it wins if that differs from the defender's claims.
+    /// @notice The challenger proves `S_hi` from the agreed `S_lo` over the last range, from
+    /// chunks of the agreed input and the weights; it wins if that differs from the defender's.
     /// Emits {SumStepProved} and {GameResolved} events.
     function proveSumStep(uint256 gameId, bytes calldata layerSpec, bytes calldata stepProof) external;
 
@@ -216,9 +242,6 @@ interface IDisputeGame {
 
     /// @notice The partial-sum phase of `gameId` (zero before {openSum}).
     function getSum(uint256 gameId) external view returns (SumView memory);
-
-    /// @notice The latest game played over `requestId` (0 if none).
-    function gameOf(uint256 requestId) external view returns (uint256);
 
     function gameCount() external view returns (uint256);
 

@@ -33,6 +33,8 @@ interface IInferenceMarket {
         address feeToken;
         uint256 fee;
         bytes32 inputHash;
+        /// Provider stake reserved for the job while it is open (what a failure would slash).
+        uint256 reservedStake;
     }
 
     error MarketRequestUnknown(uint256 requestId);
@@ -51,15 +53,18 @@ interface IInferenceMarket {
     error MarketModeUnsupported(uint256 modelId);
     error MarketProtocolFeeTooHigh(uint16 bps, uint16 maxBps);
     error MarketZeroAddress();
-    /// @notice `provider` may not claim: it is not staked at the minimum or does not serve `modelId`.
-    error MarketProviderNotEligible(address provider, uint256 modelId);
     /// @notice An ERC-20 transfer in delivered `received` where `expected` was due (fee-on-transfer
     /// and rebasing tokens are not supported).
     error MarketTokenTransferMismatch(address token, uint256 received, uint256 expected);
     /// @notice The fee does not fit the 96 bits a request stores it in.
     error MarketFeeOverflow(uint256 fee);
-    /// @notice An `Optimistic` model's input must be inline (envelope kind 0x00).
+    /// @notice A `Zk` or `Optimistic` model's input must be inline (envelope kind 0x00): the
+    /// proof or the game reads it.
     error MarketInputNotInline(uint256 modelId);
+    /// @notice The inline input of a `Zk` or `Optimistic` request is not the model's canonical
+    /// input tensor: `length` bytes after the envelope byte where `expectedLength` are due, or
+    /// (lengths equal) a header whose dtype, rank or dims differ from the registered ones.
+    error MarketInputMalformed(uint256 modelId, uint256 length, uint256 expectedLength);
     /// @notice The model of `requestId` is not of the mode this submission path serves.
     error MarketWrongMode(uint256 requestId, uint8 mode);
     /// @notice `input` does not hash to the request's `inputHash`.
@@ -71,8 +76,16 @@ interface IInferenceMarket {
     /// @notice The last layer root is not the chunked Merkle root `outputRoot` of the output's
     /// element bytes.
     error MarketOutputRootMismatch(uint256 requestId, bytes32 lastRoot, bytes32 outputRoot);
-    /// @notice The output is shorter than its canonical header.
-    error MarketOutputMalformed(uint256 requestId);
+    /// @notice The output is not the model's canonical output tensor: `length` bytes where
+    /// `expectedLength` are due, or (lengths equal) a header whose dtype, rank or dims differ
+    /// from the registered ones.
+    error MarketOutputMalformed(uint256 requestId, uint256 length, uint256 expectedLength);
+    /// @notice `requestId` is Challenged but its games may still end normally until
+    /// `refundableAfter`; only then can {expire} refund it.
+    error MarketGamesStillRunning(uint256 requestId, uint64 refundableAfter);
+    /// @notice A claim penalty or a game's slash amount above `maxAmount` (what a request can
+    /// hold as reserved stake).
+    error MarketPenaltyTooHigh(uint256 amount, uint256 maxAmount);
     /// @notice The challenge window of `requestId` ends at `windowEnd`: it is still open
     /// (finalize) or already closed (challenge).
     error MarketWindowOpen(uint256 requestId, uint64 windowEnd);
@@ -113,12 +126,12 @@ interface IInferenceMarket {
         bytes32[] layerRoots,
         uint64 windowEnd
     );
-    /// @notice The dispute game opened a challenge against the result of `requestId`; the
-    /// window is frozen until it is resolved.
-    event ResultChallenged(uint256 indexed requestId, address indexed game);
-    /// @notice The challenge against `requestId` was resolved: if `providerAtFault`, the request
-    /// was refunded; otherwise the result is open again until `windowEnd`.
-    event ChallengeResolved(uint256 indexed requestId, bool providerAtFault, uint64 windowEnd);
+    /// @notice The dispute game opened a game against the result of `requestId`;
+    /// `openGames` games are now open against it.
+    event ResultChallenged(uint256 indexed requestId, address indexed game, uint256 openGames);
+    /// @notice A game over `requestId` ended: if `providerAtFault`, the request was refunded
+    /// (and every other game over it made moot); `openGames` games are still open.
+    event ChallengeResolved(uint256 indexed requestId, bool providerAtFault, uint256 openGames);
     event DisputeGameSet(address game);
     event ProtocolFeeUpdated(uint16 bps, address treasury);
     event ClaimPenaltyUpdated(uint256 penalty);
@@ -166,26 +179,38 @@ interface IInferenceMarket {
     /// Emits {ResultSubmitted} and {OptimisticResultSubmitted} events.
     function submitOptimistic(uint256 requestId, bytes calldata output, bytes32[] calldata layerRoots) external;
 
-    /// @notice Anyone settles an unchallenged `Optimistic` result once its window has passed:
-    /// the request is Finalized, the fee split credited, the consumer called back.
-    /// Emits {RequestFinalized} and {Credited} events.
+    /// @notice Anyone settles an `Optimistic` result once its window has passed and no game
+    /// over it is open: the request is Finalized, the fee split credited, the consumer called
+    /// back. Emits {RequestFinalized} and {Credited} events.
     function finalize(uint256 requestId) external;
 
-    /// @notice The dispute game freezes the window of `requestId` while it plays a challenge;
-    /// returns what the game needs. Only the dispute game may call it.
+    /// @notice The dispute game opens one more game against the result of `requestId` (any
+    /// number may be open at once, each with its own challenger); returns what the game needs.
+    /// The window does not move. Only the dispute game may call it.
     /// Emits a {ResultChallenged} event.
     function openChallenge(
         uint256 requestId
     ) external returns (address provider, uint256 modelId, bytes32 inputHash, bytes32 rootsHash);
 
-    /// @notice The dispute game reports how the challenge of `requestId` ended. If the provider
-    /// is at fault the request is Refunded (fee credited back to the requester) and the output
-    /// dropped; otherwise it is Submitted again with the window extended by the time the game
-    /// took. Only the dispute game may call it. Emits a {ChallengeResolved} event.
-    function resolveChallenge(uint256 requestId, bool providerAtFault) external;
+    /// @notice The dispute game reports that one game over `requestId` ended. If the provider is
+    /// at fault and the request still open, the request is Refunded (fee credited back to the
+    /// requester), the output dropped and the game's slash taken from the provider's reserved
+    /// stake and sent to the game (`slashed`). If the request was already refunded (another game
+    /// found the provider at fault, or the last-resort refund of {expire}), the game is `moot`.
+    /// Otherwise the request is Submitted again once no game is open. Never reverts for a
+    /// request the game opened a game on. Only the dispute game may call it.
+    /// Emits a {ChallengeResolved} event.
+    function resolveChallenge(uint256 requestId, bool providerAtFault) external returns (bool moot, uint256 slashed);
 
     /// @notice When the challenge window of `requestId` ends (0 if it has none).
     function windowEndOf(uint256 requestId) external view returns (uint64);
+
+    /// @notice How many games over `requestId` are open.
+    function openGamesOf(uint256 requestId) external view returns (uint256);
+
+    /// @notice From when {expire} may refund `requestId` if games over it are still open: the
+    /// window's end plus twice a game's longest duration (0 if it has no window).
+    function refundableAfter(uint256 requestId) external view returns (uint64);
 
     /// @notice The dispute game allowed to challenge results (zero until set).
     function disputeGame() external view returns (address);
@@ -197,8 +222,10 @@ interface IInferenceMarket {
 
     /// @notice After its deadline, anyone may end a request that is still Pending or Claimed:
     /// the fee is credited back to the requester and, if a provider claimed it and did not
-    /// deliver, the claim penalty is slashed from its stake and credited to the requester too.
-    /// Emits a {RequestRefunded} event.
+    /// deliver, the claim penalty is slashed from its reserved stake and credited to the
+    /// requester too. As a last resort, anyone may also refund a Challenged request once
+    /// {refundableAfter} has passed (its games could not end normally): the provider's
+    /// reservation is released without penalty. Emits a {RequestRefunded} event.
     function expire(uint256 requestId) external;
 
     /// @notice Pays out everything credited to the caller in `token` (address(0) for ETH).
@@ -229,4 +256,10 @@ interface IInferenceMarket {
 
     /// @notice What is slashed from a provider that claimed a request and let it expire.
     function claimPenalty() external view returns (uint256);
+
+    /// @notice The model registry requests are priced by.
+    function modelRegistry() external view returns (address);
+
+    /// @notice The provider registry claims reserve stake in.
+    function providerRegistry() external view returns (address);
 }

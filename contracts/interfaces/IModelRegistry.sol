@@ -16,11 +16,13 @@ interface IModelRegistry {
 
     /// @notice A registered model.
     /// @dev `feeToken == address(0)` means the fee is paid in ETH. `verifier` is the
-    /// {IProofVerifier} of a `Zk` model (zero otherwise). The last four fields are the dispute
-    /// commitments of an `Optimistic` model (zero otherwise): `weightsRoot` (chunked Merkle root of
-    /// the weights blob), `layoutRoot` (chunked Merkle root whose chunk `i` is the ABI-encoded
-    /// `LayerSpec` of layer `i`, see `contracts/dispute/LayerSpec.sol`), `layerCount` and
-    /// `challengeWindow` (seconds a result stays open to challenge).
+    /// {IProofVerifier} of a `Zk` model (zero otherwise). `weightsRoot`, `layoutRoot`,
+    /// `layerCount` and `challengeWindow` are the dispute commitments of an `Optimistic` model
+    /// (zero otherwise): `weightsRoot` (chunked Merkle root of the weights blob), `layoutRoot`
+    /// (chunked Merkle root whose chunk `i` is the ABI-encoded `LayerSpec` of layer `i`, see
+    /// `contracts/dispute/LayerSpec.sol`), `layerCount` and `challengeWindow` (seconds a result
+    /// stays open to challenge). `inputDtype`/`outputDtype` with the shapes fix the one canonical
+    /// encoding of inputs and outputs ({inputFormatOf}, {outputFormatOf}).
     struct Model {
         address owner;
         VerificationMode mode;
@@ -37,6 +39,17 @@ interface IModelRegistry {
         bytes32 layoutRoot;
         uint32 layerCount;
         uint32 challengeWindow;
+        uint8 inputDtype;
+        uint8 outputDtype;
+    }
+
+    /// @notice The one canonical encoding (docs/protocol.md, "Canonical tensor bytes") of a
+    /// model's input or output tensor: `keccak256` of its `headerLength`-byte header (version,
+    /// dtype code, rank, big-endian dims) and its whole length in bytes, header included.
+    struct TensorFormat {
+        bytes32 headerHash;
+        uint32 headerLength;
+        uint64 byteLength;
     }
 
     /// @notice What the market and the dispute game read to check a result: see {Model}.
@@ -71,6 +84,9 @@ interface IModelRegistry {
         uint16 royaltyBps;
         uint32[] inputShape;
         uint32[] outputShape;
+        /// Dtype codes of the canonical tensor format: 1 int8, 2 int32, 3 float32, 4 int64, 5 uint8.
+        uint8 inputDtype;
+        uint8 outputDtype;
         address verifier;
         bytes32 weightsRoot;
         bytes32 layoutRoot;
@@ -88,11 +104,24 @@ interface IModelRegistry {
     error ModelRoyaltyTooHigh(uint16 royaltyBps, uint16 maxBps);
     /// @notice The model hash is zero or the content id is empty.
     error ModelContentMissing();
-    /// @notice A shape is empty, longer than `maxRank`, or has a zero dimension.
+    /// @notice A shape is empty, longer than `maxRank`, has a zero dimension or more than
+    /// 2^24 elements.
     error ModelShapeInvalid();
+    /// @notice `dtype` is not a dtype code of the canonical tensor format, or (`Zk` and
+    /// `Optimistic` models) is float32, whose bits no verifier or game can pin down.
+    error ModelDtypeInvalid(uint8 dtype);
+    /// @notice A `Zk` or `Optimistic` model's input (`isOutput` false) or output tensor takes
+    /// `byteLength` bytes, more than `maxBytes`: the chain could not take or check it.
+    error ModelTensorTooLarge(bool isOutput, uint256 byteLength, uint256 maxBytes);
+    /// @notice An `Optimistic` model's challenge window `window` is outside `[minWindow, maxWindow]`.
+    error ModelChallengeWindowInvalid(uint32 window, uint32 minWindow, uint32 maxWindow);
+    /// @notice Deployment: challenge window bounds with `minWindow == 0` or `minWindow > maxWindow`.
+    error ModelChallengeWindowBoundsInvalid(uint32 minWindow, uint32 maxWindow);
+    /// @notice A `Zk` model's verifier `verifier` has no code: no proof could ever be checked.
+    error ModelVerifierHasNoCode(address verifier);
     /// @notice The verification fields do not fit `mode`: a `Zk` model needs a verifier, an
-    /// `Optimistic` one a weights root, a layout root, `1 <= layerCount <= maxLayers` and a
-    /// nonzero challenge window; fields of other modes must be zero.
+    /// `Optimistic` one a weights root, a layout root, `1 <= layerCount <= MAX_LAYERS` and a
+    /// challenge window; fields of other modes must be zero.
     error ModelVerificationInvalid(VerificationMode mode);
 
     /// @notice Emitted when a model is registered.
@@ -147,6 +176,17 @@ interface IModelRegistry {
     /// @notice Owner and royalty of model `modelId`, deprecated or not; reverts with
     /// {ModelUnknown} if there is none. Neither changes after registration.
     function royaltyInfo(uint256 modelId) external view returns (address owner, uint16 royaltyBps);
+
+    /// @notice The canonical format of model `modelId`'s input tensor (deprecated or not);
+    /// reverts with {ModelUnknown} if there is none.
+    function inputFormatOf(uint256 modelId) external view returns (TensorFormat memory);
+
+    /// @notice The canonical format of model `modelId`'s output tensor (deprecated or not);
+    /// reverts with {ModelUnknown} if there is none.
+    function outputFormatOf(uint256 modelId) external view returns (TensorFormat memory);
+
+    /// @notice The shortest and longest challenge window an `Optimistic` model may register.
+    function challengeWindowBounds() external view returns (uint32 minWindow, uint32 maxWindow);
 
     /// @notice The number of models registered so far (the highest id).
     function modelCount() external view returns (uint256);

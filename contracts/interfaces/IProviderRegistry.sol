@@ -2,14 +2,18 @@
 pragma solidity ^0.8.28;
 
 /// @title IProviderRegistry
-/// @notice Stakes of compute providers, the models they serve, and their track record.
+/// @notice Stakes of compute providers, the models they serve, the stake each open job holds,
+/// and their track record.
 /// @dev The stake asset is ETH (one asset for every model, whatever the model's fee token), so
-/// that penalties and slashes have one unit. Stake leaves in two steps: {requestUnbond} moves it
-/// to an unbonding balance that can still be slashed, and {withdrawUnbonded} pays it out after
-/// `unbondingDelay`.
+/// that penalties and slashes have one unit. Active stake is split into free stake and stake
+/// **reserved** by open jobs: the market reserves, at claim, what a failure of the job would
+/// slash, and releases or slashes it when the job ends. Only free stake can start unbonding
+/// ({requestUnbond}); it is paid out after `unbondingDelay` ({withdrawUnbonded}). So a provider
+/// can never take away the stake that backs a result still open to a penalty or a dispute.
+/// Invariant: `reservedOf(p) <= stakeOf(p)` for every provider.
 interface IProviderRegistry {
-    /// @notice `provider` has `stake` staked but `needed` is required.
-    error ProviderInsufficientStake(address provider, uint256 stake, uint256 needed);
+    /// @notice `provider` has `free` stake that is neither reserved nor unbonding, but `needed` is required.
+    error ProviderInsufficientFreeStake(address provider, uint256 free, uint256 needed);
     /// @notice The amount is zero.
     error ProviderZeroAmount();
     /// @notice Unbonded stake of `provider` is locked until `releaseTime`.
@@ -20,22 +24,38 @@ interface IProviderRegistry {
     error ProviderNotEligible(address provider, uint256 modelId);
     /// @notice The ETH transfer to `to` failed.
     error ProviderTransferFailed(address to);
+    /// @notice Only the market may call this; `caller` is not it.
+    error ProviderNotMarket(address caller);
+    /// @notice The market is already set (it is set once).
+    error ProviderMarketAlreadySet(address market);
+    /// @notice The market address is zero.
+    error ProviderZeroAddress();
+    /// @notice The market released or slashed `amount` of `provider`'s reservation, which holds
+    /// only `reserved`, or slashed `slashed` out of a smaller release.
+    error ProviderReservationInvalid(address provider, uint256 amount, uint256 reserved);
 
     event Staked(address indexed provider, uint256 amount, uint256 newStake);
     event UnbondRequested(address indexed provider, uint256 amount, uint256 releaseTime);
     event UnbondedWithdrawn(address indexed provider, uint256 amount);
     event OptedIn(address indexed provider, uint256 indexed modelId);
     event OptedOut(address indexed provider, uint256 indexed modelId);
-    event Slashed(address indexed provider, address indexed slasher, uint256 amount);
+    /// @notice `amount` of `provider`'s stake now backs an open job; `reserved` in all.
+    event StakeReserved(address indexed provider, uint256 amount, uint256 reserved);
+    /// @notice `amount` of `provider`'s reservation ended; `reserved` is what stays reserved.
+    event StakeReleased(address indexed provider, uint256 amount, uint256 reserved);
+    /// @notice `amount` of `provider`'s stake was taken and sent to `to`.
+    event Slashed(address indexed provider, address indexed to, uint256 amount);
     event JobRecorded(address indexed provider, bool served);
     event MinStakeUpdated(uint256 oldMinStake, uint256 newMinStake);
+    /// @notice The market that reserves, releases and slashes stake was set.
+    event MarketSet(address market);
 
     /// @notice Adds `msg.value` to the caller's stake. Emits a {Staked} event.
     function stake() external payable;
 
-    /// @notice Moves `amount` of the caller's stake to unbonding; it can be withdrawn after the
-    /// unbonding delay and can still be slashed until then. A second request adds to the first
-    /// and restarts the delay. Emits an {UnbondRequested} event.
+    /// @notice Moves `amount` of the caller's free stake (active and not reserved) to
+    /// unbonding; it can be withdrawn after the unbonding delay. A second request adds to the
+    /// first and restarts the delay. Emits an {UnbondRequested} event.
     function requestUnbond(uint256 amount) external;
 
     /// @notice Pays out the caller's unbonded stake once its delay has passed.
@@ -48,21 +68,37 @@ interface IProviderRegistry {
     /// @notice The caller stops serving model `modelId`. Emits an {OptedOut} event.
     function optOut(uint256 modelId) external;
 
-    /// @notice Takes up to `amount` from `provider`'s stake (active first, then unbonding) and
-    /// sends it to the caller. Only accounts with the slasher role may call it.
-    /// Emits a {Slashed} event.
-    /// @return slashed what was actually taken (less than `amount` if the stake ran short).
-    function slash(address provider, uint256 amount) external returns (uint256 slashed);
+    /// @notice The market reserves `amount` of `provider`'s free stake for a job of model
+    /// `modelId`, which `provider` must be eligible for. Emits a {StakeReserved} event.
+    function reserve(address provider, uint256 modelId, uint256 amount) external;
 
-    /// @notice Records a served (`served == true`) or failed job of `provider`. Only accounts
-    /// with the recorder role may call it. Emits a {JobRecorded} event.
-    function recordJob(address provider, bool served) external;
+    /// @notice The market ends a reservation of `amount` without a penalty (a job released,
+    /// failed for its input, or ended by the market's last-resort refund).
+    /// Emits a {StakeReleased} event.
+    function release(address provider, uint256 amount) external;
 
-    /// @notice True if `provider` has at least the minimum stake and serves `modelId`.
+    /// @notice The market ends a reservation of `amount` for a job served: the reservation is
+    /// released and the job counted as served. Emits {StakeReleased} and {JobRecorded} events.
+    function completeJob(address provider, uint256 amount) external;
+
+    /// @notice The market ends a reservation of `amount` for a job the provider failed: the job
+    /// is counted as failed and `slashAmount <= amount` of the reservation is taken and sent to
+    /// `to` (the market for a missed deadline, the dispute game for a lost game); the rest is
+    /// released. Emits {StakeReleased}, {JobRecorded} and, if `slashAmount > 0`, {Slashed}.
+    function failJob(address provider, uint256 amount, uint256 slashAmount, address to) external;
+
+    /// @notice True if `provider` has at least the minimum stake and serves `modelId` (whether
+    /// its free stake covers a job's reservation is checked at claim).
     function isEligible(address provider, uint256 modelId) external view returns (bool);
 
-    /// @notice Active stake of `provider`.
+    /// @notice Active stake of `provider` (reserved included, unbonding excluded).
     function stakeOf(address provider) external view returns (uint256);
+
+    /// @notice The part of `provider`'s active stake reserved by open jobs.
+    function reservedOf(address provider) external view returns (uint256);
+
+    /// @notice Active stake of `provider` not reserved: what it may unbond or reserve.
+    function freeStakeOf(address provider) external view returns (uint256);
 
     /// @notice Unbonding stake of `provider` and when it can be withdrawn.
     function unbondingOf(address provider) external view returns (uint256 amount, uint256 releaseTime);
@@ -72,6 +108,9 @@ interface IProviderRegistry {
 
     /// @notice True if `provider` has opted in to `modelId`.
     function servesModel(address provider, uint256 modelId) external view returns (bool);
+
+    /// @notice The market allowed to reserve, release and slash (zero until set).
+    function market() external view returns (address);
 
     function minStake() external view returns (uint256);
 

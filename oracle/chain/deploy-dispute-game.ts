@@ -1,12 +1,15 @@
-import { parseEther, type Signer } from "ethers";
-import { attach, type InferenceMarket, type ProviderRegistry } from "./connect.ts";
+import type { Signer } from "ethers";
+import { attach, type InferenceMarket } from "./connect.ts";
+import { DEPLOY_PROFILES } from "./deploy-profiles.ts";
 import { deployContract } from "./deploy-suite.ts";
 import type { Deployment } from "./deployment.ts";
 
 export type DeployDisputeGameParameters = {
-  /** Exact ETH bond of a challenge. */
-  bond?: bigint | undefined;
-  /** Slashed from a provider that loses a game. */
+  /** Smallest ETH bond of a challenge. */
+  bondFloor?: bigint | undefined;
+  /** Gas price (wei) at which the bond covers the defender's worst-case gas. */
+  bondGasPrice?: bigint | undefined;
+  /** Slashed from a provider that loses a game (reserved at every Optimistic claim). */
   slashAmount?: bigint | undefined;
   /** Each side's chess clock, in seconds. */
   clockSec?: number | undefined;
@@ -16,25 +19,28 @@ export type DeployDisputeGameParameters = {
   treasury?: string | undefined;
 };
 
+/** The `devnet` profile's game parameters (oracle/chain/deploy-profiles.ts). */
 export const DEFAULT_DISPUTE_PARAMETERS = {
-  bond: parseEther("0.1"),
-  slashAmount: parseEther("0.5"),
-  clockSec: 1800,
-  challengerRewardBps: 5000,
-  defenderRewardBps: 5000,
+  bondFloor: DEPLOY_PROFILES.devnet.bondFloor,
+  bondGasPrice: DEPLOY_PROFILES.devnet.bondGasPrice,
+  slashAmount: DEPLOY_PROFILES.devnet.slashAmount,
+  clockSec: DEPLOY_PROFILES.devnet.disputeClockSec,
+  challengerRewardBps: DEPLOY_PROFILES.devnet.challengerRewardBps,
+  defenderRewardBps: DEPLOY_PROFILES.devnet.defenderRewardBps,
 } as const;
 
 /**
- * Deploys the one-step prover and the DisputeGame over a deployed suite, names the game in the
- * market (once) and lets it slash providers. `signer` must be the market's owner and the
- * provider registry's admin. Returns the game's and the prover's addresses.
+ * Deploys the one-step prover and the DisputeGame over a deployed suite and names the game in
+ * the market (once). The game needs no role: the market takes the slash out of the provider's
+ * reserved stake and sends it to the game. `signer` must be the market's owner. Returns the
+ * game's and the prover's addresses.
  */
 export async function deployDisputeGame(
   signer: Signer,
   deployment: Deployment,
   parameters: DeployDisputeGameParameters = {},
 ): Promise<{ game: string; prover: string }> {
-  const { bond, slashAmount, clockSec, challengerRewardBps, defenderRewardBps } = {
+  const { bondFloor, bondGasPrice, slashAmount, clockSec, challengerRewardBps, defenderRewardBps } = {
     ...DEFAULT_DISPUTE_PARAMETERS,
     ...Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined)),
   };
@@ -46,7 +52,8 @@ export async function deployDisputeGame(
     contracts.providerRegistry,
     await prover.getAddress(),
     parameters.treasury ?? (await signer.getAddress()),
-    bond,
+    bondFloor,
+    bondGasPrice,
     slashAmount,
     clockSec,
     challengerRewardBps,
@@ -55,7 +62,5 @@ export async function deployDisputeGame(
   const address = await game.getAddress();
   const market = attach<InferenceMarket>("InferenceMarket", contracts.inferenceMarket, signer);
   await (await market.setDisputeGame(address)).wait();
-  const providers = attach<ProviderRegistry>("ProviderRegistry", contracts.providerRegistry, signer);
-  await (await providers.grantRole(await providers.SLASHER_ROLE(), address)).wait();
   return { game: address, prover: await prover.getAddress() };
 }

@@ -1,7 +1,8 @@
-import { ContractFactory, parseEther, type Signer } from "ethers";
+import { ContractFactory, type Signer } from "ethers";
 import { loadArtifact, type ContractName } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 import { attach, type ProviderRegistry } from "./connect.ts";
+import { DEPLOY_PROFILES } from "./deploy-profiles.ts";
 
 export type DeploySuiteParameters = {
   /** Receives the protocol fee. Defaults to the deployer, who is admin of every contract. */
@@ -11,14 +12,19 @@ export type DeploySuiteParameters = {
   unbondingDelaySec?: bigint | undefined;
   /** Slashed from a provider that claims a request and does not deliver before its deadline. */
   claimPenalty?: bigint | undefined;
+  /** Bounds of an Optimistic model's challenge window, in seconds. */
+  minChallengeWindowSec?: number | undefined;
+  maxChallengeWindowSec?: number | undefined;
 };
 
+/** The `devnet` profile's suite parameters (oracle/chain/deploy-profiles.ts). */
 export const DEFAULT_SUITE_PARAMETERS = {
-  protocolFeeBps: 250,
-  minStake: parseEther("1"),
-  // Longer than the longest request deadline (30 days): see deploy/modules/Verity.ts.
-  unbondingDelaySec: 31n * 24n * 3600n,
-  claimPenalty: parseEther("0.1"),
+  protocolFeeBps: DEPLOY_PROFILES.devnet.protocolFeeBps,
+  minStake: DEPLOY_PROFILES.devnet.minStake,
+  unbondingDelaySec: DEPLOY_PROFILES.devnet.unbondingDelaySec,
+  claimPenalty: DEPLOY_PROFILES.devnet.claimPenalty,
+  minChallengeWindowSec: DEPLOY_PROFILES.devnet.minChallengeWindowSec,
+  maxChallengeWindowSec: DEPLOY_PROFILES.devnet.maxChallengeWindowSec,
 } as const;
 
 export async function deployContract(signer: Signer, name: ContractName, args: unknown[] = []) {
@@ -29,20 +35,21 @@ export async function deployContract(signer: Signer, name: ContractName, args: u
 }
 
 /**
- * Deploys ModelRegistry, ProviderRegistry and InferenceMarket and lets the market slash and
- * record jobs in the provider registry. For public chains prefer the Ignition module in
- * `deploy/modules/Verity.ts`, which resumes a deployment that stopped half-way.
+ * Deploys ModelRegistry, ProviderRegistry and InferenceMarket and names the market in the
+ * provider registry (the one account that may reserve, release and slash stake). For public
+ * chains prefer the Ignition module in `deploy/modules/Verity.ts`, which resumes a deployment
+ * that stopped half-way.
  */
 export async function deploySuite(signer: Signer, parameters: DeploySuiteParameters = {}): Promise<Deployment> {
   const provider = signer.provider!;
   const admin = await signer.getAddress();
   const treasury = parameters.treasury ?? admin;
-  const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty } = {
+  const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty, minChallengeWindowSec, maxChallengeWindowSec } = {
     ...DEFAULT_SUITE_PARAMETERS,
     ...defined(parameters),
   };
   const startBlock = await provider.getBlockNumber();
-  const modelRegistry = await deployContract(signer, "ModelRegistry");
+  const modelRegistry = await deployContract(signer, "ModelRegistry", [minChallengeWindowSec, maxChallengeWindowSec]);
   const providerRegistry = await deployContract(signer, "ProviderRegistry", [admin, minStake, unbondingDelaySec]);
   const market = await deployContract(signer, "InferenceMarket", [
     admin,
@@ -54,8 +61,7 @@ export async function deploySuite(signer: Signer, parameters: DeploySuiteParamet
   ]);
   const registry = attach<ProviderRegistry>("ProviderRegistry", await providerRegistry.getAddress(), signer);
   const marketAddress = await market.getAddress();
-  await (await registry.grantRole(await registry.SLASHER_ROLE(), marketAddress)).wait();
-  await (await registry.grantRole(await registry.RECORDER_ROLE(), marketAddress)).wait();
+  await (await registry.setMarket(marketAddress)).wait();
   return {
     chainId: Number((await provider.getNetwork()).chainId),
     startBlock: startBlock + 1,

@@ -48,3 +48,40 @@ export async function connectDisputeGame(market: InferenceMarket, runner: Contra
     });
   return attach<DisputeGame>("DisputeGame", address, runner);
 }
+
+/** A game as `GameStarted` announced it. */
+export type StartedGame = { gameId: bigint; requestId: bigint; challenger: string; layer: number; bond: bigint };
+
+/**
+ * The games opened over request `requestId` (any number, each its own challenger), optionally
+ * only `challenger`'s, in the order they started. There is no on-chain index of them: the
+ * `GameStarted` event, indexed by request and challenger, is it.
+ */
+export async function gamesOf(
+  game: DisputeGame,
+  requestId: bigint,
+  { fromBlock, challenger }: { fromBlock: number; challenger?: string | undefined },
+): Promise<StartedGame[]> {
+  const logs = await game.queryFilter(game.filters.GameStarted(undefined, requestId, challenger), fromBlock);
+  return logs.map(({ args }) => ({
+    gameId: args.gameId,
+    requestId: args.requestId,
+    challenger: args.challenger,
+    layer: Number(args.layer),
+    bond: args.bond,
+  }));
+}
+
+/** How a game ended (`GameResolved`); `moot`: the request was already refunded, the bond went back to the challenger. */
+export type GameResolution = { winner: number; slashed: bigint; moot: boolean };
+
+/** The resolution of game `gameId`, or undefined while it is open. */
+export async function gameResolution(
+  game: DisputeGame,
+  gameId: bigint,
+  fromBlock: number,
+): Promise<GameResolution | undefined> {
+  const [log] = await game.queryFilter(game.filters.GameResolved(gameId), fromBlock);
+  if (!log) return undefined;
+  return { winner: Number(log.args.winner), slashed: log.args.slashed, moot: log.args.moot };
+}

@@ -1,6 +1,8 @@
 import { ZeroAddress } from "ethers";
 import { BaseError } from "../errors.ts";
+import { dtypes, type DType } from "../model/tensor.ts";
 import type { ModelRegistry } from "./connect.ts";
+import { decodeRevert } from "./revert-error.ts";
 
 /** `IModelRegistry.VerificationMode`, in ABI order. */
 export const VerificationMode = { Attested: 0, Zk: 1, Optimistic: 2 } as const;
@@ -26,6 +28,9 @@ export type RegisterModelParameters = {
   royaltyBps: number;
   inputShape: readonly number[];
   outputShape: readonly number[];
+  /** Element types of the canonical input and output tensors (Zk and Optimistic: not float32). */
+  inputDtype: DType;
+  outputDtype: DType;
   /** ERC-20 the fee is paid in; ETH when absent. */
   feeToken?: string | undefined;
   /** Defaults to an `Attested` model. */
@@ -37,7 +42,7 @@ const zeroHash = `0x${"00".repeat(32)}`;
 /** Registers a model owned by the registry's signer and returns its id. */
 export async function registerModel(registry: ModelRegistry, parameters: RegisterModelParameters): Promise<bigint> {
   const { verification } = parameters;
-  const tx = await registry.register({
+  const send = registry.register({
     modelHash: parameters.modelHash,
     contentId: parameters.contentId,
     mode:
@@ -51,16 +56,33 @@ export async function registerModel(registry: ModelRegistry, parameters: Registe
     royaltyBps: parameters.royaltyBps,
     inputShape: [...parameters.inputShape],
     outputShape: [...parameters.outputShape],
+    inputDtype: dtypes[parameters.inputDtype].code,
+    outputDtype: dtypes[parameters.outputDtype].code,
     verifier: verification?.mode === "zk" ? verification.verifier : ZeroAddress,
     weightsRoot: verification?.mode === "optimistic" ? verification.weightsRoot : zeroHash,
     layoutRoot: verification?.mode === "optimistic" ? verification.layoutRoot : zeroHash,
     layerCount: verification?.mode === "optimistic" ? verification.layerCount : 0,
     challengeWindow: verification?.mode === "optimistic" ? verification.challengeWindow : 0,
   });
-  const receipt = await tx.wait();
+  const receipt = await send
+    .then((tx) => tx.wait())
+    .catch((error: unknown) => {
+      throw decodeRevert("register the model", error, registerHints);
+    });
   for (const log of receipt?.logs ?? []) {
     const parsed = registry.interface.parseLog(log);
     if (parsed?.name === "ModelRegistered") return parsed.args.modelId as bigint;
   }
   throw new BaseError("register: no ModelRegistered event in the receipt.");
 }
+
+/** What to do about the registry's refusals, as an extra line of the error. */
+const registerHints: Record<string, string> = {
+  ModelDtypeInvalid: "Zk and Optimistic models take integer tensors (int8, int32, int64, uint8), never float32.",
+  ModelTensorTooLarge:
+    "Zk and Optimistic tensors must fit the registry's limit (the error's last argument): use an Attested model.",
+  ModelChallengeWindowInvalid: "Pick a challenge window within the registry's challengeWindowBounds().",
+  ModelVerifierHasNoCode: "Deploy the verifier first: no contract lives at that address.",
+  ModelShapeInvalid: "Shapes need 1 to 8 dims, each at least 1, and at most 2^24 elements.",
+  ModelRoyaltyTooHigh: "Lower the royalty (basis points).",
+};

@@ -8,9 +8,9 @@ export class ChainRevertError extends BaseError {
   readonly errorName: string | undefined;
   readonly args: readonly unknown[];
 
-  constructor(action: string, decoded: ErrorDescription | undefined, cause: unknown) {
+  constructor(action: string, decoded: ErrorDescription | undefined, cause: unknown, details: string[] = []) {
     const what = decoded ? `${decoded.name}(${decoded.args.map(String).join(", ")})` : "an unknown reason";
-    super(`${action} reverted with ${what}.`, { cause });
+    super(`${action} reverted with ${what}.`, { cause, details });
     this.errorName = decoded?.name;
     this.args = decoded ? [...decoded.args] : [];
   }
@@ -30,10 +30,14 @@ function errorsInterface(): Interface {
   return allErrors;
 }
 
-/** Turns an ethers call exception into a {@link ChainRevertError}; other errors pass through. */
-export function decodeRevert(action: string, error: unknown): unknown {
+/**
+ * Turns an ethers call exception into a {@link ChainRevertError}; other errors pass through.
+ * `hints` maps an error name to a line telling the user what to do about it.
+ */
+export function decodeRevert(action: string, error: unknown, hints: Readonly<Record<string, string>> = {}): unknown {
   if (!isCallException(error)) return error;
   const data = error.data;
   const decoded = data ? (errorsInterface().parseError(data) ?? undefined) : undefined;
-  return new ChainRevertError(action, decoded, error);
+  const hint = decoded && Object.hasOwn(hints, decoded.name) ? hints[decoded.name] : undefined;
+  return new ChainRevertError(action, decoded, error, hint === undefined ? [] : [hint]);
 }

@@ -1,13 +1,14 @@
 import path from "node:path";
 import type { Command } from "../cli.ts";
 import { createRpcProvider, createWallet } from "../chain/connect.ts";
-import { deployDisputeGame } from "../chain/deploy-dispute-game.ts";
-import { deploySuite } from "../chain/deploy-suite.ts";
+import { deployProfile } from "../chain/deploy-profiles.ts";
+import { deployWithProfile } from "../chain/deploy-with-profile.ts";
 import { writeDeployment } from "../chain/deployment.ts";
 import { DEV_PRIVATE_KEYS, startDevnet } from "../devnet/start-devnet.ts";
 
 export const devnetCommand: Command = {
-  summary: "Start a local chain on 127.0.0.1, deploy the suite to it and keep serving until Ctrl-C.",
+  summary:
+    "Start a local chain on 127.0.0.1, deploy the suite to it with the devnet profile and keep serving until Ctrl-C.",
   usage: "[--port 8545] [--out deployments/localhost.json]",
   options: {
     port: { type: "string", default: "8545" },
@@ -17,11 +18,11 @@ export const devnetCommand: Command = {
     const devnet = await startDevnet({ port: Number(values.port) });
     const provider = createRpcProvider(devnet.url, 250);
     const deployer = createWallet(DEV_PRIVATE_KEYS[0], provider);
-    const deployment = await deploySuite(deployer);
-    const { game } = await deployDisputeGame(deployer, deployment);
+    // Short windows and clocks, so that a local result settles in seconds (oracle/chain/deploy-profiles.ts).
+    const { deployment, game } = await deployWithProfile(deployer, { profile: deployProfile("devnet") });
     const out = path.resolve(values.out as string);
     writeDeployment(out, deployment);
-    console.log(`chain      ${devnet.url} (chain id ${deployment.chainId})`);
+    console.log(`chain      ${devnet.url} (chain id ${deployment.chainId}, deploy profile devnet)`);
     console.log(`deployment ${out}`);
     for (const [name, address] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(17)} ${address}`);
     console.log(`  ${"disputeGame".padEnd(17)} ${game}`);

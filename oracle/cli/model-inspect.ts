@@ -1,9 +1,11 @@
 /**
  * `verity model inspect DIR`: the manifest of a VQM folder in words: input and output, hashes,
- * parameter count and one line per layer (kind, inputs, shapes, parameters, requantisation).
+ * parameter count, how much of the registry's limits it uses, and one line per layer (kind,
+ * inputs, shapes, parameters, requantisation).
  */
 import type { Command } from "../cli.ts";
 import { BaseError } from "../errors.ts";
+import { chainLimitUsage } from "../model/chain-limit-violation.ts";
 import type { ManifestLayer } from "../model/vqm/vqm-files.ts";
 import { readVqm } from "../model/vqm/vqm-files.ts";
 
@@ -25,6 +27,7 @@ export const modelInspectCommand: Command = {
       `weightsRoot  ${manifest.weightsRoot} (weights blob, ${manifest.weightsBytes} bytes)`,
       `parameters   ${manifest.parameterCount.toLocaleString("en-US")} (weights and biases)`,
       `layers       ${manifest.layers.length}`,
+      `chain limits ${chainLimitUsage({ input: manifest.input, output: manifest.output, layerCount: manifest.layers.length })} (Zk, Optimistic)`,
       ...manifest.layers.map(describeLayer),
     ];
     for (const line of lines) console.log(line);

@@ -4,7 +4,8 @@ import { createLogger } from "../log/logger.ts";
 import { runWatchtower } from "../node/watchtower.ts";
 
 export const watchCommand: Command = {
-  summary: "Run a watchtower: re-execute Optimistic results, challenge wrong ones and play the game.",
+  summary:
+    "Run a watchtower: re-execute Optimistic results, open its own game against each wrong one (whatever games are open) and play it to the end.",
   usage:
     "[--config FILE]   (the provider config format: models to watch, dispute.manifests, stateDir; the account posts the bonds)",
   options: { config: { type: "string" } },

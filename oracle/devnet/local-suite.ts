@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEther, type JsonRpcProvider, type Wallet } from "ethers";
+import type { DType } from "../model/tensor.ts";
 import {
   attach,
   connectSuite,
@@ -24,8 +25,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 export type IrisManifest = {
   name: string;
   labels: string[];
-  input: { dtype: string; shape: number[] };
-  output: { dtype: string; shape: number[] };
+  input: { dtype: DType; shape: number[] };
+  output: { dtype: DType; shape: number[] };
   modelHash: string;
   heldOutAccuracy: number;
   samples: { input: number[]; label: string; labelIndex: number; inputEnvelope: string }[];
@@ -106,6 +107,8 @@ export async function startLocalSuite({
     royaltyBps,
     inputShape: manifest.input.shape,
     outputShape: manifest.output.shape,
+    inputDtype: manifest.input.dtype,
+    outputDtype: manifest.output.dtype,
   });
 
   const asProvider = connectSuite(deployment, provider).providerRegistry;

@@ -74,6 +74,8 @@ export async function startOptimisticSuite({
       royaltyBps: 500,
       inputShape: model.input.shape,
       outputShape: manifest.output.shape,
+      inputDtype: manifest.input.dtype,
+      outputDtype: manifest.output.dtype,
       verification: {
         mode: "optimistic",
         weightsRoot: weightsRoot(model),

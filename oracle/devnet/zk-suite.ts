@@ -43,6 +43,8 @@ export async function registerZkModel(
     royaltyBps,
     inputShape: manifest.input.shape,
     outputShape: manifest.output.shape,
+    inputDtype: manifest.input.dtype,
+    outputDtype: manifest.output.dtype,
     verification: { mode: "zk", verifier: adapter },
   });
   await (await connectSuite(local.deployment, local.actors.provider).providerRegistry.optIn(modelId)).wait();

@@ -4,6 +4,7 @@
  * byte encoding; this module holds the dtype table and the structural checks.
  */
 import { BaseError } from "../errors.ts";
+import { MAX_ELEMENTS, MAX_RANK } from "./chain-limits.ts";
 
 export type DType = "int8" | "int32" | "float32" | "int64" | "uint8";
 
@@ -44,9 +45,10 @@ export function isDType(value: unknown): value is DType {
   return typeof value === "string" && Object.hasOwn(dtypes, value);
 }
 
-export const maxRank = 8;
-/** Refuse tensors above 16 Mi elements: no request or layer of ours comes near it. */
-export const maxElements = 1 << 24;
+/** Most dims of a tensor (`ModelRegistry.MAX_RANK`). */
+export const maxRank = MAX_RANK;
+/** Refuse tensors above 16 Mi elements (`ModelRegistry.MAX_ELEMENTS`): no request or layer of ours comes near it. */
+export const maxElements = MAX_ELEMENTS;
 
 export class InvalidTensorError extends BaseError {
   override name = "InvalidTensorError";

@@ -3,15 +3,17 @@
  * our move when it is our turn (defender: reveal, revealChunk, claimSum, postSum; challenger:
  * bisect, proveStep or openSum, pickSum, proveSumStep), a timeout claim when the other side's
  * clock has run out, nothing otherwise. Every step starts from `getGame` (and `getSum` in the
- * partial-sum phase), so a restarted process simply carries on.
+ * reduction phase), so a restarted process simply carries on, and one process can play any
+ * number of games (each game is its own state on chain).
  *
- * The partial-sum phase: a dense or conv2d element whose dot product is too long for one step
- * (LayerStepProver's bounds) is opened with `openSum` instead of `proveStep`. Both sides compute
- * the prefix sums of the element's dot product from their own trace of the (agreed) input layer:
- * the defender claims `S_n` and posts midpoints, the challenger agrees with a posted sum when it
- * equals its own and finally recomputes the last range on-chain.
+ * The reduction phase: a dense, conv2d, argmax or maxpool2d element whose whole-element step the
+ * prover would refuse (a reduction longer than one step, or a proof of too many chunks) is
+ * opened with `openSum` instead of `proveStep`. Both sides compute the element's prefix states
+ * from their own trace of the (agreed) layer it reads: the defender claims `S_n` and posts
+ * midpoints, the challenger agrees with a posted state exactly when it equals its own, and
+ * finally proves `S_hi` from the agreed `S_lo` on-chain.
  */
-import { AbiCoder, getBytes, type TransactionReceipt } from "ethers";
+import { getBytes, type TransactionReceipt } from "ethers";
 import { GamePhase, GameSide, gamePhaseName, type DisputeGame } from "../chain/dispute-game.ts";
 import type { TxSender } from "../chain/tx-sender.ts";
 import { encodeLayerSpec, LayerKind, type LayerSpec } from "../dispute/layout.ts";
@@ -20,9 +22,11 @@ import {
   chunkBytes,
   differingElement,
   elementBytes,
+  encodeProofs,
+  needsReduction,
   nodeChildren,
-  prefixSums,
-  stepProof,
+  prefixStates,
+  stepChunks,
   stepSource,
   sumLayout,
   sumMidpoint,
@@ -61,23 +65,10 @@ export type GameStepReturnType = {
   move?: string | undefined;
 };
 
-/** LayerStepProver's one-step bounds: dense fan-in (MAX_FAN_IN), conv2d fan-in, chunks per proof. */
-const ONE_STEP_MAX_FAN_IN = 16384;
-const ONE_STEP_MAX_CONV_FAN_IN = 1024;
-const ONE_STEP_MAX_CHUNKS = 40;
+type Transaction = Parameters<TxSender["send"]>[0]["transaction"];
+type Send = (move: string, transaction: Transaction) => Promise<GameStepReturnType>;
 
-/**
- * Whether element `element` of layer `spec` goes through the partial-sum phase: a dense or
- * conv2d element whose one-step proof the prover would refuse (fan-in or chunk count too large).
- */
-export function needsPartialSums(spec: LayerSpec, element: number, oneStep: () => string): boolean {
-  if (spec.kind !== LayerKind.dense && spec.kind !== LayerKind.conv2d) return false;
-  const { fanIn } = sumLayout(spec);
-  if (fanIn > (spec.kind === LayerKind.dense ? ONE_STEP_MAX_FAN_IN : ONE_STEP_MAX_CONV_FAN_IN)) return true;
-  if (spec.kind === LayerKind.dense) return false;
-  const [chunks] = AbiCoder.defaultAbiCoder().decode(["tuple(uint8,uint32,bytes,bytes32[])[]"], oneStep());
-  return (chunks as unknown[]).length > ONE_STEP_MAX_CHUNKS;
-}
+const waiting: GameStepReturnType = { resolved: false, winner: GameSide.None };
 
 export async function playGameStep(
   ctx: GameStepContext,
@@ -90,7 +81,7 @@ export async function playGameStep(
   const [layer, height, position] = [Number(g.layer), Number(g.height), Number(g.position)];
   const log = ctx.logger.child({ gameId, requestId: g.requestId, role });
 
-  const send = async (move: string, transaction: Parameters<TxSender["send"]>[0]["transaction"]) => {
+  const send: Send = async (move, transaction) => {
     const receipt: TransactionReceipt = await ctx.sender.send({ action: `${move} in game ${gameId}`, transaction });
     log.info("game move", {
       move,
@@ -108,39 +99,24 @@ export async function playGameStep(
   if (Number(g.turn) !== us) {
     if ((await ctx.game.remainingTime(gameId)) === 0n)
       return send("claimTimeout", ctx.game.claimTimeout.populateTransaction(gameId));
-    return { resolved: false, winner: GameSide.None };
+    return waiting;
   }
   const spec = model.specs[layer]!;
   const inputBytes = (ref: number) => (ref === -1 ? elementBytes(input) : own.bytes[ref]!);
   const source = (ref: number) => stepSource(inputBytes(ref));
 
-  if (phase === GamePhase.SumClaim || phase === GamePhase.SumBisecting || phase === GamePhase.AwaitSumStep) {
-    const s = await ctx.game.getSum(gameId);
-    const element = Number(s.element);
-    const [lo, hi] = [Number(s.lo), Number(s.hi)];
-    // Our prefix sums of the element's dot product, from our own trace of the layer it reads.
-    const sums = () => prefixSums(spec, element, model.weights().bytes, inputBytes(spec.inputA));
-    const sendSum = async (move: string, transaction: Parameters<TxSender["send"]>[0]["transaction"]) => {
-      log.info("partial-sum move", { move, layer, element, lo, hi });
-      return send(move, transaction);
-    };
-    if (role === "defender") {
-      if (phase === GamePhase.SumClaim) {
-        const total = sums()[Number(s.fanIn)]!;
-        const proof = sumParamsProof(spec, element, model.weights());
-        return sendSum("claimSum", ctx.game.claimSum.populateTransaction(gameId, total, encodeLayerSpec(spec), proof));
-      }
-      const mid = sumMidpoint(lo, hi);
-      return sendSum("postSum", ctx.game.postSum.populateTransaction(gameId, sums()[mid]!));
-    }
-    if (phase === GamePhase.SumBisecting) {
-      const agree = agreesWithSum(sums(), Number(s.mid), s.sumMid);
-      return sendSum("pickSum", ctx.game.pickSum.populateTransaction(gameId, agree));
-    }
-    if (phase !== GamePhase.AwaitSumStep) return { resolved: false, winner: GameSide.None };
-    const proof = sumStepProof(spec, element, lo, hi, model.weights(), source(spec.inputA));
-    return sendSum("proveSumStep", ctx.game.proveSumStep.populateTransaction(gameId, encodeLayerSpec(spec), proof));
-  }
+  if (phase === GamePhase.SumClaim || phase === GamePhase.SumBisecting || phase === GamePhase.AwaitSumStep)
+    return playReductionStep(ctx, {
+      gameId,
+      role,
+      phase,
+      layer,
+      spec,
+      model,
+      inputA: inputBytes(spec.inputA),
+      log,
+      send,
+    });
 
   if (role === "defender") {
     if (phase === GamePhase.Bisecting) {
@@ -154,28 +130,75 @@ export async function playGameStep(
     return send("bisect", ctx.game.bisect.populateTransaction(gameId, left, right));
   }
   // AwaitStep: name the first element of the defender's chunk that differs from ours and prove it
-  // (or open the partial-sum phase when its dot product is too long for one step).
+  // (or open the reduction phase when the prover would refuse its whole-element step).
   const revealed = await ctx.game.queryFilter(ctx.game.filters.ChunkRevealed(gameId), ctx.fromBlock);
   const last = revealed[revealed.length - 1];
-  if (!last) return { resolved: false, winner: GameSide.None };
+  if (!last) return waiting;
   const chunk = getBytes(last.args.chunk);
   const size = Number(g.elementSize);
   const offset = differingElement(own, layer, position, chunk, size) ?? 0;
   const element = (position * CHUNK_SIZE) / size + offset;
-  let built: string | undefined;
+  const specBytes = encodeLayerSpec(spec);
+  let built: ReturnType<typeof stepChunks> | undefined;
   const oneStep = () =>
-    (built ??= stepProof(
+    (built ??= stepChunks(
       spec,
       element,
       model.weights(),
       source(spec.inputA),
       spec.kind === LayerKind.add ? source(spec.inputB) : undefined,
     ));
-  if (needsPartialSums(spec, element, oneStep)) {
-    log.info("opening partial sums", { layer, element, fanIn: sumLayout(spec).fanIn });
-    return send("openSum", ctx.game.openSum.populateTransaction(gameId, chunk, offset, encodeLayerSpec(spec)));
+  if (needsReduction(spec, oneStep)) {
+    log.info("opening the reduction phase", { layer, element, fanIn: sumLayout(spec).fanIn });
+    return send("openSum", ctx.game.openSum.populateTransaction(gameId, chunk, offset, specBytes));
   }
-  const proof = oneStep();
+  const proof = encodeProofs(oneStep());
   log.info("proving one step", { layer, element });
-  return send("proveStep", ctx.game.proveStep.populateTransaction(gameId, chunk, offset, encodeLayerSpec(spec), proof));
+  return send("proveStep", ctx.game.proveStep.populateTransaction(gameId, chunk, offset, specBytes, proof));
+}
+
+type ReductionStepParameters = {
+  gameId: bigint;
+  role: DisputeRole;
+  phase: number;
+  layer: number;
+  spec: LayerSpec;
+  model: OptimisticModel;
+  /** Our element bytes of the (agreed) layer the disputed layer reads. */
+  inputA: Uint8Array;
+  log: Logger;
+  send: Send;
+};
+
+/** Our move in the reduction phase (our turn): claimSum, postSum, pickSum or proveSumStep. */
+async function playReductionStep(
+  ctx: GameStepContext,
+  { gameId, role, phase, layer, spec, model, inputA, log, send }: ReductionStepParameters,
+): Promise<GameStepReturnType> {
+  const s = await ctx.game.getSum(gameId);
+  const element = Number(s.element);
+  const [lo, hi] = [Number(s.lo), Number(s.hi)];
+  const specBytes = encodeLayerSpec(spec);
+  // Our prefix states of the element's reduction, from our own trace of the layer it reads.
+  const states = () => prefixStates(spec, element, model.weights().bytes, inputA);
+  const sendSum: Send = async (move, transaction) => {
+    log.info("reduction move", { move, layer, element, lo, hi });
+    return send(move, transaction);
+  };
+  if (role === "defender") {
+    if (phase === GamePhase.SumClaim) {
+      const total = states()[Number(s.fanIn)]!;
+      const proof = sumParamsProof(spec, element, model.weights());
+      return sendSum("claimSum", ctx.game.claimSum.populateTransaction(gameId, total, specBytes, proof));
+    }
+    return sendSum("postSum", ctx.game.postSum.populateTransaction(gameId, states()[sumMidpoint(lo, hi)]!));
+  }
+  if (phase === GamePhase.SumBisecting) {
+    const agree = agreesWithSum(states(), Number(s.mid), s.sumMid);
+    return sendSum("pickSum", ctx.game.pickSum.populateTransaction(gameId, agree));
+  }
+  if (phase !== GamePhase.AwaitSumStep) return waiting;
+  // Proves S_hi from the agreed S_lo over the last range.
+  const proof = sumStepProof(spec, element, lo, hi, model.weights(), stepSource(inputA));
+  return sendSum("proveSumStep", ctx.game.proveSumStep.populateTransaction(gameId, specBytes, proof));
 }

@@ -18,6 +18,9 @@ import { defendResult, type DefendContext } from "./defend-results.ts";
 import { createOptimisticModels } from "./optimistic-models.ts";
 import { createZkModels } from "./zk-models.ts";
 import { connectDaemon } from "./connect-daemon.ts";
+import { createModelFormats } from "./model-formats.ts";
+import { createStakeGuard } from "./stake-guard.ts";
+import type { Job } from "../store/open-job-store.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -68,6 +71,13 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     jobs,
     content,
     models,
+    formats: createModelFormats(suite.modelRegistry),
+    stake: createStakeGuard({
+      providers: suite.providerRegistry,
+      market: suite.inferenceMarket,
+      account: wallet.address,
+      logger,
+    }),
     logger,
     deadlineMarginSec: config.jobs.deadlineMarginSec,
     maxInputBytes: config.jobs.maxInputBytes,
@@ -154,7 +164,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     }
     await followRequests();
     status.lastPollAt = Date.now();
-    for (const job of jobs.listActive()) {
+    for (const job of byPriority(jobs.listActive())) {
       if (inFlight.size >= config.jobs.concurrency) break;
       if (inFlight.has(job.requestId)) continue;
       const run = serveJob(ctx, job.requestId)
@@ -215,4 +225,14 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     optedIn = { at: Date.now(), ids };
     return ids;
   }
+}
+
+const priority: Partial<Record<Job["state"], number>> = { submitting: 0, claimed: 1, claiming: 2 };
+
+/**
+ * Jobs we hold a claim on first: they end reservations and race their deadlines, while a seen
+ * job may be waiting for free stake and must not take their turn when concurrency is small.
+ */
+function byPriority(active: Job[]): Job[] {
+  return [...active].sort((a, b) => (priority[a.state] ?? 3) - (priority[b.state] ?? 3));
 }

@@ -23,6 +23,8 @@ import { decodeRevert } from "../chain/revert-error.ts";
 import { executeVqm } from "../model/vqm/reference-executor.ts";
 import { ZkProveError } from "../zk/prove.ts";
 import { zkInput, ZkModelError, type ZkModels } from "./zk-models.ts";
+import { assertModelFormats, canonicalOutput, vqmFormats, type ModelFormatsCache } from "./model-formats.ts";
+import type { StakeGuard } from "./stake-guard.ts";
 
 export type ServeJobContext = {
   market: InferenceMarket;
@@ -30,6 +32,10 @@ export type ServeJobContext = {
   jobs: JobStore;
   content: ContentStore;
   models: ModelCache;
+  /** Each model's registered input and output formats: every output submitted is exactly the registered one. */
+  formats: ModelFormatsCache;
+  /** Whether the account's stake allows a claim now (logged once when it does not). */
+  stake: StakeGuard;
   logger: Logger;
   /** Seconds; a request whose deadline is nearer than this is not claimed. */
   deadlineMarginSec: number;
@@ -95,6 +101,13 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       ctx.jobs.transition(requestId, "skipped", { lastError: "deadline too close" });
       return;
     }
+    // Not enough stake is the operator's to fix, not the request's fault: the job stays seen
+    // (open to us once stake is added or open jobs end) and the guard logs it once.
+    const mode = await modeOf(ctx, job.modelId);
+    if (!(await ctx.stake.canClaim(mode))) {
+      if (job.state === "claiming") ctx.jobs.transition(requestId, "seen");
+      return;
+    }
     if (job.state === "seen") ctx.jobs.transition(requestId, "claiming");
     try {
       const receipt = await ctx.sender.send({
@@ -113,6 +126,10 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
         after.provider.toLowerCase() === ctx.sender.address.toLowerCase()
       )
         ctx.jobs.transition(requestId, "claimed");
+      // Another claim of ours took the free stake first (ProviderInsufficientFreeStake), or a
+      // slash took the stake below the minimum (ProviderNotEligible): wait for stake, as above.
+      else if (Number(after.status) === RequestStatus.Pending && !(await ctx.stake.canClaim(mode)))
+        ctx.jobs.transition(requestId, "seen", { lastError: error.shortMessage });
       else ctx.jobs.transition(requestId, "skipped", { lastError: error.shortMessage });
       return;
     }
@@ -133,6 +150,11 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
     }
     await runAndSubmit(ctx, job, onchain, log);
   }
+}
+
+/** The model's registered `VerificationMode` (Attested when the daemon serves no other mode). */
+function modeOf(ctx: ServeJobContext, modelId: bigint): Promise<number> {
+  return ctx.modeOf ? ctx.modeOf(modelId) : Promise.resolve(VerificationMode.Attested);
 }
 
 /** Where a job we claimed ends when the chain already moved on (after a crash, say). */
@@ -163,7 +185,7 @@ async function runAndSubmit(
   let prepared: Prepared;
   try {
     const { optimistic, zk } = ctx;
-    const mode = ctx.modeOf ? await ctx.modeOf(job.modelId) : VerificationMode.Attested;
+    const mode = await modeOf(ctx, job.modelId);
     prepared =
       optimistic && mode === VerificationMode.Optimistic
         ? await prepareOptimistic(ctx, optimistic, job, log)
@@ -234,8 +256,12 @@ async function prepareAttested(
 ): Promise<Prepared> {
   const input = await resolveInput(ctx, job, log);
   const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
-  const output: Tensor = await runInference(model.session, input, { expectedShape: model.inputShape });
-  const encoded = encodeTensor(output);
+  const formats = await ctx.formats.get(job.modelId);
+  const output: Tensor = await runInference(model.session, input, {
+    expectedShape: formats.input.shape,
+    expectedDType: formats.input.dtype,
+  });
+  const encoded = canonicalOutput(job.modelId, output, formats);
   return {
     output: encoded,
     transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
@@ -260,17 +286,20 @@ async function prepareOptimistic(
   const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () =>
     optimistic.models.get(job.modelId, ctx.signal),
   );
+  const formats = await ctx.formats.get(job.modelId);
+  assertModelFormats(job.modelId, vqmFormats(model.model), formats);
   const input = optimisticInput(model.model, job.input);
   const { trace } = executeWithCheat(model.model, input, optimistic.cheat);
   if (optimistic.cheat) log.warn("TEST-ONLY cheat applied to the trace", { ...optimistic.cheat });
   const roots = traceTrees(trace).roots;
+  // Checked before anything is recorded: a result we could not submit must not be tracked.
+  const encoded = canonicalOutput(job.modelId, trace[trace.length - 1]!, formats);
   writeTraceFile(traceFilePath(optimistic.stateDir, job.requestId), trace);
   optimistic.results.recordResults(
     [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots }],
     "",
     0n,
   );
-  const encoded = encodeTensor(trace[trace.length - 1]!);
   return {
     output: encoded,
     transaction: ctx.market.submitOptimistic.populateTransaction(job.requestId, encoded, roots),
@@ -280,7 +309,7 @@ async function prepareOptimistic(
 }
 
 /**
- * A Zk model: the reference executor runs the integer model on the request's int8 input, the
+ * A Zk model: the reference executor runs the integer model on the request's inline int8 input, the
  * model's prover (a worker thread) proves it, and the proof is checked with a call of
  * `submitWithProof` before it is sent. A proof that cannot be made, shows another output than
  * the reference executor or that the chain refuses throws ZkProveError: the request is released.
@@ -295,16 +324,20 @@ async function prepareZk(
   if (job.input.length > ctx.maxInputBytes)
     throw new InputTooLargeError(`The input is ${job.input.length} bytes; at most ${ctx.maxInputBytes} are accepted.`);
   const model = await zk.get(job.modelId);
+  const formats = await ctx.formats.get(job.modelId);
+  assertModelFormats(job.modelId, vqmFormats(model.model), formats);
   const input = zkInput(model.model, job.input);
   const expected = encodeTensor(executeVqm(model.model, input).output);
   log.info("proving", { constraints: model.prover.manifest.constraints });
   const proof = await model.prover.prove(input, { signal: ctx.signal });
-  const encoded = encodeTensor(proof.output);
+  const encoded = canonicalOutput(job.modelId, proof.output, formats);
   if (hexlify(encoded) !== hexlify(expected))
     throw new ZkProveError("The proof shows another output than the reference executor.", {
       details: [`reference ${hexlify(expected)}`, `proof     ${hexlify(encoded)}`, `zk folder ${model.dir}/zk`],
     });
   log.info("proved", { seconds: Number(proof.seconds.toFixed(3)) });
+  // The request's own input bytes (the envelope whose keccak is its inputHash); the market
+  // hands the verifier the tensor after the kind byte.
   const args = [job.requestId, job.input, encoded, proof.calldata] as const;
   try {
     await ctx.market.submitWithProof.staticCall(...args);

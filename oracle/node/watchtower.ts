@@ -1,24 +1,28 @@
 /**
  * The watchtower (`verity watch`): follows the Optimistic results of the models it knows,
- * re-executes each with the reference executor and, when the submitted layer roots differ from
- * its own, challenges with the bond and plays the game to the end on its own (bisect, one-step
- * proof or, for a dot product too long for one step, the partial-sum phase; timeout claims),
- * then withdraws what it won. State is in `<stateDir>/dispute.sqlite`;
- * the game is re-read from the chain at every step, so a restart resumes it.
+ * re-executes each with the reference executor and compares the whole submitted output bytes
+ * and the layer roots with its own. When the roots differ it opens its OWN game with the bond,
+ * whatever games others have already opened over the result (the result is then Challenged;
+ * it takes games until its window ends), never waits for theirs, and plays its game to the end
+ * (bisect, one-step proof or, for a reduction too long for one step, the reduction phase;
+ * timeout claims), then withdraws what it won, or its bond back when another game refunded the
+ * request first (a moot game). State is in `<stateDir>/dispute.sqlite`; the game is re-read
+ * from the chain at every step, so a restart resumes it.
  */
 import { getBytes } from "ethers";
-import { connectDisputeGame, GameSide, gameSideName } from "../chain/dispute-game.ts";
+import { connectDisputeGame, gameResolution, gamesOf, GameSide, gameSideName } from "../chain/dispute-game.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
 import type { VerityConfig } from "../config/schema.ts";
 import { encodeLayerSpec, layoutProof } from "../dispute/layout.ts";
-import { firstDifferingLayer, traceTrees, type TraceTrees } from "../dispute/moves.ts";
+import { firstDifferingByte, firstDifferingLayer, hex, traceTrees, type TraceTrees } from "../dispute/moves.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Tensor } from "../model/tensor.ts";
+import { encodeTensor } from "../model/tensor-codec.ts";
 import { assertCheatAllowed, executeWithCheat } from "../dispute/cheat.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
-import { openDisputeStore, type NewResult, type TrackedResult } from "../store/open-dispute-store.ts";
+import { openDisputeStore, type NewResult, type TrackedGame, type TrackedResult } from "../store/open-dispute-store.ts";
 import { sleep } from "../util/retry.ts";
 import { playGameStep } from "./game-moves.ts";
 import { createOptimisticModels, optimisticInput } from "./optimistic-models.ts";
@@ -54,7 +58,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   const watched = new Set(
     (config.models.length > 0 ? config.models : Object.keys(config.dispute.manifests)).map((id) => BigInt(id)),
   );
-  const own = new Map<bigint, { trees: TraceTrees; input: Tensor }>();
+  /** Our trace of each result being checked or disputed, and our canonical output bytes. */
+  const own = new Map<bigint, { trees: TraceTrees; output: Uint8Array; input: Tensor }>();
   let now = 0n;
   logger.info("watchtower started", {
     account: wallet.address,
@@ -133,7 +138,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     if (!entry) {
       const model = await models.get(result.modelId, signal);
       const input = optimisticInput(model.model, result.input);
-      entry = { trees: traceTrees(executeWithCheat(model.model, input, cheat).trace), input };
+      const { trace } = executeWithCheat(model.model, input, cheat);
+      entry = { trees: traceTrees(trace), output: encodeTensor(trace[trace.length - 1]!), input };
       own.set(result.requestId, entry);
     }
     return entry;
@@ -142,51 +148,51 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   async function watchResult(result: TrackedResult): Promise<void> {
     const { requestId } = result;
     const log = logger.child({ requestId, modelId: result.modelId });
-    const model = await models.get(result.modelId, signal);
+    const ours = results.listGames("challenger", requestId);
+    if (ours.length > 0) {
+      await playOurGames(result, ours, log);
+      return;
+    }
     const mine = await ownTrace(result);
-
-    if (result.state === "disputing" && result.gameId !== undefined) {
-      const step = await playGameStep(
-        { game, sender, logger, fromBlock: deployment.startBlock },
-        { gameId: result.gameId, role: "challenger", own: mine.trees, model, input: mine.input },
-      );
-      if (!step.resolved) return;
-      const winner = gameSideName(step.winner);
-      log[step.winner === GameSide.Challenger ? "info" : "warn"]("game resolved", { gameId: result.gameId, winner });
-      const credit = await game.balanceOf(wallet.address);
-      if (credit > 0n) {
-        const receipt = await sender.send({
-          action: "withdraw game credit",
-          transaction: game.withdraw.populateTransaction(),
-        });
-        log.info("game credit withdrawn", { amount: credit, gasUsed: receipt.gasUsed });
-      }
-      results.update("challenger", requestId, { state: "settled", note: `winner ${winner}` });
-      own.delete(requestId);
-      return;
-    }
-
     const k = firstDifferingLayer(mine.trees.roots, result.roots);
+    // What a consumer reads is the whole output, header included: compare it too, not only the roots.
+    const submitted = await submittedOutput(requestId);
+    const byte = submitted === undefined ? undefined : firstDifferingByte(mine.output, submitted);
     if (k === undefined) {
-      log.info("result checked: trace agrees", {});
-      results.update("challenger", requestId, { state: "agreed" });
+      if (byte === undefined) {
+        log.info("result checked: trace agrees", {});
+        results.update("challenger", requestId, { state: "agreed" });
+      } else {
+        // The market binds the header to the registered format and the elements to the last
+        // root, so this cannot happen with a sound market: no game can dispute it, say so loudly.
+        log.error("SUBMITTED OUTPUT DIFFERS FROM OURS ALTHOUGH EVERY LAYER ROOT AGREES: not disputable", {
+          firstDifferingByte: byte,
+          ours: hex(mine.output),
+          submitted: hex(submitted!),
+        });
+        results.update("challenger", requestId, { state: "settled", note: "output differs, roots agree" });
+      }
       own.delete(requestId);
       return;
     }
-    const status = Number(await suite.inferenceMarket.statusOf(requestId));
-    if (status === RequestStatus.Challenged) {
-      // Our own challenge, if we crashed before recording it; else another watcher's game.
-      const gameId = await game.gameOf(requestId);
-      if ((await game.getGame(gameId)).challenger.toLowerCase() === wallet.address.toLowerCase())
-        results.update("challenger", requestId, { state: "disputing", gameId });
+    if (await adoptOurGame(result, log)) return;
+    const market = suite.inferenceMarket;
+    const status = Number(await market.statusOf(requestId));
+    // Our own game whatever others have opened: a Challenged result takes more games until its window ends.
+    const challengeable = status === RequestStatus.Submitted || status === RequestStatus.Challenged;
+    if (!challengeable || now >= (await market.windowEndOf(requestId))) {
+      const why = status === RequestStatus.Refunded ? "refunded by another game" : requestStatusName(status);
+      log[status === RequestStatus.Refunded ? "info" : "warn"]("wrong result no longer challengeable", {
+        status: requestStatusName(status),
+        layer: k,
+      });
+      results.update("challenger", requestId, { state: "settled", note: `missed: ${why}` });
+      own.delete(requestId);
       return;
     }
-    if (status !== RequestStatus.Submitted || now >= (await suite.inferenceMarket.windowEndOf(requestId))) {
-      log.warn("wrong result no longer challengeable", { status: requestStatusName(status), layer: k });
-      results.update("challenger", requestId, { state: "settled", note: `missed: ${requestStatusName(status)}` });
-      return;
-    }
-    log.warn("result differs from our trace, challenging", { layer: k });
+    const model = await models.get(result.modelId, signal);
+    const others = status === RequestStatus.Challenged ? Number(await market.openGamesOf(requestId)) : 0;
+    log.warn("result differs from our trace, challenging", { layer: k, openGames: others, outputByte: byte });
     const params = {
       input: result.input,
       defenderRoots: result.roots,
@@ -209,14 +215,82 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
           gameId,
           layer: k,
           bond,
+          openGames: others + 1,
           gasUsed: receipt.gasUsed,
           tx: receipt.hash,
         });
-        results.update("challenger", requestId, { state: "disputing", gameId });
+        results.recordGame({ gameId, requestId, role: "challenger", challenger: wallet.address });
+        results.update("challenger", requestId, { state: "disputing" });
       }
     } catch (error) {
       if (!(error instanceof ChainRevertError)) throw error;
       log.warn("challenge refused, will look again", { reason: error.shortMessage });
     }
+  }
+
+  /** The output bytes of the request's `ResultSubmitted` event. */
+  async function submittedOutput(requestId: bigint): Promise<Uint8Array | undefined> {
+    const market = suite.inferenceMarket;
+    const logs = await market.queryFilter(market.filters.ResultSubmitted(requestId), deployment.startBlock);
+    const last = logs[logs.length - 1];
+    return last && getBytes(last.args.output);
+  }
+
+  /** Takes up a game we opened but did not record (a crash between the send and the record). */
+  async function adoptOurGame(result: TrackedResult, log: Logger): Promise<boolean> {
+    const started = await gamesOf(game, result.requestId, {
+      fromBlock: deployment.startBlock,
+      challenger: wallet.address,
+    });
+    for (const entry of started) results.recordGame({ ...entry, role: "challenger" });
+    if (started.length === 0) return false;
+    log.info("resuming our game", { gameIds: started.map((g) => g.gameId) });
+    results.update("challenger", result.requestId, { state: "disputing" });
+    return true;
+  }
+
+  /** Plays our games over the result to their end, then withdraws what they credited us. */
+  async function playOurGames(result: TrackedResult, ours: TrackedGame[], log: Logger): Promise<void> {
+    const { requestId } = result;
+    const model = await models.get(result.modelId, signal);
+    const mine = await ownTrace(result);
+    let open = 0;
+    for (const entry of ours) {
+      if (entry.state === "resolved") continue;
+      const step = await playGameStep(
+        { game, sender, logger, fromBlock: deployment.startBlock },
+        { gameId: entry.gameId, role: "challenger", own: mine.trees, model, input: mine.input },
+      );
+      if (!step.resolved) {
+        open++;
+        continue;
+      }
+      const outcome = (await gameResolution(game, entry.gameId, deployment.startBlock)) ?? {
+        winner: step.winner,
+        slashed: 0n,
+        moot: false,
+      };
+      const winner = gameSideName(outcome.winner);
+      log[outcome.winner === GameSide.Challenger || outcome.moot ? "info" : "warn"]("game resolved", {
+        gameId: entry.gameId,
+        winner,
+        slashed: outcome.slashed,
+        moot: outcome.moot,
+      });
+      results.resolveGame("challenger", entry.gameId, { winner: outcome.winner, moot: outcome.moot });
+    }
+    if (open > 0) return;
+    const credit = await game.balanceOf(wallet.address);
+    if (credit > 0n) {
+      const receipt = await sender.send({
+        action: "withdraw game credit",
+        transaction: game.withdraw.populateTransaction(),
+      });
+      log.info("game credit withdrawn", { amount: credit, gasUsed: receipt.gasUsed });
+    }
+    const last = results.listGames("challenger", requestId).at(-1);
+    const note = last ? `winner ${gameSideName(last.winner ?? 0)}${last.moot ? " (moot)" : ""}` : "";
+    results.update("challenger", requestId, { state: "settled", note });
+    own.delete(requestId);
   }
 }

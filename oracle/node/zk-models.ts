@@ -9,8 +9,8 @@ import type { ModelRegistry } from "../chain/connect.ts";
 import { VerificationMode } from "../chain/register-model.ts";
 import { BaseError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import { FailureReason } from "../model/failure-reason.ts";
-import { decodeTensor, TensorDecodeError } from "../model/tensor-codec.ts";
+import { FailureReason, failureReasonOf } from "../model/failure-reason.ts";
+import { decodeInputEnvelope, type InputEnvelope } from "../model/input-envelope.ts";
 import type { Tensor } from "../model/tensor.ts";
 import { readVqm } from "../model/vqm/vqm-files.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
@@ -102,27 +102,33 @@ export function createZkModels({ registry, dirs, logger }: CreateZkModelsParamet
 }
 
 /**
- * The int8 tensor of a Zk request's input. The input bytes are the canonical tensor itself, no
- * envelope: the verifier adapter packs exactly these bytes (whose keccak is the `inputHash`)
- * into the proof's public signals.
+ * The int8 tensor of a Zk request's input: the inline envelope `0x00 ‖ canonical tensor` (the
+ * market checked it against the registered format at request time; the verifier adapter packs
+ * the tensor after the kind byte, which `submitWithProof` passes it, into the public signals).
  */
 export function zkInput(model: VqmModel, input: Uint8Array): Tensor {
-  let tensor: Tensor;
+  let envelope: InputEnvelope;
   try {
-    tensor = decodeTensor(input);
+    envelope = decodeInputEnvelope(input);
   } catch (error) {
-    throw new ZkInputError("A Zk model's input is not a canonical tensor.", {
+    throw new ZkInputError("A Zk model's input is not an inline canonical tensor.", {
       details: [
-        "The request input must be the canonical int8 tensor bytes themselves (no envelope kind byte).",
+        "The request input must be 0x00 followed by the canonical int8 tensor bytes.",
         error instanceof BaseError ? error.shortMessage : String(error),
       ],
       cause: error,
       reason:
-        error instanceof TensorDecodeError && error.failureReason === FailureReason.InputTooLarge
+        failureReasonOf(error) === FailureReason.InputTooLarge
           ? FailureReason.InputTooLarge
           : FailureReason.InputUndecodable,
     });
   }
+  if (envelope.kind !== "inline")
+    throw new ZkInputError("A Zk model's input must be inline, not a content id.", {
+      details: ["The proof binds the input bytes in calldata."],
+      reason: FailureReason.InputUndecodable,
+    });
+  const tensor = envelope.tensor;
   if (tensor.dtype !== "int8" || tensor.shape.join(",") !== model.input.shape.join(","))
     throw new ZkInputError(`The input must be int8 [${model.input.shape.join(", ")}].`, {
       details: [`Got ${tensor.dtype} [${tensor.shape.join(", ")}].`],

@@ -1,10 +1,12 @@
 import { ZeroAddress, getBytes, type BytesLike, type TransactionReceipt } from "ethers";
 import type { InferenceMarket, ModelRegistry } from "../chain/connect.ts";
+import { decodeRevert } from "../chain/revert-error.ts";
 import { BaseError } from "../errors.ts";
+import { checkRequestInput } from "./check-request-input.ts";
 
 export type RequestInferenceParameters = {
   modelId: bigint;
-  /** The request input: see `encodeRequestInput` (the envelope, or bare tensor bytes for Zk models). */
+  /** The request input: an input envelope (`encodeRequestInput` for a tensor inline, the one form Zk and Optimistic models take). */
   input: BytesLike;
   /** Highest fee accepted; defaults to the model's current price. */
   maxFee?: bigint | undefined;
@@ -12,17 +14,25 @@ export type RequestInferenceParameters = {
   ttlSec?: number | undefined;
   /** Contract to call back with the result, and the gas it gets. Default: none. */
   callback?: { address: string; gasLimit: number } | undefined;
+  /** Check the input against the model before sending (default true; false lets the market judge it). */
+  checkInput?: boolean | undefined;
 };
 
 export type RequestInferenceReturnType = { requestId: bigint; fee: bigint; receipt: TransactionReceipt };
 
-/** Sends `requestInference`, paying in ETH or approving the ERC-20 fee first. */
+/**
+ * Sends `requestInference`, paying in ETH. The input is checked against the model first
+ * (`checkRequestInput`: what the market would refuse fails before any transaction), and a
+ * revert is thrown as a `ChainRevertError` naming the contract's error and its arguments.
+ */
 export async function requestInference(
   market: InferenceMarket,
   registry: ModelRegistry,
-  { modelId, input, maxFee, ttlSec = 600, callback }: RequestInferenceParameters,
+  { modelId, input, maxFee, ttlSec = 600, callback, checkInput = true }: RequestInferenceParameters,
 ): Promise<RequestInferenceReturnType> {
-  const model = await registry.getActiveModel(modelId);
+  const model = await registry.getActiveModel(modelId).catch((error: unknown) => {
+    throw decodeRevert(`read model ${modelId}`, error, requestHints);
+  });
   const fee = maxFee ?? model.price;
   const runner = market.runner;
   const block = await runner!.provider!.getBlock("latest");
@@ -30,16 +40,23 @@ export async function requestInference(
   const isEth = model.feeToken === ZeroAddress;
   if (!isEth)
     throw new BaseError("ERC-20 fees are not supported by this helper yet; approve and call the market directly.");
-  const tx = await market.requestInference(
-    modelId,
-    getBytes(input),
-    fee,
-    deadline,
-    callback?.address ?? ZeroAddress,
-    callback?.gasLimit ?? 0,
-    { value: fee },
-  );
-  const receipt = await tx.wait();
+  const bytes = getBytes(input);
+  if (checkInput) checkRequestInput(modelId, model, bytes);
+  let receipt: TransactionReceipt | null;
+  try {
+    const tx = await market.requestInference(
+      modelId,
+      bytes,
+      fee,
+      deadline,
+      callback?.address ?? ZeroAddress,
+      callback?.gasLimit ?? 0,
+      { value: fee },
+    );
+    receipt = await tx.wait();
+  } catch (error) {
+    throw decodeRevert(`request model ${modelId}`, error, requestHints);
+  }
   if (!receipt) throw new BaseError("requestInference: no receipt.");
   for (const log of receipt.logs) {
     const parsed = market.interface.parseLog(log);
@@ -47,3 +64,14 @@ export async function requestInference(
   }
   throw new BaseError("requestInference: no InferenceRequested event in the receipt.");
 }
+
+/** What to do about the market's refusals of a request, as extra lines of the error. */
+const requestHints: Record<string, string> = {
+  MarketInputNotInline: "Zk and Optimistic models take the inline envelope 0x00 ‖ tensor bytes, never a content id.",
+  MarketInputMalformed:
+    "The input must be exactly the model's canonical input tensor (its registered dtype and shape).",
+  MarketFeeTooHigh: "The model's price is above maxFee: raise maxFee or leave it unset (the current price).",
+  MarketModeUnsupported: "The market has no dispute game yet: Optimistic models cannot take requests.",
+  ModelIsDeprecated: "The model is deprecated and takes no new requests.",
+  ModelUnknown: "No model has this id: see the ModelRegistered events, or register one (verity model register).",
+};

@@ -1,8 +1,10 @@
 /**
  * What the dispute roles remember across restarts, in `<stateDir>/dispute.sqlite`: a block
- * cursor per event stream and one row per Optimistic result followed, as defender (the provider
- * that submitted it) or challenger (the watchtower). The game itself is always re-read from the
- * chain; the row only says which request to look at and how far our side got.
+ * cursor per event stream, one row per Optimistic result followed, as defender (the provider
+ * that submitted it) or challenger (the watchtower), and one row per game our side plays over
+ * it: a defender may face several games over one result, a watchtower plays its own. The games
+ * themselves are always re-read from the chain; the rows only say which request and games to
+ * look at and what our side has already seen (a resolution is logged and acted on once).
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -13,8 +15,9 @@ export type DisputeRole = "defender" | "challenger";
 
 /**
  * `open`: submitted (defender) or seen (challenger), not yet checked or settled;
- * `disputing`: a game is being played; `agreed`: the challenger's trace matched (final);
- * `settled`: the request is Finalized or Refunded and credits are withdrawn (final).
+ * `disputing`: a game of ours is being played; `agreed`: the challenger's trace matched (final);
+ * `settled`: the request is Finalized or Refunded, our games are over and credits are withdrawn
+ * (final).
  */
 export type ResultState = "open" | "disputing" | "agreed" | "settled";
 
@@ -27,8 +30,21 @@ export type TrackedResult = {
   input: Uint8Array;
   /** The defender's submitted layer roots. */
   roots: string[];
-  gameId: bigint | undefined;
   note: string | undefined;
+};
+
+/** `playing` until we have seen the game resolved (and logged and acted on it). */
+export type GameState = "playing" | "resolved";
+
+export type TrackedGame = {
+  gameId: bigint;
+  requestId: bigint;
+  role: DisputeRole;
+  challenger: string;
+  state: GameState;
+  /** `GameSide` of the winner, once resolved. */
+  winner: number | undefined;
+  moot: boolean | undefined;
 };
 
 export type DisputeStore = {
@@ -37,7 +53,12 @@ export type DisputeStore = {
   recordResults(results: readonly NewResult[], cursorKey: string, toBlock: bigint): void;
   get(role: DisputeRole, requestId: bigint): TrackedResult | undefined;
   listActive(role: DisputeRole): TrackedResult[];
-  update(role: DisputeRole, requestId: bigint, fields: { state?: ResultState; gameId?: bigint; note?: string }): void;
+  update(role: DisputeRole, requestId: bigint, fields: { state?: ResultState; note?: string }): void;
+  /** Records a game our side plays over a result; true if it was new. */
+  recordGame(game: Pick<TrackedGame, "gameId" | "requestId" | "role" | "challenger">): boolean;
+  /** Our games over request `requestId`, in the order they were recorded. */
+  listGames(role: DisputeRole, requestId: bigint): TrackedGame[];
+  resolveGame(role: DisputeRole, gameId: bigint, outcome: { winner: number; moot: boolean }): void;
   close(): void;
 };
 
@@ -62,11 +83,24 @@ CREATE TABLE IF NOT EXISTS results (
   state TEXT NOT NULL CHECK (state IN ('open', 'disputing', 'agreed', 'settled')),
   input BLOB NOT NULL,
   roots TEXT NOT NULL,
-  game_id TEXT,
+  game_id TEXT,                  -- unused since games have their own table (kept for old files)
   note TEXT,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (scope, role, request_id)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS games (
+  scope TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('defender', 'challenger')),
+  game_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  challenger TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('playing', 'resolved')),
+  winner INTEGER,
+  moot INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, role, game_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS games_by_request ON games (scope, role, request_id);
 `;
 
 type Row = {
@@ -76,8 +110,17 @@ type Row = {
   state: ResultState;
   input: Uint8Array;
   roots: string;
-  game_id: string | null;
   note: string | null;
+};
+
+type GameRow = {
+  role: DisputeRole;
+  game_id: string;
+  request_id: string;
+  challenger: string;
+  state: GameState;
+  winner: number | bigint | null;
+  moot: number | bigint | null;
 };
 
 export function openDisputeStore({
@@ -110,8 +153,16 @@ export function openDisputeStore({
     state: row.state,
     input: row.input,
     roots: JSON.parse(row.roots) as string[],
-    gameId: row.game_id === null ? undefined : BigInt(row.game_id),
     note: row.note ?? undefined,
+  });
+  const fromGameRow = (row: GameRow): TrackedGame => ({
+    gameId: BigInt(row.game_id),
+    requestId: BigInt(row.request_id),
+    role: row.role,
+    challenger: row.challenger,
+    state: row.state,
+    winner: row.winner === null ? undefined : Number(row.winner),
+    moot: row.moot === null ? undefined : Number(row.moot) === 1,
   });
   const transaction = <T>(fn: () => T): T => {
     db.exec("BEGIN IMMEDIATE");
@@ -168,19 +219,34 @@ export function openDisputeStore({
         .all(scope, role) as Row[];
       return rows.map(fromRow);
     },
-    update(role, requestId, { state, gameId, note }) {
+    update(role, requestId, { state, note }) {
       db.prepare(
-        `UPDATE results SET state = COALESCE(?, state), game_id = COALESCE(?, game_id), note = COALESCE(?, note),
+        `UPDATE results SET state = COALESCE(?, state), note = COALESCE(?, note),
          updated_at = ? WHERE scope = ? AND role = ? AND request_id = ?`,
-      ).run(
-        state ?? null,
-        gameId === undefined ? null : String(gameId),
-        note ?? null,
-        Date.now(),
-        scope,
-        role,
-        String(requestId),
-      );
+      ).run(state ?? null, note ?? null, Date.now(), scope, role, String(requestId));
+    },
+    recordGame({ gameId, requestId, role, challenger }) {
+      const { changes } = db
+        .prepare(
+          `INSERT INTO games (scope, role, game_id, request_id, challenger, state, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'playing', ?) ON CONFLICT (scope, role, game_id) DO NOTHING`,
+        )
+        .run(scope, role, String(gameId), String(requestId), challenger, Date.now());
+      return Number(changes) > 0;
+    },
+    listGames(role, requestId) {
+      const rows = db
+        .prepare(
+          `SELECT * FROM games WHERE scope = ? AND role = ? AND request_id = ? ORDER BY CAST(game_id AS INTEGER)`,
+        )
+        .all(scope, role, String(requestId)) as GameRow[];
+      return rows.map(fromGameRow);
+    },
+    resolveGame(role, gameId, { winner, moot }) {
+      db.prepare(
+        `UPDATE games SET state = 'resolved', winner = ?, moot = ?, updated_at = ?
+         WHERE scope = ? AND role = ? AND game_id = ?`,
+      ).run(winner, moot ? 1 : 0, Date.now(), scope, role, String(gameId));
     },
     close() {
       if (db.isOpen) db.close();

@@ -3,12 +3,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { Contract } from "ethers";
+import { Contract, hexlify } from "ethers";
 import { loadArtifact } from "../../oracle/chain/artifacts.ts";
-import { connectSuite } from "../../oracle/chain/connect.ts";
+import { attach, connectSuite } from "../../oracle/chain/connect.ts";
+import type { DisputeGame } from "../../oracle/chain/dispute-game.ts";
+import { DEPLOY_PROFILES } from "../../oracle/chain/deploy-profiles.ts";
 import { readDeployment } from "../../oracle/chain/deployment.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
+import { createTensor } from "../../oracle/model/tensor.ts";
+import { encodeRequestInput } from "../../oracle/sdk/encode-request-input.ts";
 import { tempDir } from "../node/helpers.ts";
 
 const exec = promisify(execFile);
@@ -81,9 +85,15 @@ describe("verity CLI against a local chain", function () {
       local.actors.modelOwner.privateKey,
     );
     expect(registered.stdout).to.match(/^model 2 registered: content bafk\w+, modelHash 0x[0-9a-f]{64}$/m);
+    // The dtypes come from the ONNX file (and the manifest, which agrees): float32 in and out.
+    const model = await local.suite.modelRegistry.getModel(2n);
+    expect([model.inputDtype, model.outputDtype]).to.deep.equal([3n, 3n]);
 
     const status = await verity(["provider", "status", ...chain], local.actors.provider.privateKey);
     expect(status.stdout).to.match(/^stake {6}2\.0 ETH \(minimum 1\.0\)$/m);
+    expect(status.stdout).to.match(/^reserved {3}0\.0 ETH/m);
+    expect(status.stdout).to.match(/^free {7}2\.0 ETH \(a claim reserves 0\.1 ETH\)$/m); // no dispute game here
+    expect(status.stdout).to.not.match(/^warning/m);
     expect(status.stdout).to.match(/^models {5}1$/m);
 
     daemon = spawnDaemon({ config: local.daemonConfig(), dir: temp.dir, privateKey: local.actors.provider.privateKey });
@@ -97,6 +107,23 @@ describe("verity CLI against a local chain", function () {
     expect(requested.stderr).to.equal("");
     expect(requested.stdout).to.match(/^request \d+ Finalized: float32\[1, 3\]/m);
     expect(requested.stdout).to.match(/^argmax 2;/m); // virginica
+  });
+
+  it("model register refuses a manifest whose dtype or shape is not the ONNX file's, naming both", async () => {
+    const manifest = path.join(temp.dir, "wrong-manifest.json");
+    const register = () =>
+      verity(
+        ["model", "register", "models/iris/iris.onnx", "--manifest", manifest, "--price", "0.001", ...chain],
+        local.actors.modelOwner.privateKey,
+      );
+    writeFileSync(manifest, JSON.stringify({ input: { shape: [1, 4], dtype: "int8" }, output: { shape: [1, 3] } }));
+    const dtype = await register();
+    expect(dtype.code).to.equal(1);
+    expect(dtype.stderr).to.equal("error: The manifest's input dtype \"int8\" is not the ONNX file's float32.\n");
+    writeFileSync(manifest, JSON.stringify({ input: { shape: [1, 4] }, output: { shape: [1, 4] } }));
+    const shape = await register();
+    expect(shape.stderr.split("\n")[0]).to.equal("error: The manifest's output shape [1, 4] is not the ONNX file's.");
+    expect(await local.suite.modelRegistry.modelCount()).to.equal(2n); // iris, and the one registered above
   });
 
   it("keystore create encrypts the key; the daemon unlocks it with the password and refuses a wrong one", async () => {
@@ -156,19 +183,82 @@ describe("verity CLI against a local chain", function () {
     expect(model.modelHash).to.equal(JSON.parse(readFileSync("models/iris/vqm/manifest.json", "utf8")).modelHash);
   });
 
-  it("deploy writes a deployment whose market names a dispute game that may slash", async () => {
+  it("request refuses, before sending, an input that is not the Zk model's registered format", async () => {
+    const count = await local.suite.inferenceMarket.requestCount();
+    const input = path.join(temp.dir, "float-input.json");
+    writeFileSync(input, JSON.stringify({ dtype: "float32", shape: [1, 4], data: [6.3, 3.3, 6.0, 2.5] }));
+    const refused = await verity(["request", "--model", "3", "--input", input, ...chain], local.actors.user.privateKey);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr.split("\n")[0]).to.equal(
+      "error: Model 3 (Zk) takes int8 [1, 4]; the input is float32 [1, 4].",
+    );
+    expect(refused.stderr).to.include("Send the inline envelope 0x00 ‖ canonical int8 [1, 4] tensor bytes");
+    expect(await local.suite.inferenceMarket.requestCount()).to.equal(count);
+  });
+
+  it("request sends a Zk model's int8 input inline (0x00 ‖ tensor), which the market accepts", async () => {
+    const input = path.join(temp.dir, "int8-input.json");
+    writeFileSync(input, JSON.stringify({ dtype: "int8", shape: [1, 4], data: [-52, 67, -93, -107] }));
+    const sent = await verity(
+      ["request", "--model", "3", "--input", input, "--no-wait", ...chain],
+      local.actors.user.privateKey,
+    );
+    expect(sent.stderr).to.equal("");
+    const id = BigInt(/^request (\d+) sent/m.exec(sent.stdout)![1]!);
+    const market = local.suite.inferenceMarket;
+    const [event] = await market.queryFilter(market.filters.InferenceRequested(id));
+    const tensor = createTensor("int8", [1, 4], [-52, 67, -93, -107]);
+    expect(event!.args.input).to.equal(hexlify(encodeRequestInput(tensor)));
+    expect(event!.args.input.slice(0, 4)).to.equal("0x00"); // the envelope's kind byte: inline
+  });
+
+  it("deploy --profile testnet writes a deployment: market named in the provider registry, game in the market", async () => {
     const out = path.join(temp.dir, "deployed.json");
     const deployed = await verity(
-      ["deploy", "--rpc", local.devnet.url, "--out", out],
+      ["deploy", "--profile", "testnet", "--rpc", local.devnet.url, "--out", out],
       local.actors.deployer.privateKey,
     );
+    expect(deployed.stderr).to.equal("");
     expect(deployed.code).to.equal(0);
+    expect(deployed.stdout).to.match(/^profile testnet: /m);
     const deployment = readDeployment(out);
     const suite = connectSuite(deployment, local.rpc);
     const game = await suite.inferenceMarket.disputeGame();
     expect(deployed.stdout).to.include(`dispute game ${game}`);
-    const registry = suite.providerRegistry;
-    expect(await registry.hasRole(await registry.SLASHER_ROLE(), game)).to.equal(true);
+    expect(await suite.providerRegistry.market()).to.equal(deployment.contracts.inferenceMarket);
+    const parameters = await attach<DisputeGame>("DisputeGame", game, local.rpc).parameters();
+    expect(parameters.clock).to.equal(BigInt(DEPLOY_PROFILES.testnet.disputeClockSec));
+    expect(parameters.slash).to.equal(DEPLOY_PROFILES.testnet.slashAmount);
+    expect(await suite.modelRegistry.challengeWindowBounds()).to.deep.equal([
+      BigInt(DEPLOY_PROFILES.testnet.minChallengeWindowSec),
+      BigInt(DEPLOY_PROFILES.testnet.maxChallengeWindowSec),
+    ]);
+  });
+
+  it("deploy names the profiles when given an unknown one, and refuses unsafe overrides before any transaction", async () => {
+    const unknown = await verity(["deploy", "--profile", "mainnet", "--rpc", local.devnet.url], "0x01");
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.equal('error: Unknown deploy profile "mainnet": use devnet or testnet.\n');
+
+    const nonce = await local.rpc.getTransactionCount(local.actors.deployer.address);
+    const unsafe = await verity(
+      [
+        "deploy",
+        "--profile",
+        "testnet",
+        "--unbonding-delay",
+        "86400",
+        "--rpc",
+        local.devnet.url,
+        "--out",
+        path.join(temp.dir, "unsafe.json"),
+      ],
+      local.actors.deployer.privateKey,
+    );
+    expect(unsafe.code).to.equal(1);
+    expect(unsafe.stderr).to.include("error: These deploy parameters are unsafe: the dispute game would refuse them.");
+    expect(unsafe.stderr).to.include("exceeds unbondingDelaySec = 86400 s");
+    expect(await local.rpc.getTransactionCount(local.actors.deployer.address)).to.equal(nonce);
   });
 
   it("says what is missing when no key is set", async () => {

@@ -4,16 +4,21 @@ pragma solidity ^0.8.28;
 import {Test} from "./utils/Test.sol";
 import {Deploy} from "./utils/Deploy.sol";
 import {IInferenceMarket} from "../../contracts/interfaces/IInferenceMarket.sol";
+import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
+import {IProviderRegistry} from "../../contracts/interfaces/IProviderRegistry.sol";
 import {InferenceMarket} from "../../contracts/InferenceMarket.sol";
 import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
 import {ProviderRegistry} from "../../contracts/ProviderRegistry.sol";
 import {TestToken} from "../../contracts/test/TestToken.sol";
 import {GasBurnerConsumer} from "../../contracts/test/GasBurnerConsumer.sol";
 
-/// @notice Drives the market through random sequences of request, claim, release, submit,
-/// reportInvalidInput, expire, withdraw, price changes and time, in ETH and an ERC-20, and
-/// keeps ghost totals of what went in and out. Every action returns early instead of
-/// reverting when it does not apply, so sequences stay long.
+/// @notice Drives the market and the provider registry through random sequences of request,
+/// claim, release, submit, reportInvalidInput, expire, withdraw, price and claim-penalty
+/// changes, unbonding requests and withdrawals, and time, in ETH and an ERC-20, and keeps ghost
+/// totals of what went in and out. Every action either applies (and must succeed) or, when it
+/// does not, returns early or must be refused with the exact error the contracts owe it. The
+/// invariant runner ignores a handler call that reverts, so the handler never reverts on a
+/// broken expectation: it records the first one in {failure}, which an invariant checks.
 contract MarketHandler is Test {
     InferenceMarket public immutable market;
     ModelRegistry public immutable models;
@@ -24,15 +29,23 @@ contract MarketHandler is Test {
     address public constant MODEL_OWNER = address(0x0A11);
     uint256 public constant ETH_MODEL = 1;
     uint256 public constant TOKEN_MODEL = 2;
+    uint256 public constant MAX_PENALTY = 2 ether;
 
     address[3] internal requesters = [address(0xA1), address(0xA2), address(0xA3)];
     address[2] internal provs = [address(0xB1), address(0xB2)];
 
-    /// Ghost totals per token (address(0) = ETH).
+    /// Ghost totals per token (address(0) = ETH) of the market: what came in (requests, and
+    /// slashed stake as ETH), went out (withdrawals), and the fees of open requests.
     mapping(address token => uint256) public deposited;
     mapping(address token => uint256) public withdrawn;
     mapping(address token => uint256) public openFees;
+    /// Ghost ETH totals of the whole system (market and registry): what entered from outside
+    /// (request payments, stakes) and what left to outside (market and unbonded withdrawals).
+    uint256 public ethIn;
+    uint256 public ethOut;
     mapping(bytes32 op => uint256) public calls;
+    /// The first broken expectation of an action (empty while none).
+    string public failure;
 
     constructor(
         InferenceMarket market_,
@@ -48,19 +61,43 @@ contract MarketHandler is Test {
         treasury = treasury_;
         consumer = new GasBurnerConsumer();
         for (uint256 i; i < provs.length; ++i) {
-            vm.deal(provs[i], 100 ether);
+            vm.deal(provs[i], 1000 ether);
+            _stake(provs[i], 5 ether);
             vm.startPrank(provs[i]);
-            providers.stake{value: 5 ether}();
             providers.optIn(ETH_MODEL);
             providers.optIn(TOKEN_MODEL);
             vm.stopPrank();
         }
     }
 
+    function providerCount() external view returns (uint256) {
+        return provs.length;
+    }
+
+    function provider(uint256 i) external view returns (address) {
+        return provs[i];
+    }
+
     function _pick(uint256 seed) internal view returns (uint256 id) {
         uint256 count = market.requestCount();
         if (count == 0) return 0;
         return 1 + (seed % count);
+    }
+
+    /// Records `what` as the failure unless `ok` (the first failure is kept).
+    function _expect(bool ok, string memory what) internal {
+        if (!ok && bytes(failure).length == 0) failure = what;
+    }
+
+    /// Records `what` as the failure unless the revert data `err` is `expected`.
+    function _expectError(bytes memory err, bytes memory expected, string memory what) internal {
+        _expect(keccak256(err) == keccak256(expected), what);
+    }
+
+    function _stake(address p, uint256 amount) internal {
+        vm.prank(p);
+        providers.stake{value: amount}();
+        ethIn += amount;
     }
 
     function request(
@@ -94,23 +131,50 @@ contract MarketHandler is Test {
             vm.prank(requester);
             market.requestInference{value: maxFee}(modelId, hex"0102", maxFee, deadline, callback, 50_000);
             deposited[address(0)] += maxFee;
+            ethIn += maxFee;
             openFees[address(0)] += price;
         }
         ++calls["request"];
     }
 
-    function claim(uint256 idSeed, uint256 provSeed) external {
+    /// Claims a pending request. A provider below the minimum stake tops up first; one whose
+    /// free stake does not cover the reservation either tops up or (half the time) must be
+    /// refused with {ProviderInsufficientFreeStake}.
+    function claim(uint256 idSeed, uint256 provSeed, bool topUp) external {
         uint256 id = _pick(idSeed);
         if (id == 0) return;
         IInferenceMarket.Request memory r = market.getRequest(id);
         if (r.status != IInferenceMarket.RequestStatus.Pending || block.timestamp > r.deadline) return;
         address p = provs[provSeed % provs.length];
-        if (!providers.isEligible(p, r.modelId)) {
-            vm.prank(p);
-            providers.stake{value: 1 ether}();
+        uint256 active = providers.stakeOf(p);
+        if (active < providers.minStake()) _stake(p, providers.minStake() - active);
+        uint256 reservation = market.reservationOf(IModelRegistry.VerificationMode.Attested);
+        uint256 free = providers.freeStakeOf(p);
+        if (free < reservation) {
+            if (!topUp) {
+                vm.prank(p);
+                try market.claim(id) {
+                    _expect(false, "claim beyond the free stake succeeded");
+                } catch (bytes memory err) {
+                    bytes memory expected = abi.encodeWithSelector(
+                        IProviderRegistry.ProviderInsufficientFreeStake.selector,
+                        p,
+                        free,
+                        reservation
+                    );
+                    _expectError(err, expected, "claim beyond the free stake: wrong error");
+                }
+                ++calls["claim refused"];
+                return;
+            }
+            _stake(p, reservation - free);
         }
         vm.prank(p);
-        market.claim(id);
+        try market.claim(id) {} catch {
+            _expect(false, "claim within the free stake reverted");
+            return;
+        }
+        _expect(market.getRequest(id).reservedStake == reservation, "claim reserves reservationOf(mode)");
         ++calls["claim"];
     }
 
@@ -124,16 +188,26 @@ contract MarketHandler is Test {
     function release(uint256 idSeed) external {
         (uint256 id, IInferenceMarket.Request memory r, bool ok) = _claimed(idSeed);
         if (!ok) return;
+        uint256 reservedBefore = providers.reservedOf(r.provider);
         vm.prank(r.provider);
-        market.release(id);
+        try market.release(id) {} catch {
+            _expect(false, "release reverted");
+            return;
+        }
+        _expect(providers.reservedOf(r.provider) == reservedBefore - r.reservedStake, "release frees the reservation");
         ++calls["release"];
     }
 
     function submit(uint256 idSeed) external {
         (uint256 id, IInferenceMarket.Request memory r, bool ok) = _claimed(idSeed);
         if (!ok) return;
+        uint256 stakeBefore = providers.stakeOf(r.provider);
         vm.prank(r.provider);
-        market.submit(id, hex"0a0b0c");
+        try market.submit(id, Deploy.tensor(hex"0a0b0c0d")) {} catch {
+            _expect(false, "submit reverted");
+            return;
+        }
+        _expect(providers.stakeOf(r.provider) == stakeBefore, "submit slashes nothing");
         openFees[r.feeToken] -= r.fee;
         ++calls["submit"];
     }
@@ -141,8 +215,13 @@ contract MarketHandler is Test {
     function reportInvalidInput(uint256 idSeed, uint16 reason) external {
         (uint256 id, IInferenceMarket.Request memory r, bool ok) = _claimed(idSeed);
         if (!ok) return;
+        uint256 stakeBefore = providers.stakeOf(r.provider);
         vm.prank(r.provider);
-        market.reportInvalidInput(id, reason);
+        try market.reportInvalidInput(id, reason) {} catch {
+            _expect(false, "reportInvalidInput reverted");
+            return;
+        }
+        _expect(providers.stakeOf(r.provider) == stakeBefore, "reportInvalidInput slashes nothing");
         openFees[r.feeToken] -= r.fee;
         ++calls["reportInvalidInput"];
     }
@@ -151,14 +230,29 @@ contract MarketHandler is Test {
         uint256 id = _pick(idSeed);
         if (id == 0) return;
         IInferenceMarket.Request memory r = market.getRequest(id);
-        bool open =
-            r.status == IInferenceMarket.RequestStatus.Pending || r.status == IInferenceMarket.RequestStatus.Claimed;
-        if (!open || block.timestamp <= r.deadline) return;
+        bool claimed = r.status == IInferenceMarket.RequestStatus.Claimed;
+        if ((!claimed && r.status != IInferenceMarket.RequestStatus.Pending) || block.timestamp <= r.deadline) return;
         uint256 stakeBefore;
-        if (r.provider != address(0)) stakeBefore = _totalStake(r.provider);
-        market.expire(id);
-        // Slashed stake enters the market as ETH credited to the requester.
-        if (r.provider != address(0)) deposited[address(0)] += stakeBefore - _totalStake(r.provider);
+        uint256 unbondingBefore;
+        if (claimed) {
+            stakeBefore = providers.stakeOf(r.provider);
+            (unbondingBefore, ) = providers.unbondingOf(r.provider);
+        }
+        uint256 penalty = market.claimPenalty();
+        try market.expire(id) {} catch {
+            _expect(false, "expire reverted");
+            return;
+        }
+        if (claimed) {
+            // The penalty is min(current penalty, reserved), taken from active stake only.
+            uint256 expected = penalty < r.reservedStake ? penalty : r.reservedStake;
+            uint256 slashed = stakeBefore - providers.stakeOf(r.provider);
+            (uint256 unbondingAfter, ) = providers.unbondingOf(r.provider);
+            _expect(slashed == expected, "expire slashes min(penalty, reserved)");
+            _expect(unbondingAfter == unbondingBefore, "unbonding stake is never slashed");
+            // Slashed stake enters the market as ETH credited to the requester.
+            deposited[address(0)] += slashed;
+        }
         openFees[r.feeToken] -= r.fee;
         ++calls["expire"];
     }
@@ -179,11 +273,80 @@ contract MarketHandler is Test {
         if (amount == 0) return;
         uint256 before = t == address(0) ? account.balance : token.balanceOf(account);
         vm.prank(account);
-        market.withdraw(t);
+        try market.withdraw(t) {} catch {
+            _expect(false, "withdraw reverted");
+            return;
+        }
         uint256 got = (t == address(0) ? account.balance : token.balanceOf(account)) - before;
-        assertEq(got, amount, "withdrawn amount");
+        _expect(got == amount, "withdrawn amount");
         withdrawn[t] += amount;
+        if (t == address(0)) ethOut += amount;
         ++calls["withdraw"];
+    }
+
+    /// Tries to unbond up to a little more than the provider's whole active stake: what is not
+    /// free (reserved by open claims) must be refused.
+    function requestUnbond(uint256 provSeed, uint256 amountSeed) external {
+        address p = provs[provSeed % provs.length];
+        uint256 active = providers.stakeOf(p);
+        uint256 free = providers.freeStakeOf(p);
+        uint256 amount = bound(amountSeed, 1, active + 1);
+        if (amount > free) {
+            vm.prank(p);
+            try providers.requestUnbond(amount) {
+                _expect(false, "unbonding reserved stake succeeded");
+            } catch (bytes memory err) {
+                bytes memory expected = abi.encodeWithSelector(
+                    IProviderRegistry.ProviderInsufficientFreeStake.selector,
+                    p,
+                    free,
+                    amount
+                );
+                _expectError(err, expected, "unbonding reserved stake: wrong error");
+            }
+            ++calls["requestUnbond refused"];
+            return;
+        }
+        vm.prank(p);
+        try providers.requestUnbond(amount) {} catch {
+            _expect(false, "requestUnbond of free stake reverted");
+            return;
+        }
+        _expect(providers.stakeOf(p) == active - amount, "requestUnbond moves free stake out of the active stake");
+        ++calls["requestUnbond"];
+    }
+
+    /// Tries to withdraw unbonded stake, after waiting out the delay first if `wait` (so that
+    /// withdrawals happen although the delay is longer than any deadline).
+    function withdrawUnbonded(uint256 provSeed, bool wait) external {
+        address p = provs[provSeed % provs.length];
+        (uint256 amount, uint256 releaseTime) = providers.unbondingOf(p);
+        if (wait && block.timestamp < releaseTime) vm.warp(releaseTime);
+        bytes memory expected;
+        if (amount == 0) {
+            expected = abi.encodeWithSelector(IProviderRegistry.ProviderNothingToWithdraw.selector, p);
+        } else if (block.timestamp < releaseTime) {
+            expected = abi.encodeWithSelector(IProviderRegistry.ProviderUnbondingLocked.selector, p, releaseTime);
+        }
+        if (expected.length != 0) {
+            vm.prank(p);
+            try providers.withdrawUnbonded() {
+                _expect(false, "early or empty withdrawUnbonded succeeded");
+            } catch (bytes memory err) {
+                _expectError(err, expected, "early or empty withdrawUnbonded: wrong error");
+            }
+            ++calls["withdrawUnbonded refused"];
+            return;
+        }
+        uint256 before = p.balance;
+        vm.prank(p);
+        try providers.withdrawUnbonded() {} catch {
+            _expect(false, "withdrawUnbonded after the delay reverted");
+            return;
+        }
+        _expect(p.balance - before == amount, "unbonded amount");
+        ethOut += amount;
+        ++calls["withdrawUnbonded"];
     }
 
     function setPrice(bool useToken, uint256 priceSeed) external {
@@ -192,29 +355,31 @@ contract MarketHandler is Test {
         ++calls["setPrice"];
     }
 
+    /// The owner raises or lowers the claim penalty while claims are open.
+    function setClaimPenalty(uint256 penaltySeed) external {
+        vm.prank(market.owner());
+        market.setClaimPenalty(bound(penaltySeed, 0, MAX_PENALTY));
+        ++calls["setClaimPenalty"];
+    }
+
     function skipTime(uint256 secondsSeed) external {
         vm.warp(block.timestamp + bound(secondsSeed, 1, 2 days));
         ++calls["skipTime"];
     }
-
-    function _totalStake(address p) internal view returns (uint256) {
-        (uint256 unbonding, ) = providers.unbondingOf(p);
-        return providers.stakeOf(p) + unbonding;
-    }
 }
 
-/// @notice Conservation of funds, as a real invariant test (Hardhat 3 / EDR runs `invariant_*`
-/// functions against the contracts named with `targetContract`).
+/// @notice Conservation of funds and of reserved stake, as a real invariant test (Hardhat 3 /
+/// EDR runs `invariant_*` functions against the contracts named with `targetContract`).
 /// forge-config: default.invariant.runs = 48
 /// forge-config: default.invariant.depth = 60
 contract ConservationInvariantTest is Test {
     MarketHandler handler;
     InferenceMarket market;
+    ProviderRegistry providers;
     TestToken token;
 
     function setUp() public {
         ModelRegistry models;
-        ProviderRegistry providers;
         address treasury = address(0x7EA);
         (models, providers, market, token) = Deploy.system(treasury, 250, 0.5 ether);
         handler = new MarketHandler(market, models, providers, token, treasury);
@@ -238,11 +403,61 @@ contract ConservationInvariantTest is Test {
         assertEq(escrowed, handler.openFees(t), "escrowed == fees of open requests");
     }
 
+    /// No action met an outcome other than the one it was owed (see {MarketHandler-failure}).
+    function invariant_handlerExpectations() public view {
+        string memory failure = handler.failure();
+        assertTrue(bytes(failure).length == 0, failure);
+    }
+
     function invariant_conservationOfEth() public view {
         _check(address(0), address(market).balance);
     }
 
     function invariant_conservationOfToken() public view {
         _check(address(token), token.balanceOf(address(market)));
+    }
+
+    /// ETH of the whole system: what entered (payments, stakes) is what left (withdrawals of
+    /// credits and of unbonded stake) plus what the market and the registry hold.
+    function invariant_conservationOfEthWithRegistry() public view {
+        assertEq(
+            handler.ethIn(),
+            handler.ethOut() + address(market).balance + address(providers).balance,
+            "in == out + market + registry"
+        );
+    }
+
+    /// The registry holds exactly the providers' stakes: active (reserved included) and unbonding.
+    function invariant_registryHoldsTheStakes() public view {
+        uint256 total;
+        for (uint256 i; i < handler.providerCount(); ++i) {
+            address p = handler.provider(i);
+            (uint256 unbonding, ) = providers.unbondingOf(p);
+            total += providers.stakeOf(p) + unbonding;
+        }
+        assertEq(address(providers).balance, total, "registry balance == stakes + unbonding");
+    }
+
+    function invariant_reservedWithinStake() public view {
+        for (uint256 i; i < handler.providerCount(); ++i) {
+            address p = handler.provider(i);
+            assertLe(providers.reservedOf(p), providers.stakeOf(p), "reservedOf <= stakeOf");
+            assertEq(providers.freeStakeOf(p), providers.stakeOf(p) - providers.reservedOf(p), "free stake");
+        }
+    }
+
+    /// Every reservation belongs to an open job: a provider's reserved stake is the sum of the
+    /// `reservedStake` of the requests it holds Claimed (the only open status of Attested jobs).
+    function invariant_reservationsMatchOpenClaims() public view {
+        uint256 count = market.requestCount();
+        for (uint256 i; i < handler.providerCount(); ++i) {
+            address p = handler.provider(i);
+            uint256 sum;
+            for (uint256 id = 1; id <= count; ++id) {
+                IInferenceMarket.Request memory r = market.getRequest(id);
+                if (r.status == IInferenceMarket.RequestStatus.Claimed && r.provider == p) sum += r.reservedStake;
+            }
+            assertEq(providers.reservedOf(p), sum, "reservedOf == sum of open reservations");
+        }
     }
 }

@@ -3,10 +3,12 @@ pragma solidity ^0.8.28;
 
 import {Test} from "./utils/Test.sol";
 import {Deploy} from "./utils/Deploy.sol";
+import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {InferenceMarket} from "../../contracts/InferenceMarket.sol";
 import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
 import {ProviderRegistry} from "../../contracts/ProviderRegistry.sol";
 import {TestToken} from "../../contracts/test/TestToken.sol";
+import {ProofVerifierStub} from "../../contracts/test/ProofVerifierStub.sol";
 
 /// @notice Gas of the main entry points along one request's life, recorded by name in the
 /// committed `snapshots/*.json` (as in Uniswap v4). Refresh with
@@ -27,6 +29,7 @@ contract GasSnapshotTest is Test {
 
     uint256 ethModel;
     uint256 tokenModel;
+    uint256 zkModel;
 
     function setUp() public {
         (models, providers, market, token) = Deploy.system(TREASURY, 250, 0.5 ether);
@@ -34,11 +37,19 @@ contract GasSnapshotTest is Test {
         ethModel = models.register(Deploy.params(address(0), PRICE, 1000));
         vm.prank(MODEL_OWNER);
         tokenModel = models.register(Deploy.params(address(token), PRICE, 1000));
+        ProofVerifierStub verifier = new ProofVerifierStub();
+        verifier.setAnswer(true);
+        IModelRegistry.RegisterParams memory zk = Deploy.params(address(0), PRICE, 1000);
+        zk.mode = IModelRegistry.VerificationMode.Zk;
+        zk.verifier = address(verifier);
+        vm.prank(MODEL_OWNER);
+        zkModel = models.register(zk);
         vm.deal(PROVIDER, 10 ether);
         vm.startPrank(PROVIDER);
         providers.stake{value: 1 ether}();
         providers.optIn(ethModel);
         providers.optIn(tokenModel);
+        providers.optIn(zkModel);
         vm.stopPrank();
         vm.deal(REQUESTER, 10 ether);
         token.mint(REQUESTER, 100 * PRICE);
@@ -51,6 +62,23 @@ contract GasSnapshotTest is Test {
         id = market.requestInference{value: PRICE}(
             ethModel,
             hex"0102030405",
+            PRICE,
+            uint64(block.timestamp + 1 hours),
+            address(0),
+            0
+        );
+    }
+
+    /// The inline input envelope of the Zk model's requests: kind 0x00, then the int8 [4] tensor.
+    function _zkInput() internal pure returns (bytes memory) {
+        return abi.encodePacked(hex"00", Deploy.tensor(hex"01020304"));
+    }
+
+    function _requestZk() internal returns (uint256 id) {
+        vm.prank(REQUESTER);
+        id = market.requestInference{value: PRICE}(
+            zkModel,
+            _zkInput(),
             PRICE,
             uint64(block.timestamp + 1 hours),
             address(0),
@@ -93,7 +121,7 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, hex"aabbccdd");
+        market.submit(id, Deploy.tensor(hex"aabbccdd"));
         vm.snapshotGasLastCall("InferenceMarket", "submit (no callback)");
     }
 
@@ -111,9 +139,47 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, hex"aabbccdd");
+        market.submit(id, Deploy.tensor(hex"aabbccdd"));
         vm.prank(PROVIDER);
         market.withdraw(address(0));
         vm.snapshotGasLastCall("InferenceMarket", "withdraw (ETH)");
+    }
+
+    function test_requestInference_zk_succeeds() public {
+        _requestZk();
+        vm.snapshotGasLastCall("InferenceMarket", "requestInference (Zk, inline input checked)");
+    }
+
+    function test_release_succeeds() public {
+        uint256 id = _requestEth();
+        vm.prank(PROVIDER);
+        market.claim(id);
+        vm.prank(PROVIDER);
+        market.release(id);
+        vm.snapshotGasLastCall("InferenceMarket", "release");
+    }
+
+    function test_submitWithProof_succeeds() public {
+        uint256 id = _requestZk();
+        vm.prank(PROVIDER);
+        market.claim(id);
+        vm.prank(PROVIDER);
+        market.submitWithProof(id, _zkInput(), Deploy.tensor(hex"aabbccdd"), hex"00");
+        vm.snapshotGasLastCall("InferenceMarket", "submitWithProof (stub verifier, no callback)");
+    }
+
+    function test_requestUnbond_succeeds() public {
+        vm.prank(PROVIDER);
+        providers.requestUnbond(0.5 ether);
+        vm.snapshotGasLastCall("ProviderRegistry", "requestUnbond");
+    }
+
+    function test_withdrawUnbonded_succeeds() public {
+        vm.prank(PROVIDER);
+        providers.requestUnbond(0.5 ether);
+        vm.warp(block.timestamp + 7 days);
+        vm.prank(PROVIDER);
+        providers.withdrawUnbonded();
+        vm.snapshotGasLastCall("ProviderRegistry", "withdrawUnbonded");
     }
 }

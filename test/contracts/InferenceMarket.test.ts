@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { getBytes } from "ethers";
 import { network } from "hardhat";
+import { merkleRoot } from "../../oracle/model/vqm/commitments.ts";
 import {
   CLAIM_PENALTY,
   deploy,
@@ -7,9 +9,13 @@ import {
   ETH_PRICE,
   ETH_ROYALTY_BPS,
   HOUR,
+  inline,
   MIN_STAKE,
+  modelParams,
+  outputBytes,
   PROTOCOL_FEE_BPS,
   Status,
+  tensorHex,
   TOKEN_PRICE,
   TOKEN_ROYALTY_BPS,
   ZERO,
@@ -17,14 +23,94 @@ import {
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
+const ETH = 10n ** 18n;
+const MAX_UINT96 = 2n ** 96n - 1n;
+/** Attested inputs are not checked by the market (inline or by content id alike). */
 const INPUT = "0x0102030405";
-const OUTPUT = "0xaabbccdd";
+/** The canonical float32 [1, 3] output of the Attested models of `deployAll` (23 bytes). */
+const OUTPUT = outputBytes([1.5, -2, 0.25]);
+/** Model 3 of the Zk and Optimistic fixtures: int8 [1, 4] in; int32 [1, 2] (Zk) or int8 [1, 4]
+ *  (Optimistic) out. */
+const TENSOR_IN = tensorHex("int8", [1, 4], [-52, 67, -93, -107]);
+const ZK_OUTPUT = tensorHex("int32", [1, 2], [7, -7]);
+/** The elements 7f7fed3a as int8 [1, 4] (issue 8, attack 1). */
+const OPT_OUTPUT = tensorHex("int8", [1, 4], [127, 127, -19, 58]);
+const GAME_SLASH = 8n * 10n ** 17n;
+const WINDOW = 600n;
 
 async function fixture() {
   return deployAll(ethers);
 }
 
 type Env = Awaited<ReturnType<typeof fixture>>;
+
+/** `deployAll` plus a Zk model (id 3: int8 [1, 4] → int32 [1, 2]) whose verifier accepts exactly
+ *  the bytes a test sets, served by `provider`. */
+async function zkFixture() {
+  const env = await deployAll(ethers);
+  const verifier = await deploy(ethers, "ExpectingProofVerifier");
+  await env.models.connect(env.modelOwner).register(
+    modelParams({
+      mode: 1,
+      verifier: await verifier.getAddress(),
+      inputDtype: 1,
+      outputDtype: 2,
+      outputShape: [1, 2],
+    }),
+  );
+  await env.providers.connect(env.provider).optIn(3);
+  return { ...env, verifier };
+}
+
+/** `deployAll` plus a real DisputeGame (slash GAME_SLASH > CLAIM_PENALTY, clock 1 h) named by the
+ *  market, and an Optimistic model (id 3: int8 [1, 4] → int8 [1, 4], one layer, WINDOW s)
+ *  served by `provider`. */
+async function optimisticFixture() {
+  const env = await deployAll(ethers);
+  const prover = await deploy(ethers, "LayerStepProver");
+  const game = await deploy(ethers, "DisputeGame", [
+    env.marketAddress,
+    await env.models.getAddress(),
+    await env.providers.getAddress(),
+    await prover.getAddress(),
+    env.treasury.address,
+    ETH / 10n,
+    0,
+    GAME_SLASH,
+    3600,
+    5000,
+    5000,
+  ]);
+  await env.market.connect(env.admin).setDisputeGame(await game.getAddress());
+  await env.models.connect(env.modelOwner).register(
+    modelParams({
+      mode: 2,
+      inputDtype: 1,
+      outputDtype: 1,
+      outputShape: [1, 4],
+      weightsRoot: "0x" + "aa".repeat(32),
+      layoutRoot: "0x" + "bb".repeat(32),
+      layerCount: 1,
+      challengeWindow: WINDOW,
+    }),
+  );
+  await env.providers.connect(env.provider).optIn(3);
+  return { ...env, game, prover };
+}
+
+/** An ETH request for model 3 (Zk or Optimistic) with `input`, returning its id. */
+async function requestModel3(env: Env, input: string = inline(TENSOR_IN), deadline?: bigint) {
+  const id = (await env.market.requestCount()) + 1n;
+  await env.market
+    .connect(env.requester)
+    .requestInference(3, input, ETH_PRICE, deadline ?? (await deadlineIn()), ZERO, 0, { value: ETH_PRICE });
+  return id;
+}
+
+/** The one layer root of an Optimistic result: the chunked Merkle root of the output's elements. */
+function layerRoots(output: string, headerLength = 11): string[] {
+  return [merkleRoot(getBytes(output).subarray(headerLength))];
+}
 
 async function deadlineIn(seconds: bigint = HOUR): Promise<bigint> {
   return BigInt(await time.latest()) + seconds;
@@ -58,6 +144,27 @@ async function expectConservation(env: Env) {
   expect(tokenBalance).to.equal(
     (await env.market.escrowed(env.tokenAddress)) + (await env.market.owed(env.tokenAddress)),
   );
+  // The registry holds exactly the stakes (active, reserved included, and unbonding).
+  let staked = 0n;
+  for (const p of [env.provider, env.provider2]) {
+    staked += (await env.providers.stakeOf(p.address)) + (await env.providers.unbondingOf(p.address))[0];
+    expect(await env.providers.reservedOf(p.address)).to.be.lte(await env.providers.stakeOf(p.address));
+  }
+  expect(await ethers.provider.getBalance(await env.providers.getAddress())).to.equal(staked);
+  await expectReservations(env);
+}
+
+/** Each provider's reserved stake is the sum of the reservations of its open requests. */
+async function expectReservations(env: Env) {
+  const open = new Set<bigint>([BigInt(Status.Claimed), BigInt(Status.Submitted), BigInt(Status.Challenged)]);
+  const sums = new Map<string, bigint>();
+  for (let id = 1n; id <= (await env.market.requestCount()); id++) {
+    const r = await env.market.getRequest(id);
+    if (!open.has(r.status)) continue;
+    sums.set(r.provider, (sums.get(r.provider) ?? 0n) + r.reservedStake);
+  }
+  for (const p of [env.provider, env.provider2])
+    expect(await env.providers.reservedOf(p.address)).to.equal(sums.get(p.address) ?? 0n);
 }
 
 describe("InferenceMarket", () => {
@@ -240,21 +347,11 @@ describe("InferenceMarket", () => {
       const fotAddress = await fot.getAddress();
       await fot.mint(requester.address, 10_000n);
       await fot.connect(requester).approve(marketAddress, 10_000n);
-      await models.connect(modelOwner).register({
-        modelHash: "0x" + "22".repeat(32),
-        contentId: "x",
-        mode: 0,
-        feeToken: fotAddress,
-        price: 1000n,
-        royaltyBps: 0,
-        inputShape: [1],
-        outputShape: [1],
-        verifier: ZERO,
-        weightsRoot: ethers.ZeroHash,
-        layoutRoot: ethers.ZeroHash,
-        layerCount: 0,
-        challengeWindow: 0,
-      });
+      await models
+        .connect(modelOwner)
+        .register(
+          modelParams({ feeToken: fotAddress, price: 1000n, royaltyBps: 0, inputShape: [1], outputShape: [1] }),
+        );
       await expect(market.connect(requester).requestInference(3, INPUT, 1000n, await deadlineIn(), ZERO, 0))
         .to.be.revertedWithCustomError(market, "MarketTokenTransferMismatch")
         .withArgs(fotAddress, 990n, 1000n);
@@ -320,17 +417,18 @@ describe("InferenceMarket", () => {
       const { market, providers, provider, provider2, admin } = env;
       const id = await requestEth(env);
       await expect(market.connect(provider2).claim(id))
-        .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
+        .to.be.revertedWithCustomError(providers, "ProviderNotEligible")
         .withArgs(provider2.address, 1n);
       await providers.connect(provider2).stake({ value: MIN_STAKE });
-      await expect(market.connect(provider2).claim(id)).to.be.revertedWithCustomError(
-        market,
-        "MarketProviderNotEligible",
-      );
+      await expect(market.connect(provider2).claim(id))
+        .to.be.revertedWithCustomError(providers, "ProviderNotEligible")
+        .withArgs(provider2.address, 1n);
       await providers.connect(admin).setMinStake(MIN_STAKE * 2n);
       await expect(market.connect(provider).claim(id))
-        .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
+        .to.be.revertedWithCustomError(providers, "ProviderNotEligible")
         .withArgs(provider.address, 1n);
+      expect(await market.statusOf(id)).to.equal(BigInt(Status.Pending));
+      expect(await providers.reservedOf(provider.address)).to.equal(0n);
     });
 
     it("release: the claimant gives the request back and another provider can claim it", async () => {
@@ -621,6 +719,8 @@ describe("InferenceMarket", () => {
       await expect(tx).to.emit(providers, "Slashed").withArgs(provider.address, marketAddress, CLAIM_PENALTY);
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id2, ETH_PRICE, CLAIM_PENALTY);
       await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, false);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
+      expect(await providers.reservedOf(provider.address)).to.equal(0n);
       expect(await market.balanceOf(requester.address, ZERO)).to.equal(ETH_PRICE + CLAIM_PENALTY);
       expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
       expect(await providers.statsOf(provider.address)).to.deep.equal([0n, 1n, 1n]);
@@ -628,26 +728,80 @@ describe("InferenceMarket", () => {
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Pending));
     });
 
-    it("expire: a penalty larger than the stake takes active then unbonding stake, up to all of it", async () => {
+    it("expire: a penalty raised after the claim takes at most what the claim reserved", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, providers, provider, requester, admin } = env;
-      await providers.connect(admin).setMinStake(MIN_STAKE / 10n);
-      await providers.connect(provider).requestUnbond((MIN_STAKE * 8n) / 10n); // active 0.2, unbonding 0.8
-      await market.connect(admin).setClaimPenalty(MIN_STAKE * 5n);
       const deadline = await deadlineIn(60n);
       const id = await requestEth(env, { deadline });
       await market.connect(provider).claim(id);
+      await market.connect(admin).setClaimPenalty(MIN_STAKE * 5n);
       await time.increaseTo(deadline + 1n);
-      await expect(market.expire(id)).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, MIN_STAKE);
-      expect(await providers.stakeOf(provider.address)).to.equal(0n);
-      expect((await providers.unbondingOf(provider.address))[0]).to.equal(0n);
-      expect(await market.balanceOf(requester.address, ZERO)).to.equal(ETH_PRICE + MIN_STAKE);
+      const tx = market.expire(id);
+      await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, CLAIM_PENALTY);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
+      expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
+      expect(await providers.reservedOf(provider.address)).to.equal(0n);
+      expect(await market.balanceOf(requester.address, ZERO)).to.equal(ETH_PRICE + CLAIM_PENALTY);
       await expectConservation(env);
       await expect(market.connect(requester).withdraw(ZERO)).to.changeEtherBalance(
         ethers,
         requester,
-        ETH_PRICE + MIN_STAKE,
+        ETH_PRICE + CLAIM_PENALTY,
       );
+      await expectConservation(env);
+    });
+
+    it("expire: a penalty lowered after the claim takes the lower penalty and releases the rest", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider, admin, marketAddress } = env;
+      const deadline = await deadlineIn(60n);
+      const id = await requestEth(env, { deadline });
+      await market.connect(provider).claim(id);
+      const lower = CLAIM_PENALTY / 5n;
+      await market.connect(admin).setClaimPenalty(lower);
+      await time.increaseTo(deadline + 1n);
+      const tx = market.expire(id);
+      await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, lower);
+      await expect(tx).to.emit(providers, "Slashed").withArgs(provider.address, marketAddress, lower);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
+      expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE - lower);
+      expect(await providers.freeStakeOf(provider.address)).to.equal(MIN_STAKE - lower);
+      await expectConservation(env);
+    });
+
+    it("expire: a claim made with no penalty reserves nothing and is not slashed after a raise", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider, admin } = env;
+      await market.connect(admin).setClaimPenalty(0);
+      const deadline = await deadlineIn(60n);
+      const id = await requestEth(env, { deadline });
+      await expect(market.connect(provider).claim(id)).not.to.emit(providers, "StakeReserved");
+      expect((await market.getRequest(id)).reservedStake).to.equal(0n);
+      await market.connect(admin).setClaimPenalty(CLAIM_PENALTY);
+      await time.increaseTo(deadline + 1n);
+      const tx = market.expire(id);
+      await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, 0n);
+      await expect(tx).not.to.emit(providers, "Slashed");
+      expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE);
+      expect(await providers.statsOf(provider.address)).to.deep.equal([0n, 1n, 0n]);
+      await expectConservation(env);
+    });
+
+    it("expire: takes the penalty from the reservation even after the provider unbonded all its free stake", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider, requester } = env;
+      const deadline = await deadlineIn(60n);
+      const id = await requestEth(env, { deadline });
+      await market.connect(provider).claim(id);
+      await expect(providers.connect(provider).requestUnbond(MIN_STAKE))
+        .to.be.revertedWithCustomError(providers, "ProviderInsufficientFreeStake")
+        .withArgs(provider.address, MIN_STAKE - CLAIM_PENALTY, MIN_STAKE);
+      await providers.connect(provider).requestUnbond(MIN_STAKE - CLAIM_PENALTY);
+      await time.increaseTo(deadline + 1n);
+      await expect(market.expire(id)).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, CLAIM_PENALTY);
+      expect(await providers.stakeOf(provider.address)).to.equal(0n);
+      expect((await providers.unbondingOf(provider.address))[0]).to.equal(MIN_STAKE - CLAIM_PENALTY);
+      expect(await market.balanceOf(requester.address, ZERO)).to.equal(ETH_PRICE + CLAIM_PENALTY);
       await expectConservation(env);
     });
 
@@ -747,6 +901,539 @@ describe("InferenceMarket", () => {
       await expect(c.connect(other).withdrawRefund()).to.changeEtherBalance(ethers, admin, ETH_PRICE * 2n);
       await expect(c.withdrawRefund()).to.be.revertedWithCustomError(market, "MarketNothingToWithdraw");
       await expectConservation(env);
+    });
+
+    it("ExampleClassifierConsumer: refuses the result of a request it did not make", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, provider, other } = env;
+      const c = await deploy(ethers, "ExampleClassifierConsumer", [env.marketAddress, 1]);
+      const cAddress = await c.getAddress();
+      // Anyone can name the consumer as the callback of a request of their own.
+      const id = await requestEth(env, { callback: cAddress, gas: 200_000 });
+      await market.connect(provider).claim(id);
+      const tx = market.connect(provider).submit(id, OUTPUT);
+      await expect(tx).to.emit(market, "CallbackResult").withArgs(id, false);
+      await expect(tx).not.to.emit(c, "ResultReceived");
+      expect(await c.resultOf(id)).to.equal("0x");
+      expect(await market.statusOf(id)).to.equal(BigInt(Status.Finalized));
+      await expect(c.connect(other).onInferenceResult(id, OUTPUT))
+        .to.be.revertedWithCustomError(c, "ConsumerNotMarket")
+        .withArgs(other.address);
+      // Its own request, asked next, is delivered.
+      await c.connect(other).ask(INPUT, await deadlineIn(), { value: ETH_PRICE });
+      await market.connect(provider).claim(id + 1n);
+      await expect(market.connect(provider).submit(id + 1n, OUTPUT))
+        .to.emit(c, "ResultReceived")
+        .withArgs(id + 1n, OUTPUT);
+    });
+  });
+
+  describe("claim penalty bounds", () => {
+    it("setClaimPenalty: refuses a penalty beyond 96 bits (MarketPenaltyTooHigh)", async () => {
+      const { admin, market } = await networkHelpers.loadFixture(fixture);
+      await expect(market.connect(admin).setClaimPenalty(MAX_UINT96 + 1n))
+        .to.be.revertedWithCustomError(market, "MarketPenaltyTooHigh")
+        .withArgs(MAX_UINT96 + 1n, MAX_UINT96);
+      expect(await market.claimPenalty()).to.equal(CLAIM_PENALTY);
+      await expect(market.connect(admin).setClaimPenalty(MAX_UINT96))
+        .to.emit(market, "ClaimPenaltyUpdated")
+        .withArgs(MAX_UINT96);
+      expect(await market.reservationOf(0)).to.equal(MAX_UINT96);
+    });
+
+    it("constructor: refuses a claim penalty beyond 96 bits", async () => {
+      const { admin, models, providers, treasury } = await networkHelpers.loadFixture(fixture);
+      const M = await ethers.getContractFactory("InferenceMarket");
+      const args = [admin.address, await models.getAddress(), await providers.getAddress(), treasury.address, 0];
+      await expect(M.deploy(...args, MAX_UINT96 + 1n))
+        .to.be.revertedWithCustomError(M, "MarketPenaltyTooHigh")
+        .withArgs(MAX_UINT96 + 1n, MAX_UINT96);
+    });
+
+    it("claim: a penalty above the provider's stake cannot be claimed against (ProviderInsufficientFreeStake)", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider, admin } = env;
+      await market.connect(admin).setClaimPenalty(MAX_UINT96);
+      const id = await requestEth(env);
+      await expect(market.connect(provider).claim(id))
+        .to.be.revertedWithCustomError(providers, "ProviderInsufficientFreeStake")
+        .withArgs(provider.address, MIN_STAKE, MAX_UINT96);
+      expect(await market.statusOf(id)).to.equal(BigInt(Status.Pending));
+    });
+  });
+
+  describe("stake reservations", () => {
+    it("claim: reserves reservationOf(mode) of the provider's stake and records it in the request", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider } = env;
+      for (const mode of [0, 1, 2]) expect(await market.reservationOf(mode)).to.equal(CLAIM_PENALTY);
+      const id = await requestEth(env);
+      expect((await market.getRequest(id)).reservedStake).to.equal(0n);
+      await expect(market.connect(provider).claim(id))
+        .to.emit(providers, "StakeReserved")
+        .withArgs(provider.address, CLAIM_PENALTY, CLAIM_PENALTY);
+      expect((await market.getRequest(id)).reservedStake).to.equal(CLAIM_PENALTY);
+      expect(await providers.reservedOf(provider.address)).to.equal(CLAIM_PENALTY);
+      expect(await providers.freeStakeOf(provider.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
+      expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE);
+      await expectConservation(env);
+      await market.connect(provider).submit(id, outputBytes());
+      expect((await market.getRequest(id)).reservedStake, "not reported once the job has ended").to.equal(0n);
+      expect(await providers.reservedOf(provider.address)).to.equal(0n);
+    });
+
+    it("claim: a provider whose free stake does not cover a second reservation can claim it once the first settles", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider, admin } = env;
+      const penalty = (ETH * 6n) / 10n; // 1 ETH backs one job at a time
+      await market.connect(admin).setClaimPenalty(penalty);
+      const a = await requestEth(env);
+      const b = await requestToken(env);
+      await market.connect(provider).claim(a);
+      await expect(market.connect(provider).claim(b))
+        .to.be.revertedWithCustomError(providers, "ProviderInsufficientFreeStake")
+        .withArgs(provider.address, MIN_STAKE - penalty, penalty);
+      expect(await market.statusOf(b)).to.equal(BigInt(Status.Pending));
+      await expectReservations(env);
+      await market.connect(provider).submit(a, OUTPUT);
+      await expect(market.connect(provider).claim(b))
+        .to.emit(providers, "StakeReserved")
+        .withArgs(provider.address, penalty, penalty);
+      await expectConservation(env);
+    });
+
+    it("claim: any number of jobs fit while their reservations do", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider } = env;
+      const ids = [await requestEth(env), await requestEth(env), await requestEth(env)];
+      await market.connect(provider).claim(ids[0]!);
+      await market.connect(provider).claim(ids[1]!); // 2 x 0.5 ETH: all of the 1 ETH stake
+      await expect(market.connect(provider).claim(ids[2]!))
+        .to.be.revertedWithCustomError(providers, "ProviderInsufficientFreeStake")
+        .withArgs(provider.address, 0n, CLAIM_PENALTY);
+      await providers.connect(provider).stake({ value: CLAIM_PENALTY });
+      await market.connect(provider).claim(ids[2]!);
+      expect(await providers.reservedOf(provider.address)).to.equal(3n * CLAIM_PENALTY);
+      await expectConservation(env);
+    });
+
+    it("release: returns the reservation and clears it from the request", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider } = env;
+      const id = await requestEth(env);
+      await market.connect(provider).claim(id);
+      const tx = market.connect(provider).release(id);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
+      await expect(tx).not.to.emit(providers, "JobRecorded");
+      expect((await market.getRequest(id)).reservedStake).to.equal(0n);
+      expect(await providers.reservedOf(provider.address)).to.equal(0n);
+      expect(await providers.statsOf(provider.address)).to.deep.equal([0n, 0n, 0n]);
+      // Claimed again (at a new penalty), it reserves the penalty of the new claim.
+      await market.connect(env.admin).setClaimPenalty(CLAIM_PENALTY / 2n);
+      await market.connect(provider).claim(id);
+      expect((await market.getRequest(id)).reservedStake).to.equal(CLAIM_PENALTY / 2n);
+      await expectConservation(env);
+    });
+
+    it("reportInvalidInput: returns the reservation without a penalty or a failed job", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider } = env;
+      const id = await requestEth(env);
+      await market.connect(provider).claim(id);
+      const tx = market.connect(provider).reportInvalidInput(id, 3);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
+      await expect(tx).not.to.emit(providers, "Slashed");
+      expect(await providers.reservedOf(provider.address)).to.equal(0n);
+      expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE);
+      await expectConservation(env);
+    });
+
+    it("submit: returns the reservation and counts the job served", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider } = env;
+      const id = await requestEth(env);
+      await market.connect(provider).claim(id);
+      const tx = market.connect(provider).submit(id, OUTPUT);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
+      await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, true);
+      expect(await providers.reservedOf(provider.address)).to.equal(0n);
+      expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE);
+      await expectConservation(env);
+    });
+
+    it("expire: a provider slashed below the minimum stake can no longer claim", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider } = env;
+      const deadline = await deadlineIn(60n);
+      const id = await requestEth(env, { deadline });
+      await market.connect(provider).claim(id);
+      await time.increaseTo(deadline + 1n);
+      await market.expire(id);
+      const next = await requestEth(env);
+      await expect(market.connect(provider).claim(next))
+        .to.be.revertedWithCustomError(providers, "ProviderNotEligible")
+        .withArgs(provider.address, 1n);
+      await providers.connect(provider).stake({ value: CLAIM_PENALTY });
+      await market.connect(provider).claim(next);
+      await expectConservation(env);
+    });
+
+    it("settled requests cannot be settled again nor release their stake twice", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, providers, provider, provider2 } = env;
+      await providers.connect(provider2).stake({ value: MIN_STAKE });
+      await providers.connect(provider2).optIn(1);
+      const deadline = await deadlineIn(60n);
+      const [a, b, c] = [
+        await requestEth(env, { deadline }),
+        await requestEth(env, { deadline }),
+        await requestEth(env, { deadline }),
+      ];
+      await market.connect(provider).claim(a);
+      await market.connect(provider2).claim(b);
+      await market.connect(provider2).claim(c);
+      await market.connect(provider).submit(a, OUTPUT);
+      await market.connect(provider2).reportInvalidInput(b, 1);
+      // provider2 still holds c: the settled requests must not release c's reservation.
+      for (const [id, status] of [
+        [a, Status.Finalized],
+        [b, Status.Failed],
+      ] as const) {
+        for (const who of [provider, provider2]) {
+          const m = market.connect(who);
+          for (const call of [m.release(id), m.submit(id, OUTPUT), m.reportInvalidInput(id, 1)])
+            await expect(call).to.be.revertedWithCustomError(market, "MarketWrongStatus").withArgs(id, status);
+        }
+      }
+      expect(await providers.reservedOf(provider2.address)).to.equal(CLAIM_PENALTY);
+      await time.increaseTo(deadline + 1n);
+      await market.expire(c);
+      await expect(market.expire(c))
+        .to.be.revertedWithCustomError(market, "MarketWrongStatus")
+        .withArgs(c, Status.Refunded);
+      expect(await providers.stakeOf(provider2.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
+      expect(await providers.reservedOf(provider2.address)).to.equal(0n);
+      await expectConservation(env);
+    });
+  });
+
+  describe("outputs", () => {
+    it("submit: refuses an output that is not the model's canonical output tensor (MarketOutputMalformed)", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, provider } = env;
+      const id = await requestEth(env);
+      await market.connect(provider).claim(id);
+      const body = OUTPUT.slice(2 + 22); // the 12 element bytes after the 11-byte header
+      for (const [output, length] of [
+        ["0x", 0],
+        ["0xaabbccdd", 4], // the bytes any output was before issue 8
+        [OUTPUT.slice(0, -2), 22],
+        [OUTPUT + "00", 24],
+        ["0x010302" + "00000003" + "00000001" + body, 23], // right length, dims [3, 1]
+        ["0x010202" + "00000001" + "00000003" + body, 23], // right length, int32
+        ["0x020302" + "00000001" + "00000003" + body, 23], // right length, version 2
+        [tensorHex("int8", [1, 12]), 23], // right length, another dtype and shape
+      ] as const)
+        await expect(market.connect(provider).submit(id, output))
+          .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
+          .withArgs(id, length, 23);
+      expect(await market.statusOf(id)).to.equal(BigInt(Status.Claimed));
+      await expect(market.connect(provider).submit(id, OUTPUT)).to.emit(market, "RequestFinalized");
+    });
+
+    it("submit: checks the output against the request's own model", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { market, models, modelOwner, provider, providers } = env;
+      await models.connect(modelOwner).register(modelParams({ outputShape: [2], outputDtype: 5 })); // uint8 [2]
+      await providers.connect(provider).optIn(3);
+      const id = (await market.requestCount()) + 1n;
+      await market
+        .connect(env.requester)
+        .requestInference(3, INPUT, ETH_PRICE, await deadlineIn(), ZERO, 0, { value: ETH_PRICE });
+      await market.connect(provider).claim(id);
+      await expect(market.connect(provider).submit(id, OUTPUT))
+        .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
+        .withArgs(id, 23, 9);
+      const own = tensorHex("uint8", [2], [200, 7]);
+      await market.connect(provider).submit(id, own);
+      expect(await market.outputOf(id)).to.equal(own);
+    });
+
+    it("requestInference: takes any Attested input (inline or content id) unchecked", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      for (const input of ["0x01" + Buffer.from("bafybeigdyrzt").toString("hex"), "0x00", inline(OUTPUT), "0xff"])
+        await env.market
+          .connect(env.requester)
+          .requestInference(1, input, ETH_PRICE, await deadlineIn(), ZERO, 0, { value: ETH_PRICE });
+      expect(await env.market.requestCount()).to.equal(4n);
+    });
+  });
+
+  describe("Zk mode", () => {
+    it("requestInference: a Zk input must be an inline envelope (MarketInputNotInline)", async () => {
+      const env = await networkHelpers.loadFixture(zkFixture);
+      // The bare tensor (what a Zk request carried before issue 8), a content id, a bad kind byte.
+      for (const input of [TENSOR_IN, "0x01" + Buffer.from("bafy").toString("hex"), "0x02" + TENSOR_IN.slice(2)])
+        await expect(requestModel3(env, input))
+          .to.be.revertedWithCustomError(env.market, "MarketInputNotInline")
+          .withArgs(3n);
+    });
+
+    it("requestInference: a Zk input must be exactly the registered input tensor (MarketInputMalformed)", async () => {
+      const env = await networkHelpers.loadFixture(zkFixture);
+      const body = TENSOR_IN.slice(2 + 22);
+      for (const [tensor, length] of [
+        ["0x", 0],
+        [TENSOR_IN.slice(0, -2), 14],
+        [TENSOR_IN + "00", 16],
+        ["0x010102" + "00000004" + "00000001" + body, 15], // dims [4, 1]
+        ["0x010502" + "00000001" + "00000004" + body, 15], // uint8
+        ["0x010101" + "00000008" + body + "00000000", 15], // int8 [8]: canonical, but not the model's
+        ["0x010109" + "00000001" + "00000004" + body, 15], // rank byte 9 (issue 8, attack 2)
+        ["0x000101", 3], // the malformed input of issue 8, attack 2
+      ] as const)
+        await expect(requestModel3(env, inline(tensor)))
+          .to.be.revertedWithCustomError(env.market, "MarketInputMalformed")
+          .withArgs(3n, length, 15n);
+      const id = await requestModel3(env);
+      expect((await env.market.getRequest(id)).inputHash).to.equal(ethers.keccak256(inline(TENSOR_IN)));
+    });
+
+    it("claim: a Zk claim reserves the claim penalty", async () => {
+      const env = await networkHelpers.loadFixture(zkFixture);
+      const id = await requestModel3(env);
+      await env.market.connect(env.provider).claim(id);
+      expect((await env.market.getRequest(id)).reservedStake).to.equal(await env.market.reservationOf(1));
+      expect(await env.providers.reservedOf(env.provider.address)).to.equal(CLAIM_PENALTY);
+    });
+
+    it("submitWithProof: passes the tensor after the envelope byte to the verifier and settles", async () => {
+      const env = await networkHelpers.loadFixture(zkFixture);
+      const { market, providers, provider, verifier } = env;
+      const proof = "0x" + "5a".repeat(64);
+      const id = await requestModel3(env);
+      await market.connect(provider).claim(id);
+      // A verifier that wants the whole envelope rejects: the market does not pass it.
+      await verifier.setExpected(inline(TENSOR_IN), ZK_OUTPUT, proof);
+      expect(await verifier.verify(inline(TENSOR_IN), ZK_OUTPUT, proof)).to.equal(true);
+      await expect(market.connect(provider).submitWithProof(id, inline(TENSOR_IN), ZK_OUTPUT, proof))
+        .to.be.revertedWithCustomError(market, "MarketProofInvalid")
+        .withArgs(id);
+      await verifier.setExpected(TENSOR_IN, ZK_OUTPUT, proof);
+      const tx = market.connect(provider).submitWithProof(id, inline(TENSOR_IN), ZK_OUTPUT, proof);
+      await expect(tx).to.emit(market, "RequestFinalized");
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
+      await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, true);
+      expect(await market.outputOf(id)).to.equal(ZK_OUTPUT);
+      await expectConservation(env);
+    });
+
+    it("submitWithProof: refuses another input, a malformed output, a rejected proof and the wrong mode", async () => {
+      const env = await networkHelpers.loadFixture(zkFixture);
+      const { market, provider, verifier } = env;
+      const proof = "0x01";
+      const id = await requestModel3(env);
+      await market.connect(provider).claim(id);
+      await verifier.setExpected(TENSOR_IN, ZK_OUTPUT, proof);
+      const other = inline(tensorHex("int8", [1, 4], [1, 2, 3, 4]));
+      const inputHash = ethers.keccak256(inline(TENSOR_IN));
+      for (const input of [other, TENSOR_IN])
+        await expect(market.connect(provider).submitWithProof(id, input, ZK_OUTPUT, proof))
+          .to.be.revertedWithCustomError(market, "MarketInputMismatch")
+          .withArgs(id, inputHash);
+      const wrongOutput = tensorHex("int8", [1, 8], [7, 0, 0, 0, -7, -1, -1, -1]); // same 19 bytes, int8 [1, 8]
+      await verifier.setExpected(TENSOR_IN, wrongOutput, proof);
+      for (const [output, length] of [
+        [wrongOutput, 19],
+        [ZK_OUTPUT + "00", 20],
+      ] as const)
+        await expect(market.connect(provider).submitWithProof(id, inline(TENSOR_IN), output, proof))
+          .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
+          .withArgs(id, length, 19);
+      await expect(market.connect(provider).submitWithProof(id, inline(TENSOR_IN), ZK_OUTPUT, proof))
+        .to.be.revertedWithCustomError(market, "MarketProofInvalid")
+        .withArgs(id);
+      await expect(market.connect(provider).submit(id, ZK_OUTPUT))
+        .to.be.revertedWithCustomError(market, "MarketWrongMode")
+        .withArgs(id, 1);
+      const attested = await requestEth(env);
+      await market.connect(provider).claim(attested);
+      await expect(market.connect(provider).submitWithProof(attested, INPUT, OUTPUT, proof))
+        .to.be.revertedWithCustomError(market, "MarketWrongMode")
+        .withArgs(attested, 0);
+      expect(await market.statusOf(id)).to.equal(BigInt(Status.Claimed));
+    });
+  });
+
+  describe("Optimistic mode", () => {
+    it("setDisputeGame: the owner names the game once; it fixes the Optimistic reservation and the refund bound", async () => {
+      const env = await networkHelpers.loadFixture(optimisticFixture);
+      const { market, game, admin, other } = env;
+      expect(await market.disputeGame()).to.equal(await game.getAddress());
+      expect(await market.reservationOf(2)).to.equal(GAME_SLASH);
+      expect(await market.reservationOf(0)).to.equal(CLAIM_PENALTY);
+      await expect(market.connect(admin).setDisputeGame(other.address))
+        .to.be.revertedWithCustomError(market, "MarketDisputeGameAlreadySet")
+        .withArgs(await game.getAddress());
+      await expect(market.connect(other).setDisputeGame(other.address))
+        .to.be.revertedWithCustomError(market, "OwnableUnauthorizedAccount")
+        .withArgs(other.address);
+      // The reservation follows the penalty when the penalty is the larger.
+      await market.connect(admin).setClaimPenalty(GAME_SLASH + 1n);
+      expect(await market.reservationOf(2)).to.equal(GAME_SLASH + 1n);
+    });
+
+    it("setDisputeGame: refuses the zero address and a game whose slash does not fit 96 bits", async () => {
+      const { admin, models, providers, treasury } = await networkHelpers.loadFixture(fixture);
+      const market = await deploy(ethers, "InferenceMarket", [
+        admin.address,
+        await models.getAddress(),
+        await providers.getAddress(),
+        treasury.address,
+        0,
+        0,
+      ]);
+      await expect(market.connect(admin).setDisputeGame(ZERO)).to.be.revertedWithCustomError(
+        market,
+        "MarketZeroAddress",
+      );
+      const prover = await deploy(ethers, "LayerStepProver");
+      const game = await deploy(ethers, "DisputeGame", [
+        await market.getAddress(),
+        await models.getAddress(),
+        await providers.getAddress(),
+        await prover.getAddress(),
+        treasury.address,
+        1,
+        0,
+        MAX_UINT96 + 1n,
+        3600,
+        5000,
+        5000,
+      ]);
+      await expect(market.connect(admin).setDisputeGame(await game.getAddress()))
+        .to.be.revertedWithCustomError(market, "MarketPenaltyTooHigh")
+        .withArgs(MAX_UINT96 + 1n, MAX_UINT96);
+      expect(await market.disputeGame()).to.equal(ZERO);
+    });
+
+    it("requestInference: an Optimistic input must be the inline registered input tensor", async () => {
+      const env = await networkHelpers.loadFixture(optimisticFixture);
+      await expect(requestModel3(env, TENSOR_IN))
+        .to.be.revertedWithCustomError(env.market, "MarketInputNotInline")
+        .withArgs(3n);
+      for (const [input, length] of [
+        [inline("0x000101"), 3], // issue 8, attack 2
+        [inline(tensorHex("int8", [4, 1], [1, 2, 3, 4])), 15],
+        [inline(tensorHex("int8", [1, 5])), 16],
+      ] as const)
+        await expect(requestModel3(env, input))
+          .to.be.revertedWithCustomError(env.market, "MarketInputMalformed")
+          .withArgs(3n, length, 15n);
+      await requestModel3(env);
+    });
+
+    it("claim: an Optimistic claim reserves the larger of the claim penalty and the game's slash", async () => {
+      const env = await networkHelpers.loadFixture(optimisticFixture);
+      const { market, providers, provider } = env;
+      const a = await requestModel3(env);
+      const b = await requestModel3(env);
+      await expect(market.connect(provider).claim(a))
+        .to.emit(providers, "StakeReserved")
+        .withArgs(provider.address, GAME_SLASH, GAME_SLASH);
+      expect((await market.getRequest(a)).reservedStake).to.equal(GAME_SLASH);
+      // 1 ETH backs one Optimistic job: a second one would leave a lost game unpaid.
+      await expect(market.connect(provider).claim(b))
+        .to.be.revertedWithCustomError(providers, "ProviderInsufficientFreeStake")
+        .withArgs(provider.address, MIN_STAKE - GAME_SLASH, GAME_SLASH);
+      // An Attested job still fits only if its penalty does.
+      const attested = await requestEth(env);
+      await expect(market.connect(provider).claim(attested))
+        .to.be.revertedWithCustomError(providers, "ProviderInsufficientFreeStake")
+        .withArgs(provider.address, MIN_STAKE - GAME_SLASH, CLAIM_PENALTY);
+      await expectConservation(env);
+    });
+
+    it("submitOptimistic: refuses an output relabelled under another header with the same element root (issue 8, attack 1)", async () => {
+      const env = await networkHelpers.loadFixture(optimisticFixture);
+      const { market, provider } = env;
+      const id = await requestModel3(env);
+      await market.connect(provider).claim(id);
+      const relabelled = tensorHex("uint8", [2, 2], [0x7f, 0x7f, 0xed, 0x3a]);
+      expect(layerRoots(relabelled)).to.deep.equal(layerRoots(OPT_OUTPUT));
+      await expect(market.connect(provider).submitOptimistic(id, relabelled, layerRoots(relabelled)))
+        .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
+        .withArgs(id, 15, 15);
+      const longer = tensorHex("int8", [1, 5], [127, 127, -19, 58, 0]);
+      await expect(market.connect(provider).submitOptimistic(id, longer, layerRoots(longer)))
+        .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
+        .withArgs(id, 16, 15);
+      await expect(market.connect(provider).submit(id, OPT_OUTPUT))
+        .to.be.revertedWithCustomError(market, "MarketWrongMode")
+        .withArgs(id, 2);
+      await expect(market.connect(provider).submitOptimistic(id, OPT_OUTPUT, layerRoots(OPT_OUTPUT))).to.emit(
+        market,
+        "OptimisticResultSubmitted",
+      );
+      expect(await market.statusOf(id)).to.equal(BigInt(Status.Submitted));
+    });
+
+    it("finalize: returns the reservation once the window has passed and counts the job served", async () => {
+      const env = await networkHelpers.loadFixture(optimisticFixture);
+      const { market, providers, provider, other } = env;
+      const id = await requestModel3(env);
+      const next = await requestModel3(env);
+      await market.connect(provider).claim(id);
+      await market.connect(provider).submitOptimistic(id, OPT_OUTPUT, layerRoots(OPT_OUTPUT));
+      // Submitted, not final: the reservation stays (a game may still slash it) and cannot be unbonded.
+      expect(await providers.reservedOf(provider.address)).to.equal(GAME_SLASH);
+      await expect(providers.connect(provider).requestUnbond(MIN_STAKE))
+        .to.be.revertedWithCustomError(providers, "ProviderInsufficientFreeStake")
+        .withArgs(provider.address, MIN_STAKE - GAME_SLASH, MIN_STAKE);
+      await expectConservation(env);
+      const windowEnd = await market.windowEndOf(id);
+      expect(windowEnd).to.equal(BigInt(await time.latest()) + WINDOW);
+      // The last-resort refund bound: the window plus twice a game's longest run (2 x 1 h clocks).
+      expect(await market.refundableAfter(id)).to.equal(windowEnd + 2n * 7200n);
+      await time.increaseTo(windowEnd - 1n); // the next block is at windowEnd
+      const tx = market.connect(other).finalize(id);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, GAME_SLASH, 0n);
+      await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, true);
+      expect(await market.outputOf(id)).to.equal(OPT_OUTPUT);
+      await market.connect(provider).claim(next);
+      await expectConservation(env);
+    });
+
+    it("expire: a claimed Optimistic request takes the claim penalty, not the game's slash, and releases the rest", async () => {
+      const env = await networkHelpers.loadFixture(optimisticFixture);
+      const { market, providers, provider, requester } = env;
+      const deadline = await deadlineIn(60n);
+      const id = await requestModel3(env, inline(TENSOR_IN), deadline);
+      await market.connect(provider).claim(id);
+      await time.increaseTo(deadline + 1n);
+      const tx = market.expire(id);
+      await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, CLAIM_PENALTY);
+      await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, GAME_SLASH, 0n);
+      expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
+      expect(await market.balanceOf(requester.address, ZERO)).to.equal(ETH_PRICE + CLAIM_PENALTY);
+      await expectConservation(env);
+    });
+
+    it("openChallenge, resolveChallenge: only the dispute game may call them", async () => {
+      const env = await networkHelpers.loadFixture(optimisticFixture);
+      const { market, provider, other } = env;
+      const id = await requestModel3(env);
+      await market.connect(provider).claim(id);
+      await market.connect(provider).submitOptimistic(id, OPT_OUTPUT, layerRoots(OPT_OUTPUT));
+      for (const who of [other, provider, env.admin]) {
+        await expect(market.connect(who).openChallenge(id))
+          .to.be.revertedWithCustomError(market, "MarketNotDisputeGame")
+          .withArgs(who.address);
+        await expect(market.connect(who).resolveChallenge(id, true))
+          .to.be.revertedWithCustomError(market, "MarketNotDisputeGame")
+          .withArgs(who.address);
+      }
+      expect(await market.statusOf(id)).to.equal(BigInt(Status.Submitted));
     });
   });
 });

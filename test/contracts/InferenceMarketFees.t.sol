@@ -9,7 +9,7 @@ import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
 import {ProviderRegistry} from "../../contracts/ProviderRegistry.sol";
 import {TestToken} from "../../contracts/test/TestToken.sol";
 
-/// @notice Fuzz tests of settlement arithmetic and the request guards.
+/// @notice Fuzz tests of settlement and penalty arithmetic and the request guards.
 contract InferenceMarketFeesTest is Test {
     ModelRegistry models;
     ProviderRegistry providers;
@@ -67,7 +67,7 @@ contract InferenceMarketFeesTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, hex"02");
+        market.submit(id, Deploy.tensor(hex"02020202"));
 
         uint256 royalty = market.balanceOf(MODEL_OWNER, feeToken);
         uint256 protocol = market.balanceOf(TREASURY, feeToken);
@@ -115,5 +115,65 @@ contract InferenceMarketFeesTest is Test {
         vm.assume(deadline <= block.timestamp || deadline > block.timestamp + 30 days);
         vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.MarketDeadlineInvalid.selector, deadline));
         market.requestInference(modelId, hex"01", 0, deadline, address(0), 0);
+    }
+
+    /// A claim reserves the penalty of its time; the expiry takes the penalty of its own time,
+    /// at most that reservation, out of active stake only, and releases all of the reservation.
+    function testFuzz_expire_takesMinOfPenaltyAndReservation_succeeds(
+        uint256 penaltyAtClaim,
+        uint256 penaltyAtExpiry,
+        uint256 stake,
+        uint256 unbond
+    ) public {
+        stake = bound(stake, 0, 20 ether);
+        penaltyAtClaim = bound(penaltyAtClaim, 0, 1 ether + stake);
+        penaltyAtExpiry = bound(penaltyAtExpiry, 0, type(uint96).max);
+        vm.deal(PROVIDER, stake);
+        if (stake > 0) {
+            vm.prank(PROVIDER);
+            providers.stake{value: stake}();
+        }
+        uint256 modelId = _registerAndServe(address(0), 1 ether, 0);
+        market.setClaimPenalty(penaltyAtClaim);
+        vm.deal(REQUESTER, 1 ether);
+        vm.prank(REQUESTER);
+        uint256 id = market.requestInference{value: 1 ether}(
+            modelId,
+            hex"01",
+            1 ether,
+            uint64(block.timestamp + 1 hours),
+            address(0),
+            0
+        );
+        vm.prank(PROVIDER);
+        market.claim(id);
+        assertEq(market.getRequest(id).reservedStake, penaltyAtClaim, "reserved at claim");
+        // The provider unbonds some of what is free; the reservation stays.
+        unbond = bound(unbond, 0, providers.freeStakeOf(PROVIDER));
+        if (unbond > 0) {
+            vm.prank(PROVIDER);
+            providers.requestUnbond(unbond);
+        }
+        market.setClaimPenalty(penaltyAtExpiry);
+        uint256 active = providers.stakeOf(PROVIDER);
+        vm.warp(block.timestamp + 1 hours + 1);
+        market.expire(id);
+
+        uint256 penalty = penaltyAtExpiry < penaltyAtClaim ? penaltyAtExpiry : penaltyAtClaim;
+        assertEq(providers.stakeOf(PROVIDER), active - penalty, "penalty from active stake");
+        (uint256 unbonding, ) = providers.unbondingOf(PROVIDER);
+        assertEq(unbonding, unbond, "unbonding untouched");
+        assertEq(providers.reservedOf(PROVIDER), 0, "reservation released");
+        assertEq(market.balanceOf(REQUESTER, address(0)), 1 ether + penalty, "fee and penalty to the requester");
+        assertEq(address(market).balance, market.owed(address(0)) + market.escrowed(address(0)), "market holds");
+        assertEq(address(providers).balance, active - penalty + unbonding, "registry holds");
+    }
+
+    function testFuzz_setClaimPenalty_beyond96Bits_reverts(uint256 penalty) public {
+        penalty = bound(penalty, uint256(type(uint96).max) + 1, type(uint256).max);
+        vm.expectRevert(
+            abi.encodeWithSelector(IInferenceMarket.MarketPenaltyTooHigh.selector, penalty, type(uint96).max)
+        );
+        market.setClaimPenalty(penalty);
     }
 }

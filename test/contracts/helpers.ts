@@ -1,5 +1,9 @@
 // Shared deployment for the contract tests (no side effects: mocha loads every .ts under test/).
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { hexlify } from "ethers";
+import { encodeTensor, encodedTensorSize } from "../../oracle/model/tensor-codec.ts";
+import { allocateData, elementCount } from "../../oracle/model/tensor.ts";
+import type { DType } from "../../oracle/model/tensor.ts";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
 
 export const ZERO = "0x0000000000000000000000000000000000000000";
@@ -24,6 +28,40 @@ export enum Status {
   Failed,
 }
 
+/** Canonical float32 [1, 3] output bytes (the default model's output format), elements zero unless given. */
+export function outputBytes(values: readonly number[] = [0, 0, 0]): string {
+  const body = Buffer.alloc(12);
+  values.forEach((v, i) => body.writeFloatLE(v, 4 * i));
+  return "0x" + "010302" + "00000001" + "00000003" + body.toString("hex");
+}
+
+/** Canonical tensor bytes (oracle/model/tensor-codec.ts) of `dtype` and `shape`, as hex; the
+ *  elements are `values` (cycled) or zero. */
+export function tensorHex(dtype: DType, shape: readonly number[], values: readonly number[] = []): string {
+  const data = allocateData(dtype, elementCount(shape));
+  if (values.length > 0)
+    for (let i = 0; i < data.length; i++) {
+      const v = values[i % values.length]!;
+      if (data instanceof BigInt64Array) data[i] = BigInt(v);
+      else data[i] = v;
+    }
+  return hexlify(encodeTensor({ dtype, shape, data }));
+}
+
+/** The canonical header (version, dtype code, rank, big-endian dims) of `dtype` and `shape`, as
+ *  hex, and the whole tensor's byte length: what `ModelRegistry.inputFormatOf`/`outputFormatOf`
+ *  commit to, computed by encoding a zero tensor of that dtype and shape with the codec. */
+export function tensorFormat(dtype: DType, shape: readonly number[]): { header: string; byteLength: number } {
+  const tensor = { dtype, shape, data: allocateData(dtype, elementCount(shape)) };
+  const bytes = encodeTensor(tensor);
+  return { header: hexlify(bytes.subarray(0, 3 + 4 * shape.length)), byteLength: encodedTensorSize(tensor) };
+}
+
+/** An inline input envelope (kind 0x00) around canonical tensor bytes given as hex. */
+export function inline(tensor: string): string {
+  return "0x00" + tensor.slice(2);
+}
+
 export function modelParams(overrides: Record<string, unknown> = {}) {
   return {
     modelHash: "0x" + "11".repeat(32),
@@ -34,6 +72,8 @@ export function modelParams(overrides: Record<string, unknown> = {}) {
     royaltyBps: ETH_ROYALTY_BPS,
     inputShape: [1, 4],
     outputShape: [1, 3],
+    inputDtype: 3, // float32
+    outputDtype: 3,
     verifier: ZERO,
     weightsRoot: "0x" + "00".repeat(32),
     layoutRoot: "0x" + "00".repeat(32),
@@ -66,6 +106,11 @@ interface Deployable {
   GasBurnerConsumer: Contracts.GasBurnerConsumer;
   RevertingConsumer: Contracts.RevertingConsumer;
   ReentrantConsumer: Contracts.ReentrantConsumer;
+  ReentrantProvider: Contracts.ReentrantProvider;
+  ProofVerifierStub: Contracts.ProofVerifierStub;
+  ExpectingProofVerifier: Contracts.ExpectingProofVerifier;
+  LayerStepProver: Contracts.LayerStepProver;
+  DisputeGame: Contracts.DisputeGame;
 }
 
 /** `ethers.deployContract` typed by artifact name (typechain's overloads are a global augmentation
@@ -78,11 +123,12 @@ export async function deploy<N extends keyof Deployable>(
   return (await ethers.deployContract(name, args)) as unknown as Deployable[N];
 }
 
-/** Registries, market (with both roles), a token, an ETH model (id 1) and a token model (id 2),
- *  and a provider staked at the minimum serving both. */
+/** Registries (challenge windows 1 s to 1 day), market (named by the provider registry), a
+ *  token, an ETH model (id 1) and a token model (id 2), both Attested with float32 [1, 4] →
+ *  [1, 3] tensors, and a provider staked at the minimum serving both. */
 export async function deployAll(ethers: HardhatEthers) {
   const [admin, treasury, modelOwner, provider, provider2, requester, other] = await signers(ethers);
-  const models = await deploy(ethers, "ModelRegistry");
+  const models = await deploy(ethers, "ModelRegistry", [1, 86400]);
   const providers = await deploy(ethers, "ProviderRegistry", [admin.address, MIN_STAKE, UNBONDING_DELAY]);
   const market = await deploy(ethers, "InferenceMarket", [
     admin.address,
@@ -93,8 +139,7 @@ export async function deployAll(ethers: HardhatEthers) {
     CLAIM_PENALTY,
   ]);
   const marketAddress = await market.getAddress();
-  await providers.grantRole(await providers.SLASHER_ROLE(), marketAddress);
-  await providers.grantRole(await providers.RECORDER_ROLE(), marketAddress);
+  await providers.setMarket(marketAddress);
   const token = await deploy(ethers, "TestToken");
   const tokenAddress = await token.getAddress();
 

@@ -1,6 +1,9 @@
+import path from "node:path";
 import { expect } from "chai";
 import { network } from "hardhat";
+import { readDeploymentParameters } from "@nomicfoundation/hardhat-ignition/helpers";
 import VerityModule, { VERITY_DEFAULTS } from "../../deploy/modules/Verity.ts";
+import { DEPLOY_PROFILES, type DeployProfile } from "../../oracle/chain/deploy-profiles.ts";
 import type {
   DisputeGame,
   InferenceMarket,
@@ -12,8 +15,11 @@ import type {
 // deploy/deployments/.
 const { ethers, ignition, networkHelpers } = await network.create();
 
-async function deployDefaults() {
-  const deployed = await ignition.deploy(VerityModule);
+const parametersFile = (name: string) => path.resolve(import.meta.dirname, `../../deploy/parameters/${name}.json`);
+
+type Deployed = Record<"modelRegistry" | "providerRegistry" | "inferenceMarket" | "disputeGame", unknown>;
+
+function typed(deployed: Deployed) {
   return {
     models: deployed.modelRegistry as unknown as ModelRegistry,
     providers: deployed.providerRegistry as unknown as ProviderRegistry,
@@ -22,58 +28,88 @@ async function deployDefaults() {
   };
 }
 
+async function deployDefaults() {
+  return typed(await ignition.deploy(VerityModule));
+}
+
+/** Every parameter of `profile` is what the deployed contracts hold. */
+async function expectProfile({ models, providers, market, game }: ReturnType<typeof typed>, profile: DeployProfile) {
+  const [fee] = await market.protocolFee();
+  expect(fee).to.equal(BigInt(profile.protocolFeeBps));
+  expect(await market.claimPenalty()).to.equal(profile.claimPenalty);
+  expect(await providers.minStake()).to.equal(profile.minStake);
+  expect(await providers.unbondingDelay()).to.equal(profile.unbondingDelaySec);
+  expect(await models.challengeWindowBounds()).to.deep.equal([
+    BigInt(profile.minChallengeWindowSec),
+    BigInt(profile.maxChallengeWindowSec),
+  ]);
+  const parameters = await game.parameters();
+  expect(parameters.bondFloor).to.equal(profile.bondFloor);
+  expect(parameters.bondGasPrice).to.equal(profile.bondGasPrice);
+  expect(parameters.slash).to.equal(profile.slashAmount);
+  expect(parameters.clock).to.equal(BigInt(profile.disputeClockSec));
+  expect(parameters.challengerRewardBps).to.equal(BigInt(profile.challengerRewardBps));
+  expect(parameters.defenderRewardBps).to.equal(BigInt(profile.defenderRewardBps));
+  expect(await game.maxDuration()).to.equal(2n * BigInt(profile.disputeClockSec));
+}
+
 describe("deploy/modules/Verity", () => {
-  it("deploy: wires the market to both registries with the default parameters", async () => {
+  it("deploy: wires the market to both registries, and is owned by the deployer", async () => {
     const [deployer] = await ethers.getSigners();
     const { models, providers, market } = await networkHelpers.loadFixture(deployDefaults);
     expect(await market.modelRegistry()).to.equal(await models.getAddress());
     expect(await market.providerRegistry()).to.equal(await providers.getAddress());
     expect(await market.owner()).to.equal(deployer!.address);
-    expect(await market.protocolFee()).to.deep.equal([VERITY_DEFAULTS.protocolFeeBps, deployer!.address]);
-    expect(await market.claimPenalty()).to.equal(VERITY_DEFAULTS.claimPenalty);
-    expect(await providers.minStake()).to.equal(VERITY_DEFAULTS.minStake);
-    expect(await providers.unbondingDelay()).to.equal(VERITY_DEFAULTS.unbondingDelay);
+    expect(await providers.owner()).to.equal(deployer!.address);
+    expect((await market.protocolFee())[1]).to.equal(deployer!.address);
     expect(await models.modelCount()).to.equal(0n);
   });
 
-  it("deploy: grants the market SLASHER_ROLE and RECORDER_ROLE, and the deployer the admin role", async () => {
-    const [deployer] = await ethers.getSigners();
-    const { providers, market } = await networkHelpers.loadFixture(deployDefaults);
-    const marketAddress = await market.getAddress();
-    expect(await providers.hasRole(await providers.SLASHER_ROLE(), marketAddress)).to.equal(true);
-    expect(await providers.hasRole(await providers.RECORDER_ROLE(), marketAddress)).to.equal(true);
-    expect(await providers.hasRole(await providers.DEFAULT_ADMIN_ROLE(), marketAddress)).to.equal(false);
-    expect(await providers.hasRole(await providers.DEFAULT_ADMIN_ROLE(), deployer!.address)).to.equal(true);
-  });
-
-  it("deploy: sets the dispute game on the market and lets it slash", async () => {
+  it("deploy: names the market in the provider registry and the game in the market (no roles)", async () => {
     const { providers, market, game } = await networkHelpers.loadFixture(deployDefaults);
-    const gameAddress = await game.getAddress();
-    expect(await market.disputeGame()).to.equal(gameAddress);
-    expect(await providers.hasRole(await providers.SLASHER_ROLE(), gameAddress)).to.equal(true);
-    expect(await providers.hasRole(await providers.RECORDER_ROLE(), gameAddress)).to.equal(false);
+    expect(await providers.market()).to.equal(await market.getAddress());
+    expect(await market.disputeGame()).to.equal(await game.getAddress());
+    expect((await game.parameters()).treasury).to.equal((await market.protocolFee())[1]);
+    // The market read the game's slash: an Optimistic claim reserves at least that much.
+    expect(await market.reservationOf(2)).to.equal(VERITY_DEFAULTS.slashAmount);
   });
 
-  it("deploy: applies the given parameters", async () => {
+  it("deploy: without parameters, every value is the devnet profile's", async () => {
+    expect(VERITY_DEFAULTS).to.deep.equal(DEPLOY_PROFILES.devnet);
+    await expectProfile(await networkHelpers.loadFixture(deployDefaults), DEPLOY_PROFILES.devnet);
+  });
+
+  it("deploy: with deploy/parameters/testnet.json, every value is the testnet profile's", async () => {
+    const parameters = await readDeploymentParameters(parametersFile("testnet"));
+    const deployed = typed(await ignition.deploy(VerityModule, { parameters }));
+    await expectProfile(deployed, DEPLOY_PROFILES.testnet);
+    expect(await deployed.providers.market()).to.equal(await deployed.market.getAddress());
+    expect(await deployed.market.disputeGame()).to.equal(await deployed.game.getAddress());
+  });
+
+  it("deploy: applies a given treasury and parameters", async () => {
     const [deployer, treasury] = await ethers.getSigners();
-    const { inferenceMarket, providerRegistry } = await ignition.deploy(VerityModule, {
-      parameters: {
-        Verity: {
-          treasury: treasury!.address,
-          protocolFeeBps: 1000n,
-          minStake: 3n * 10n ** 18n,
-          unbondingDelay: 3600n,
-          claimPenalty: 7n,
+    const deployed = typed(
+      await ignition.deploy(VerityModule, {
+        parameters: {
+          Verity: {
+            treasury: treasury!.address,
+            protocolFeeBps: 1000,
+            minStake: 3n * 10n ** 18n,
+            unbondingDelaySec: 8000n,
+            claimPenalty: 7n,
+            maxChallengeWindowSec: 3600,
+            disputeClockSec: 2000,
+          },
         },
-      },
-    });
-    const market = inferenceMarket as unknown as InferenceMarket;
-    const providers = providerRegistry as unknown as ProviderRegistry;
-    expect(await market.owner()).to.equal(deployer!.address);
-    expect(await market.protocolFee()).to.deep.equal([1000n, treasury!.address]);
-    expect(await market.claimPenalty()).to.equal(7n);
-    expect(await providers.minStake()).to.equal(3n * 10n ** 18n);
-    expect(await providers.unbondingDelay()).to.equal(3600n);
-    expect(await providers.hasRole(await providers.SLASHER_ROLE(), await market.getAddress())).to.equal(true);
+      }),
+    );
+    expect(await deployed.market.owner()).to.equal(deployer!.address);
+    expect(await deployed.market.protocolFee()).to.deep.equal([1000n, treasury!.address]);
+    expect(await deployed.market.claimPenalty()).to.equal(7n);
+    expect(await deployed.providers.minStake()).to.equal(3n * 10n ** 18n);
+    expect(await deployed.providers.unbondingDelay()).to.equal(8000n);
+    expect((await deployed.game.parameters()).treasury).to.equal(treasury!.address);
+    expect(await deployed.providers.market()).to.equal(await deployed.market.getAddress());
   });
 });

@@ -81,6 +81,8 @@ async function fixture() {
     royaltyBps: 1000,
     inputShape: [1, 8],
     outputShape: [1],
+    inputDtype: 1, // int8
+    outputDtype: 2, // int32: the argmax index
     verifier: ZERO,
     weightsRoot: ethers.ZeroHash,
     layoutRoot: ethers.ZeroHash,
@@ -140,7 +142,13 @@ async function challenge(fx: Fx, id: bigint, defenderRoots: string[], challenger
 }
 
 /** Plays game `gameId` to the end from both traces, with the moves of oracle/dispute/moves.ts. */
-async function play(fx: Fx, gameId: bigint, defender: TraceTrees, challengerTrace: TraceTrees) {
+async function play(
+  fx: Fx,
+  gameId: bigint,
+  defender: TraceTrees,
+  challengerTrace: TraceTrees,
+  challenger: Fx["challenger"] = fx.challenger,
+) {
   const game = fx.game;
   for (let i = 0; i < 100; i++) {
     const g = await game.getGame(gameId);
@@ -151,7 +159,7 @@ async function play(fx: Fx, gameId: bigint, defender: TraceTrees, challengerTrac
       await record("reveal", game.connect(fx.provider).reveal(gameId, l, r));
     } else if (g.phase === Phase.Bisecting) {
       const [l, r] = nodeChildren(challengerTrace, layer, height, position);
-      await record("bisect", game.connect(fx.challenger).bisect(gameId, l, r));
+      await record("bisect", game.connect(challenger).bisect(gameId, l, r));
     } else if (g.phase === Phase.AwaitChunk) {
       await record("revealChunk", game.connect(fx.provider).revealChunk(gameId, chunkBytes(defender, layer, position)));
     } else {
@@ -164,7 +172,7 @@ async function play(fx: Fx, gameId: bigint, defender: TraceTrees, challengerTrac
       const proof = stepProof(spec, element, stepSource(blob), source(spec.inputA));
       await record(
         "proveStep",
-        game.connect(fx.challenger).proveStep(gameId, chunk, offset, encodeLayerSpec(spec), proof),
+        game.connect(challenger).proveStep(gameId, chunk, offset, encodeLayerSpec(spec), proof),
       );
     }
   }
@@ -246,39 +254,107 @@ describe("Optimistic mode and the dispute game", () => {
     expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
   });
 
-  it("a false challenge against an honest provider: the challenger loses its bond and the result finalizes later", async () => {
+  it("a false challenge against an honest provider: the challenger loses its bond; the window never moves", async () => {
     const fx = await networkHelpers.loadFixture(fixture);
     const { id, roots } = await requestAndSubmit(fx, honest);
     const lie = traceTrees(cheatAt(0, 1200));
     const windowEnd = await fx.market.windowEndOf(id);
     await networkHelpers.time.increase(WINDOW / 2);
     const gameId = await challenge(fx, id, roots, lie.roots);
-    await expect(
-      fx.game.connect(fx.other).challenge(
-        id,
-        {
-          input: inputBytes,
-          defenderRoots: roots,
-          challengerRoots: lie.roots,
-          layerSpec: encodeLayerSpec(specs[0]!),
-          layoutProof: layoutProof(specs, 0),
-        },
-        { value: BOND },
-      ),
-    ).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
+    expect(await fx.market.openGamesOf(id)).to.equal(1n);
     await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
     await networkHelpers.time.increase(600);
     const g = await play(fx, gameId, traceTrees(honest), lie);
     expect(g.winner).to.equal(Side.Defender);
     expect(await fx.market.statusOf(id)).to.equal(Status.Submitted);
+    expect(await fx.market.openGamesOf(id)).to.equal(0n);
     expect(await fx.game.balanceOf(fx.provider.address)).to.equal(BOND / 2n);
     expect(await fx.game.balanceOf(fx.treasury.address)).to.equal(BOND / 2n);
     expect(await fx.providers.stakeOf(fx.provider.address)).to.equal(MIN_STAKE);
-    // The window was frozen while the game ran: it ends later by the game's duration.
-    expect(await fx.market.windowEndOf(id)).to.be.greaterThan(windowEnd);
-    await networkHelpers.time.increaseTo(await fx.market.windowEndOf(id));
+    // The game neither froze nor extended the window: the result finalizes when it ends.
+    expect(await fx.market.windowEndOf(id)).to.equal(windowEnd);
+    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWindowOpen");
+    await networkHelpers.time.increaseTo(windowEnd);
     await fx.market.finalize(id);
     expect(await fx.market.statusOf(id)).to.equal(Status.Finalized);
+  });
+
+  it("concurrent games: a second challenger opens its own game while the first plays; one slash, the other game moot", async () => {
+    const fx = await networkHelpers.loadFixture(fixture);
+    const cheat = cheatAt(0, 2500);
+    const { id, roots } = await requestAndSubmit(fx, cheat);
+    const honestTrees = traceTrees(honest);
+    const first = await challenge(fx, id, roots, honestTrees.roots);
+    expect(await fx.market.statusOf(id)).to.equal(Status.Challenged);
+    // The second challenger takes a game of its own over the Challenged result.
+    const params = {
+      input: inputBytes,
+      defenderRoots: roots,
+      challengerRoots: honestTrees.roots,
+      layerSpec: encodeLayerSpec(specs[0]!),
+      layoutProof: layoutProof(specs, 0),
+    };
+    await expect(fx.game.connect(fx.other).challenge(id, params, { value: BOND }))
+      .to.emit(fx.market, "ResultChallenged")
+      .withArgs(id, await fx.game.getAddress(), 2n);
+    const second = await fx.game.gameCount();
+    const started = await fx.game.queryFilter(fx.game.filters.GameStarted(undefined, id));
+    expect(started.map((log) => [log.args.gameId, log.args.challenger])).to.deep.equal([
+      [first, fx.challenger.address],
+      [second, fx.other.address],
+    ]);
+    const g1 = await play(fx, first, traceTrees(cheat), honestTrees);
+    expect(g1.winner).to.equal(Side.Challenger);
+    expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
+    expect(await fx.market.openGamesOf(id)).to.equal(1n);
+    expect(await fx.providers.stakeOf(fx.provider.address)).to.equal(MIN_STAKE - SLASH);
+    // The second game still plays out; the request was already refunded, so it is moot.
+    const before = await fx.game.balanceOf(fx.challenger.address);
+    await play(fx, second, traceTrees(cheat), honestTrees, fx.other);
+    const [resolved] = await fx.game.queryFilter(fx.game.filters.GameResolved(second));
+    expect([resolved!.args.winner, resolved!.args.slashed, resolved!.args.moot]).to.deep.equal([
+      Side.Challenger,
+      0n,
+      true,
+    ]);
+    expect(await fx.game.balanceOf(fx.other.address)).to.equal(BOND);
+    expect(await fx.game.balanceOf(fx.challenger.address)).to.equal(before);
+    expect(await fx.providers.stakeOf(fx.provider.address)).to.equal(MIN_STAKE - SLASH);
+    expect(await fx.market.balanceOf(fx.requester.address, ZERO)).to.equal(PRICE);
+    expect(await fx.market.openGamesOf(id)).to.equal(0n);
+  });
+
+  it("two false challenges against an honest result: it stays Challenged while either is open, and finalizes after both", async () => {
+    const fx = await networkHelpers.loadFixture(fixture);
+    const { id, roots } = await requestAndSubmit(fx, honest);
+    const windowEnd = await fx.market.windowEndOf(id);
+    const lie = traceTrees(cheatAt(0, 1200));
+    const g1 = await challenge(fx, id, roots, lie.roots);
+    const other = traceTrees(cheatAt(2, 0));
+    const params = {
+      input: inputBytes,
+      defenderRoots: roots,
+      challengerRoots: other.roots,
+      layerSpec: encodeLayerSpec(specs[2]!),
+      layoutProof: layoutProof(specs, 2),
+    };
+    await fx.game.connect(fx.other).challenge(id, params, { value: BOND });
+    const g2 = await fx.game.gameCount();
+    expect(await fx.market.openGamesOf(id)).to.equal(2n);
+    // The provider answers the second game (one chunk), whose challenger then falls silent.
+    expect((await fx.game.getGame(g2)).phase).to.equal(Phase.AwaitChunk);
+    await fx.game.connect(fx.provider).revealChunk(g2, chunkBytes(traceTrees(honest), 2, 0));
+    await play(fx, g1, traceTrees(honest), lie);
+    expect(await fx.market.statusOf(id)).to.equal(Status.Challenged);
+    await networkHelpers.time.increaseTo(windowEnd);
+    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
+    await fx.game.connect(fx.provider).claimTimeout(g2);
+    expect((await fx.game.getGame(g2)).winner).to.equal(Side.Defender);
+    expect(await fx.market.statusOf(id)).to.equal(Status.Submitted);
+    expect(BigInt(await networkHelpers.time.latest())).to.be.at.most(windowEnd + 2n * BigInt(CLOCK));
+    await fx.market.finalize(id);
+    expect(await fx.market.statusOf(id)).to.equal(Status.Finalized);
+    expect(await fx.game.balanceOf(fx.provider.address)).to.equal(BOND); // half of each lost bond
   });
 
   it("each side loses on time: a silent defender, then a silent challenger", async () => {

@@ -94,6 +94,8 @@ describe("VQM validation", () => {
       "shape",
     );
     rejects(model([{ kind: "softmax", input: -1 } as unknown as VqmLayer]), 0, "layer-kind");
+    rejects(model([{ kind: "argmax", input: -1 }], [1, 65_526]), -1, "chain-limit");
+    rejects(model([dense(-1, 4, 4097)]), -1, "chain-limit");
     rejects(
       model([
         { kind: "argmax", input: -1 },

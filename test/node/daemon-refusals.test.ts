@@ -16,6 +16,7 @@ describe("provider daemon refusals", function () {
   let local: LocalSuite;
   let daemon: SpawnedDaemon;
   let brokenModel: bigint;
+  let misregistered: bigint;
 
   before(async () => {
     local = await startLocalSuite({ dir: temp.dir });
@@ -27,11 +28,26 @@ describe("provider daemon refusals", function () {
       royaltyBps: 0,
       inputShape: [1, 4],
       outputShape: [1, 3],
+      inputDtype: "float32",
+      outputDtype: "float32",
     });
-    await (await connectSuite(local.deployment, local.actors.provider).providerRegistry.optIn(brokenModel)).wait();
+    // The iris bytes, registered with an output the model does not give (float32 [1, 4]).
+    misregistered = await registerModel(connectSuite(local.deployment, local.actors.modelOwner).modelRegistry, {
+      modelHash: local.iris.manifest.modelHash,
+      contentId: local.iris.contentId,
+      price: local.iris.price,
+      royaltyBps: 0,
+      inputShape: [1, 4],
+      outputShape: [1, 4],
+      inputDtype: "float32",
+      outputDtype: "float32",
+    });
+    const asProvider = connectSuite(local.deployment, local.actors.provider).providerRegistry;
+    await (await asProvider.optIn(brokenModel)).wait();
+    await (await asProvider.optIn(misregistered)).wait();
     daemon = spawnDaemon({
       config: local.daemonConfig({
-        models: [local.iris.modelId.toString(), brokenModel.toString()],
+        models: [local.iris.modelId.toString(), brokenModel.toString(), misregistered.toString()],
         jobs: { maxInputBytes: 64 },
       }),
       dir: temp.dir,
@@ -75,5 +91,16 @@ describe("provider daemon refusals", function () {
     const big = encodeInlineInput(createTensor("float32", [1, 20], new Array(20).fill(1)));
     expect(big.length).to.be.greaterThan(64);
     await expectFailed(await request(local.iris.modelId, big), FailureReason.InputTooLarge);
+  });
+
+  it("a model whose output is not its registered output: Failed with ModelContentInvalid, never a malformed submit", async () => {
+    const id = await request(misregistered, encodeInlineInput(createTensor("float32", [1, 4], [5.1, 3.5, 1.4, 0.2])));
+    await expectFailed(id, FailureReason.ModelContentInvalid);
+    const market = local.suite.inferenceMarket;
+    expect(await market.queryFilter(market.filters.ResultSubmitted(id))).to.have.length(0);
+    const reported = await daemon.waitForLog(
+      (line) => line.msg === "input cannot be run, reporting it" && line.requestId === id.toString(),
+    );
+    expect(JSON.stringify(reported.error)).to.include("not its registered output");
   });
 });

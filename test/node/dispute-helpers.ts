@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import type { OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import type { Cheat } from "../../oracle/dispute/cheat.ts";
-import type { Wallet } from "ethers";
+import { parseEther, Wallet } from "ethers";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
 
 /** dense 8 → 3000 (relu; 3 chunks, a tree of height 2), dense 3000 → 4, argmax: three layers. */
@@ -44,4 +44,19 @@ export function moves(party: Party): string[] {
 export function expectWinner(party: Party, winner: string): void {
   const resolved = party.logs.filter((line) => line.msg === "game resolved");
   expect(resolved.map((line) => line.winner)).to.include(winner);
+}
+
+/** A fresh account with `eth` ETH from the deployer (a second watchtower or a griefer). */
+export async function fundedWallet(opt: OptimisticSuite, eth = "10"): Promise<Wallet> {
+  const wallet = new Wallet(Wallet.createRandom().privateKey, opt.local.rpc);
+  await (await opt.local.actors.deployer.sendTransaction({ to: wallet.address, value: parseEther(eth) })).wait();
+  return wallet;
+}
+
+/** Every "game resolved" line of a party (of request `requestId` if given), as [gameId, winner, moot]. */
+export function resolutions(party: Party, requestId?: bigint): [string, string, boolean][] {
+  return party.logs
+    .filter((line) => line.msg === "game resolved")
+    .filter((line) => requestId === undefined || line.requestId === requestId.toString())
+    .map((line) => [String(line.gameId), String(line.winner), line.moot === true]);
 }

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ZeroAddress } from "ethers";
+import { gamesOf } from "../../oracle/chain/dispute-game.ts";
 import { startOptimisticSuite, type OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
@@ -9,15 +10,23 @@ import { expectWinner, moves, startParty, type Party } from "./dispute-helpers.t
 const FAN_IN = 20000;
 const wideModel = syntheticMlp({ seed: 11, sizes: [8, FAN_IN, 2] });
 const wideInput = syntheticInput(wideModel, 5);
+/** dense 8 → 20000, argmax: layer 1's row exceeds one step too. */
+const argmaxModel = syntheticMlp({ seed: 12, sizes: [8, FAN_IN], argmax: true });
+const argmaxInput = syntheticInput(argmaxModel, 5);
 
-describe("Optimistic mode: the partial-sum phase over a fan-in of 20000 (real daemons)", function () {
+async function gameOf(opt: OptimisticSuite, id: bigint): Promise<bigint> {
+  const [game] = await gamesOf(opt.game, id, { fromBlock: 0 });
+  return game!.gameId;
+}
+
+describe("Optimistic mode: the reduction phase over a dense fan-in and an argmax row of 20000 (real daemons)", function () {
   this.timeout(120_000);
   const temp = tempDir("verity-dispute-sums-");
   let opt: OptimisticSuite;
   const parties: Party[] = [];
 
   before(async () => {
-    opt = await startOptimisticSuite({ dir: temp.dir, models: [wideModel], challengeWindowSec: 600 });
+    opt = await startOptimisticSuite({ dir: temp.dir, models: [wideModel, argmaxModel], challengeWindowSec: 600 });
   });
 
   after(async () => {
@@ -45,9 +54,9 @@ describe("Optimistic mode: the partial-sum phase over a fan-in of 20000 (real da
     expectWinner(watcher, "Challenger");
     expect(moves(watcher)).to.deep.equal(["challenge", "openSum"]);
     expect(moves(cheater)).to.deep.equal(["revealChunk", "claimSum"]);
-    const opened = watcher.logs.find((line) => line.msg === "opening partial sums");
+    const opened = watcher.logs.find((line) => line.msg === "opening the reduction phase");
     expect([opened?.layer, opened?.element, opened?.fanIn]).to.deep.equal([1, 0, FAN_IN]);
-    const gameId = await opt.game.gameOf(id);
+    const gameId = await gameOf(opt, id);
     const claimed = await opt.game.queryFilter(opt.game.filters.SumClaimed(gameId));
     expect(claimed.map((log) => log.args.consistent)).to.deep.equal([false]);
     expect(await registry.stakeOf(opt.actors.cheater.address)).to.be.lessThan(stake);
@@ -85,15 +94,42 @@ describe("Optimistic mode: the partial-sum phase over a fan-in of 20000 (real da
     expectWinner(liar2, "Defender");
     expect(moves(liar)).to.deep.equal(["challenge", "openSum"]);
     expect(moves(liar2)).to.deep.equal(["pickSum", "proveSumStep"]);
-    // The game over, the provider's result is open again; it takes its share of the bond.
+    // The game over, the provider's result is Submitted again; it takes its share of the bond.
     await honest.waitForLog((line) => line.msg === "game credit withdrawn", 30_000);
     expect(moves(honest)).to.deep.equal(["revealChunk", "claimSum", "postSum"]);
-    const gameId = await opt.game.gameOf(id);
+    const gameId = await gameOf(opt, id);
     const [proved] = await opt.game.queryFilter(opt.game.filters.SumStepProved(gameId));
     expect([proved!.args.lo, proved!.args.hi]).to.deep.equal([10000n, BigInt(FAN_IN)]);
     expect(proved!.args.computed).to.equal(proved!.args.claimed);
     expect(await waitForStatus(market, id, ["Submitted"])).to.equal("Submitted");
     const [, , slashes] = await opt.local.suite.providerRegistry.statsOf(opt.actors.honest.address);
     expect(slashes).to.equal(0n);
+    await Promise.all([honest.stop(), liar2.stop()]);
+  });
+
+  it("a cheat in an argmax row of 20000: the watchtower opens the reduction, the cheater's S_n gives it away", async () => {
+    const cheater = await startParty(opt, temp.dir, {
+      name: "cheater",
+      wallet: opt.actors.cheater,
+      cheat: { layer: 1, element: 0, delta: 1 },
+    });
+    const watcher = await startParty(opt, temp.dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
+    parties.push(cheater, watcher);
+    const market = opt.local.suite.inferenceMarket;
+    const id = await opt.ask(opt.modelIds[1]!, argmaxInput);
+    expect(await waitForStatus(market, id, ["Refunded", "Finalized"], 60_000)).to.equal("Refunded");
+    await watcher.waitForLog((line) => line.msg === "game resolved" && line.requestId === id.toString());
+    expectWinner(watcher, "Challenger");
+    expect(moves(watcher)).to.deep.equal(["challenge", "openSum"]);
+    expect(moves(cheater)).to.deep.equal(["revealChunk", "claimSum"]);
+    const opened = watcher.logs.find((line) => line.msg === "opening the reduction phase");
+    expect([opened?.layer, opened?.element, opened?.fanIn]).to.deep.equal([1, 0, FAN_IN]);
+    const gameId = await gameOf(opt, id);
+    const [sum] = await opt.game.queryFilter(opt.game.filters.SumOpened(gameId));
+    expect(sum!.args.claimed.length).to.equal(10); // bytes4: the int32 index, little-endian
+    const claimed = await opt.game.queryFilter(opt.game.filters.SumClaimed(gameId));
+    expect(claimed.map((log) => log.args.consistent)).to.deep.equal([false]);
+    const [, , slashes] = await opt.local.suite.providerRegistry.statsOf(opt.actors.cheater.address);
+    expect(slashes).to.equal(2n);
   });
 });

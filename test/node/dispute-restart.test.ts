@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { gamesOf } from "../../oracle/chain/dispute-game.ts";
 import { startOptimisticSuite, type OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
 import { disputeInput, disputeModel, expectWinner, moves, startParty, type Party } from "./dispute-helpers.ts";
@@ -42,8 +43,8 @@ describe("Optimistic mode: the provider and the watchtower resume a game after a
     await watcher.waitForLog((line) => line.msg === "game move" && line.move === "bisect");
     // The watchtower crashes too, while the game waits for the provider.
     await watcher.kill();
-    const gameId = await opt.game.gameOf(id);
-    expect((await opt.game.getGame(gameId)).height).to.equal(1n);
+    const [started] = await gamesOf(opt.game, id, { fromBlock: 0 });
+    expect((await opt.game.getGame(started!.gameId)).height).to.equal(1n);
 
     const cheater2 = await start(false);
     await cheater2.waitForLog((line) => line.msg === "game move" && line.move === "reveal");

@@ -1,7 +1,8 @@
 /**
  * ZK mode with the daemon as its own process: the iris integer model registered in Zk mode with
- * the committed artifacts (no setup), a request whose input is the canonical int8 tensor, the
- * daemon proving it and settling it with `submitWithProof` in one transaction; a daemon whose
+ * the committed artifacts (no setup), a request whose input is the inline envelope of the
+ * canonical int8 tensor (0x00 ‖ tensor, as in every mode), the daemon proving it and settling it
+ * with `submitWithProof` (which gets the request's envelope bytes) in one transaction; a daemon whose
  * proving key is of another circuit releases the request instead of holding it.
  */
 import { copyFileSync, cpSync, mkdirSync } from "node:fs";
@@ -15,6 +16,7 @@ import { registerZkModel, type ZkModelOnChain } from "../../oracle/devnet/zk-sui
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
 import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
+import { encodeRequestInput } from "../../oracle/sdk/encode-request-input.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
 
 describe("ZK mode: the daemon proves and settles with submitWithProof (real process)", function () {
@@ -42,9 +44,17 @@ describe("ZK mode: the daemon proves and settles with submitWithProof (real proc
   const ask = async (input: Tensor): Promise<bigint> => {
     const market = connectSuite(local.deployment, local.actors.user).inferenceMarket;
     const deadline = BigInt((await local.rpc.getBlock("latest"))!.timestamp) + 600n;
-    const tx = await market.requestInference(zk.modelId, encodeTensor(input), zk.price, deadline, ZeroAddress, 0, {
-      value: zk.price,
-    });
+    const tx = await market.requestInference(
+      zk.modelId,
+      encodeRequestInput(input),
+      zk.price,
+      deadline,
+      ZeroAddress,
+      0,
+      {
+        value: zk.price,
+      },
+    );
     for (const log of (await tx.wait())!.logs) {
       const parsed = market.interface.parseLog(log);
       if (parsed?.name === "InferenceRequested") return parsed.args.requestId as bigint;
@@ -74,7 +84,7 @@ describe("ZK mode: the daemon proves and settles with submitWithProof (real proc
     const tx = await local.rpc.getTransaction(finalized!.transactionHash);
     const call = market.interface.parseTransaction(tx!);
     expect(call?.name).to.equal("submitWithProof");
-    expect(call?.args[1]).to.equal(hexlify(encodeTensor(input))); // the request's input bytes
+    expect(call?.args[1]).to.equal(hexlify(encodeRequestInput(input))); // the request's input bytes: the envelope
     expect(getBytes(call?.args[3] as string)).to.have.length(256);
     const [submitted] = await market.queryFilter(market.filters.ResultSubmitted(id));
     expect(submitted!.transactionHash).to.equal(finalized!.transactionHash);

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { BaseError } from "../../errors.ts";
+import { chainLimitUsage } from "../chain-limit-violation.ts";
 import { readOnnx } from "../onnx/read-onnx.ts";
 import { validateVqm } from "../vqm/validate-vqm.ts";
 import type { VqmLayer, VqmModel } from "../vqm/vqm-model.ts";
@@ -98,7 +99,13 @@ export function formatCompileReport({ model, layers, parameterCount, agreement }
         layer.parameters ? ` ${layer.parameters} params` : ""
       }  (${layer.node})`,
     );
+  const last = layers.at(-1)!;
   lines.push(
+    `chain limits (Zk, Optimistic): ${chainLimitUsage({
+      input: { dtype: "int8", shape: model.input.shape },
+      output: { dtype: last.kind === "argmax" ? "int32" : "int8", shape: last.shape },
+      layerCount: layers.length,
+    })}`,
     `agreement with the float model on ${agreement.samples} calibration inputs:`,
     `  top-1 agreement   ${(agreement.top1Agreement * 100).toFixed(2)} %`,
   );

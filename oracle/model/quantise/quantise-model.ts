@@ -7,6 +7,7 @@
  * - Requantisation: `m[j] / 2^s[j] ≈ s_in · s_w[j] / s_out`, within the spec's overflow bounds.
  */
 import type { OnnxModel } from "../onnx/onnx-model.ts";
+import { checkChainLimits } from "../vqm/validate-vqm.ts";
 import type { Requant, VqmLayer, VqmModel } from "../vqm/vqm-model.ts";
 import { lowerOnnx } from "./float-network.ts";
 import type { FloatConv2d, FloatDense, FloatNetwork } from "./float-network.ts";
@@ -43,6 +44,9 @@ export type QuantiseModelReturnType = {
 
 export function quantiseModel({ onnx, calibration, name, labels }: QuantiseModelParameters): QuantiseModelReturnType {
   const network = lowerOnnx(onnx);
+  // Before calibration, which runs the float model on every input: a model the chain would
+  // refuse is refused now, naming the limit (validateVqm checks the result again).
+  if (network.layers.length > 0) checkChainLimits(network.inputShape, network.shapes, network.layers.at(-1)!.kind);
   const ranges = calibrate(network, calibration);
   const inputScale = symmetricScale(ranges.input);
   const scales: (number | undefined)[] = [];

@@ -3,7 +3,8 @@
  * exists and has the shape its kind needs (docs/numeric-semantics.md, "Layers"). Parameters and
  * overflow bounds are `validate-vqm.ts`'s job.
  */
-import { maxElements, shapeToString } from "../tensor.ts";
+import { shapeLimitViolation } from "../chain-limit-violation.ts";
+import { maxRank, shapeToString } from "../tensor.ts";
 import type { VqmLayer, VqmModel } from "./vqm-model.ts";
 import { VqmValidationError } from "./vqm-validation-error.ts";
 
@@ -122,13 +123,13 @@ function checkShape(shape: unknown, index: number, what: string): void {
   if (
     !Array.isArray(shape) ||
     shape.length < 1 ||
-    shape.length > 8 ||
+    shape.length > maxRank ||
     !shape.every((dim) => Number.isSafeInteger(dim) && dim >= 1)
   )
     throw new VqmValidationError(
       index,
       rule,
-      `${what} shape must be 1..8 integer dims >= 1, got ${JSON.stringify(shape)}.`,
+      `${what} shape must be 1..${maxRank} integer dims >= 1, got ${JSON.stringify(shape)}.`,
     );
   if (shape[0] !== 1)
     throw new VqmValidationError(
@@ -136,10 +137,6 @@ function checkShape(shape: unknown, index: number, what: string): void {
       rule,
       `${what} shape must start with the batch dimension 1, got ${shapeToString(shape)}.`,
     );
-  if (shape.reduce((n: number, d: number) => n * d, 1) > maxElements)
-    throw new VqmValidationError(
-      index,
-      rule,
-      `${what} shape ${shapeToString(shape)} has more than ${maxElements} elements.`,
-    );
+  const tooLarge = shapeLimitViolation(what, shape);
+  if (tooLarge !== undefined) throw new VqmValidationError(index, "chain-limit", `${tooLarge}.`);
 }

@@ -2,10 +2,13 @@
  * Checks a VQM model against every rule of docs/numeric-semantics.md that an engine relies on:
  * consistent shapes (`layer-shapes.ts`), parameter arrays of the right type and length,
  * multipliers in [0, 2^31), shifts in [0, 62], argmax only last, and the overflow bounds 1-3,
- * computed exactly with BigInt. Throws `VqmValidationError` naming the layer and the rule.
+ * computed exactly with BigInt; and that the chain takes it as a Zk or Optimistic model
+ * (contracts/ModelRegistry.sol's limits, `model/chain-limits.ts`), so a model beyond a limit is
+ * refused here rather than at registration. Throws `VqmValidationError` naming the layer and the rule.
  */
+import { shapeLimitViolation, verifiedModelLimitViolation } from "../chain-limit-violation.ts";
 import { layerShapes } from "./layer-shapes.ts";
-import type { Activation, AddLayer, Conv2dLayer, DenseLayer, VqmModel } from "./vqm-model.ts";
+import type { Activation, AddLayer, Conv2dLayer, DenseLayer, VqmLayer, VqmModel } from "./vqm-model.ts";
 import { VqmValidationError } from "./vqm-validation-error.ts";
 
 export { VqmValidationError } from "./vqm-validation-error.ts";
@@ -23,6 +26,7 @@ export function validateVqm(model: VqmModel): number[][] {
   if (!Array.isArray(model.layers) || model.layers.length === 0)
     throw new VqmValidationError(-1, "format", "a model needs at least one layer.");
   const shapes = layerShapes(model);
+  checkChainLimits(model.input.shape, shapes, model.layers.at(-1)!.kind);
   model.layers.forEach((layer, index) => {
     if (layer.kind === "argmax" && index !== model.layers.length - 1)
       throw new VqmValidationError(index, "argmax-last", "argmax must be the last layer.");
@@ -31,6 +35,29 @@ export function validateVqm(model: VqmModel): number[][] {
     else if (layer.kind === "add") checkAdd(layer, index);
   });
   return shapes;
+}
+
+/**
+ * Throws `VqmValidationError` (rule "chain-limit") unless ModelRegistry would register a model
+ * with this int8 input, these layer output shapes (the last one the output: int32 after argmax,
+ * else int8) as Zk or Optimistic, and every layer output fits the canonical format of a trace.
+ * The layer limit is the Optimistic one, applied to every VQM: it may be registered either way.
+ */
+export function checkChainLimits(
+  inputShape: readonly number[],
+  shapes: readonly (readonly number[])[],
+  lastKind: VqmLayer["kind"],
+): void {
+  const refused = verifiedModelLimitViolation({
+    input: { dtype: "int8", shape: inputShape },
+    output: { dtype: lastKind === "argmax" ? "int32" : "int8", shape: shapes.at(-1) ?? [] },
+    layerCount: shapes.length,
+  });
+  if (refused !== undefined) throw new VqmValidationError(-1, "chain-limit", `${refused}.`);
+  shapes.forEach((shape, index) => {
+    const tooLarge = shapeLimitViolation("output", shape);
+    if (tooLarge !== undefined) throw new VqmValidationError(index, "chain-limit", `${tooLarge}.`);
+  });
 }
 
 /** B_j = |b[j]| + 128 · Σ|W[j][·]| for each output channel (bound 1's left side), exactly. */

@@ -19,7 +19,9 @@ export type VqmRule =
   | "argmax-last"
   | "bound-accumulator"
   | "bound-product"
-  | "bound-add";
+  | "bound-add"
+  /** Beyond a limit of contracts/ModelRegistry.sol (`model/chain-limits.ts`): the chain would refuse it. */
+  | "chain-limit";
 
 export class VqmValidationError extends BaseError {
   override name = "VqmValidationError";

@@ -7,14 +7,19 @@ import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
 import {ProviderRegistry} from "../../../contracts/ProviderRegistry.sol";
 import {TestToken} from "../../../contracts/test/TestToken.sol";
 
-/// @notice Deploys registries, market (with its roles) and a token, all administered by `this`.
+/// @notice Deploys registries, market (named by the provider registry) and a token, all
+/// administered by `this`.
 library Deploy {
+    /// @notice The canonical header of the int8 [4] tensors of {params}' models: version 1,
+    /// dtype 1 (int8), rank 1, dim 4 (big-endian).
+    bytes internal constant HEADER = hex"01_01_01_00000004";
+
     function system(
         address treasury,
         uint16 protocolFeeBps,
         uint256 claimPenalty
     ) internal returns (ModelRegistry models, ProviderRegistry providers, InferenceMarket market, TestToken token) {
-        models = new ModelRegistry();
+        models = new ModelRegistry(1, 1 days);
         providers = new ProviderRegistry(address(this), 1 ether, 7 days);
         market = new InferenceMarket(
             address(this),
@@ -24,8 +29,7 @@ library Deploy {
             protocolFeeBps,
             claimPenalty
         );
-        providers.grantRole(providers.SLASHER_ROLE(), address(market));
-        providers.grantRole(providers.RECORDER_ROLE(), address(market));
+        providers.setMarket(address(market));
         token = new TestToken();
     }
 
@@ -45,11 +49,18 @@ library Deploy {
             royaltyBps: royaltyBps,
             inputShape: shape,
             outputShape: shape,
+            inputDtype: 1,
+            outputDtype: 1,
             verifier: address(0),
             weightsRoot: bytes32(0),
             layoutRoot: bytes32(0),
             layerCount: 0,
             challengeWindow: 0
         });
+    }
+
+    /// @notice The canonical int8 [4] tensor of `elements` (an input or output of {params}' models).
+    function tensor(bytes4 elements) internal pure returns (bytes memory) {
+        return abi.encodePacked(HEADER, elements);
     }
 }
