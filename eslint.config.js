@@ -12,6 +12,7 @@ export default tseslint.config(
       "deploy/deployments/",
       ".verity/",
       "build/",
+      "packages/sdk/dist/",
     ],
   },
   eslint.configs.recommended,

@@ -49,7 +49,7 @@ export function buildIrisVqm({ features, species, onnx }: BuildIrisVqmParameters
     metadata: {
       name: compiled.model.name,
       command:
-        "verity model compile models/iris/iris.onnx --calibration models/iris/calibration.json --out models/iris/vqm --name iris-vqm --labels setosa,versicolor,virginica",
+        "verity model compile models/iris/iris.onnx --calibration models/iris/calibration.json --out models/iris --name iris-vqm --labels setosa,versicolor,virginica",
       parameterCount: compiled.parameterCount,
       heldOut: {
         samples: labels.length,

@@ -13,9 +13,17 @@ export type ContractName =
   | "GasBurnerConsumer"
   | "DisputeGame"
   | "LayerStepProver"
-  | "Groth16TensorVerifier";
+  | "Groth16TensorVerifier"
+  | "VerityConsumer"
+  | "CallbackGasProbe";
 
-export type Artifact = { contractName: string; abi: readonly unknown[]; bytecode: string };
+export type Artifact = {
+  contractName: string;
+  abi: readonly unknown[];
+  bytecode: string;
+  /** Runtime code (what a state override installs). */
+  deployedBytecode?: string;
+};
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -29,7 +37,14 @@ const sourceOf: Record<ContractName, string> = {
   DisputeGame: "contracts/dispute/DisputeGame.sol",
   LayerStepProver: "contracts/dispute/LayerStepProver.sol",
   Groth16TensorVerifier: "contracts/verify/Groth16TensorVerifier.sol",
+  VerityConsumer: "contracts/consumer/VerityConsumer.sol",
+  CallbackGasProbe: "contracts/consumer/CallbackGasProbe.sol",
 };
+
+/** `contracts/X.sol:X`, the name a block explorer's verification takes. */
+export function qualifiedName(name: ContractName): string {
+  return `${sourceOf[name]}:${name}`;
+}
 
 const cache = new Map<ContractName, Artifact>();
 

@@ -1,10 +1,10 @@
 import { Contract, JsonRpcProvider, Wallet, type ContractRunner } from "ethers";
-import type {
-  ExampleClassifierConsumer,
-  InferenceMarket,
-  ModelRegistry,
-  ProviderRegistry,
-} from "../../types/ethers-contracts/index.ts";
+// One typechain file per contract, not the barrel: the SDK package (packages/sdk) compiles
+// what this imports, and the barrel would pull in every contract's factory and bytecode.
+import type { ExampleClassifierConsumer } from "../../types/ethers-contracts/examples/ExampleClassifierConsumer.ts";
+import type { InferenceMarket } from "../../types/ethers-contracts/InferenceMarket.ts";
+import type { ModelRegistry } from "../../types/ethers-contracts/ModelRegistry.ts";
+import type { ProviderRegistry } from "../../types/ethers-contracts/ProviderRegistry.ts";
 import { loadArtifact, type ContractName } from "./artifacts.ts";
 import type { Deployment } from "./deployment.ts";
 

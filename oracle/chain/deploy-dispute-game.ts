@@ -2,7 +2,7 @@ import type { Signer } from "ethers";
 import { attach, type InferenceMarket } from "./connect.ts";
 import { DEPLOY_PROFILES } from "./deploy-profiles.ts";
 import { deployContract } from "./deploy-suite.ts";
-import type { Deployment } from "./deployment.ts";
+import type { DeployedContract, Deployment } from "./deployment.ts";
 
 export type DeployDisputeGameParameters = {
   /** Smallest ETH bond of a challenge. */
@@ -17,6 +17,8 @@ export type DeployDisputeGameParameters = {
   defenderRewardBps?: number | undefined;
   /** Defaults to the deployer. */
   treasury?: string | undefined;
+  /** Told of each contract deployed, with what a block explorer's verification needs. */
+  onDeployed?: ((contract: DeployedContract) => void) | undefined;
 };
 
 /** The `devnet` profile's game parameters (oracle/chain/deploy-profiles.ts). */
@@ -42,23 +44,28 @@ export async function deployDisputeGame(
 ): Promise<{ game: string; prover: string }> {
   const { bondFloor, bondGasPrice, slashAmount, clockSec, challengerRewardBps, defenderRewardBps } = {
     ...DEFAULT_DISPUTE_PARAMETERS,
-    ...Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined)),
+    ...Object.fromEntries(Object.entries(parameters).filter(([key, v]) => v !== undefined && key !== "onDeployed")),
   };
   const { contracts } = deployment;
-  const prover = await deployContract(signer, "LayerStepProver");
-  const game = await deployContract(signer, "DisputeGame", [
-    contracts.inferenceMarket,
-    contracts.modelRegistry,
-    contracts.providerRegistry,
-    await prover.getAddress(),
-    parameters.treasury ?? (await signer.getAddress()),
-    bondFloor,
-    bondGasPrice,
-    slashAmount,
-    clockSec,
-    challengerRewardBps,
-    defenderRewardBps,
-  ]);
+  const prover = await deployContract(signer, "LayerStepProver", [], parameters.onDeployed);
+  const game = await deployContract(
+    signer,
+    "DisputeGame",
+    [
+      contracts.inferenceMarket,
+      contracts.modelRegistry,
+      contracts.providerRegistry,
+      await prover.getAddress(),
+      parameters.treasury ?? (await signer.getAddress()),
+      bondFloor,
+      bondGasPrice,
+      slashAmount,
+      clockSec,
+      challengerRewardBps,
+      defenderRewardBps,
+    ],
+    parameters.onDeployed,
+  );
   const address = await game.getAddress();
   const market = attach<InferenceMarket>("InferenceMarket", contracts.inferenceMarket, signer);
   await (await market.setDisputeGame(address)).wait();

@@ -1,6 +1,6 @@
 import { ContractFactory, type Signer } from "ethers";
-import { loadArtifact, type ContractName } from "./artifacts.ts";
-import type { Deployment } from "./deployment.ts";
+import { loadArtifact, qualifiedName, type ContractName } from "./artifacts.ts";
+import type { DeployedContract, Deployment } from "./deployment.ts";
 import { attach, type ProviderRegistry } from "./connect.ts";
 import { DEPLOY_PROFILES } from "./deploy-profiles.ts";
 
@@ -15,6 +15,8 @@ export type DeploySuiteParameters = {
   /** Bounds of an Optimistic model's challenge window, in seconds. */
   minChallengeWindowSec?: number | undefined;
   maxChallengeWindowSec?: number | undefined;
+  /** Told of each contract deployed, with what a block explorer's verification needs. */
+  onDeployed?: ((contract: DeployedContract) => void) | undefined;
 };
 
 /** The `devnet` profile's suite parameters (oracle/chain/deploy-profiles.ts). */
@@ -27,10 +29,22 @@ export const DEFAULT_SUITE_PARAMETERS = {
   maxChallengeWindowSec: DEPLOY_PROFILES.devnet.maxChallengeWindowSec,
 } as const;
 
-export async function deployContract(signer: Signer, name: ContractName, args: unknown[] = []) {
+export async function deployContract(
+  signer: Signer,
+  name: ContractName,
+  args: unknown[] = [],
+  onDeployed?: (contract: DeployedContract) => void,
+) {
   const { abi, bytecode } = loadArtifact(name);
   const contract = await new ContractFactory(abi as never[], bytecode, signer).deploy(...args);
   await contract.waitForDeployment();
+  onDeployed?.({
+    name,
+    contract: qualifiedName(name),
+    address: await contract.getAddress(),
+    constructorArgs: args.map(String),
+    transactionHash: contract.deploymentTransaction()?.hash,
+  });
   return contract;
 }
 
@@ -46,19 +60,35 @@ export async function deploySuite(signer: Signer, parameters: DeploySuiteParamet
   const treasury = parameters.treasury ?? admin;
   const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty, minChallengeWindowSec, maxChallengeWindowSec } = {
     ...DEFAULT_SUITE_PARAMETERS,
-    ...defined(parameters),
+    ...defined({ ...parameters, onDeployed: undefined }),
   };
+  const { onDeployed } = parameters;
   const startBlock = await provider.getBlockNumber();
-  const modelRegistry = await deployContract(signer, "ModelRegistry", [minChallengeWindowSec, maxChallengeWindowSec]);
-  const providerRegistry = await deployContract(signer, "ProviderRegistry", [admin, minStake, unbondingDelaySec]);
-  const market = await deployContract(signer, "InferenceMarket", [
-    admin,
-    await modelRegistry.getAddress(),
-    await providerRegistry.getAddress(),
-    treasury,
-    protocolFeeBps,
-    claimPenalty,
-  ]);
+  const modelRegistry = await deployContract(
+    signer,
+    "ModelRegistry",
+    [minChallengeWindowSec, maxChallengeWindowSec],
+    onDeployed,
+  );
+  const providerRegistry = await deployContract(
+    signer,
+    "ProviderRegistry",
+    [admin, minStake, unbondingDelaySec],
+    onDeployed,
+  );
+  const market = await deployContract(
+    signer,
+    "InferenceMarket",
+    [
+      admin,
+      await modelRegistry.getAddress(),
+      await providerRegistry.getAddress(),
+      treasury,
+      protocolFeeBps,
+      claimPenalty,
+    ],
+    onDeployed,
+  );
   const registry = attach<ProviderRegistry>("ProviderRegistry", await providerRegistry.getAddress(), signer);
   const marketAddress = await market.getAddress();
   await (await registry.setMarket(marketAddress)).wait();

@@ -3,7 +3,7 @@ import { BaseError } from "../errors.ts";
 import { deployDisputeGame } from "./deploy-dispute-game.ts";
 import { deployProfileProblem, type DeployProfile } from "./deploy-profiles.ts";
 import { deploySuite } from "./deploy-suite.ts";
-import type { Deployment } from "./deployment.ts";
+import type { DeployedContract, Deployment } from "./deployment.ts";
 
 export type DeployWithProfileParameters = {
   /** Every parameter of the suite and its game (a profile of `DEPLOY_PROFILES`, maybe with overrides). */
@@ -12,7 +12,12 @@ export type DeployWithProfileParameters = {
   treasury?: string | undefined;
 };
 
-export type DeployWithProfileReturnType = { deployment: Deployment; game: string; prover: string };
+export type DeployWithProfileReturnType = {
+  /** With `deployed`: every contract created, in order, with its constructor arguments. */
+  deployment: Deployment;
+  game: string;
+  prover: string;
+};
 
 /**
  * The whole suite from one profile: the registries and the market (named in the provider
@@ -28,7 +33,10 @@ export async function deployWithProfile(
     throw new BaseError("These deploy parameters are unsafe: the dispute game would refuse them.", {
       details: [problem, "Lengthen the unbonding delay, or shorten the clock or the longest challenge window."],
     });
+  const deployed: DeployedContract[] = [];
+  const onDeployed = (contract: DeployedContract) => void deployed.push(contract);
   const deployment = await deploySuite(signer, {
+    onDeployed,
     treasury,
     protocolFeeBps: profile.protocolFeeBps,
     minStake: profile.minStake,
@@ -45,6 +53,7 @@ export async function deployWithProfile(
     challengerRewardBps: profile.challengerRewardBps,
     defenderRewardBps: profile.defenderRewardBps,
     treasury,
+    onDeployed,
   });
-  return { deployment, game, prover };
+  return { deployment: { ...deployment, deployed }, game, prover };
 }

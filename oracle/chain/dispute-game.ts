@@ -1,42 +1,19 @@
 import { ZeroAddress, type ContractRunner } from "ethers";
-import type { DisputeGame } from "../../types/ethers-contracts/index.ts";
+import type { DisputeGame } from "../../types/ethers-contracts/dispute/DisputeGame.ts";
 import { BaseError } from "../errors.ts";
 import { attach, type InferenceMarket } from "./connect.ts";
+import { enumName, GamePhase, GameSide } from "./enums.ts";
 
 export type { DisputeGame };
 
-/** Mirrors `IDisputeGame.Phase`. */
-export const GamePhase = {
-  None: 0,
-  Bisecting: 1,
-  AwaitChunk: 2,
-  AwaitStep: 3,
-  Resolved: 4,
-  SumClaim: 5,
-  SumBisecting: 6,
-  AwaitSumStep: 7,
-} as const;
-/** Mirrors `IDisputeGame.Side`. */
-export const GameSide = { None: 0, Defender: 1, Challenger: 2 } as const;
-
-const phaseNames = [
-  "None",
-  "Bisecting",
-  "AwaitChunk",
-  "AwaitStep",
-  "Resolved",
-  "SumClaim",
-  "SumBisecting",
-  "AwaitSumStep",
-];
-const sideNames = ["None", "Defender", "Challenger"];
+export { GamePhase, GameSide };
 
 export function gamePhaseName(phase: number | bigint): string {
-  return phaseNames[Number(phase)] ?? `Unknown(${phase})`;
+  return enumName(GamePhase, phase);
 }
 
 export function gameSideName(side: number | bigint): string {
-  return sideNames[Number(side)] ?? `Unknown(${side})`;
+  return enumName(GameSide, side);
 }
 
 /** The dispute game the market names (`InferenceMarket.disputeGame()`), as seen by `runner`. */

@@ -3,9 +3,9 @@ import { BaseError } from "../errors.ts";
 import { dtypes, type DType } from "../model/tensor.ts";
 import type { ModelRegistry } from "./connect.ts";
 import { decodeRevert } from "./revert-error.ts";
+import { VerificationMode } from "./enums.ts";
 
-/** `IModelRegistry.VerificationMode`, in ABI order. */
-export const VerificationMode = { Attested: 0, Zk: 1, Optimistic: 2 } as const;
+export { VerificationMode };
 
 /** How a `Zk` or `Optimistic` model's results are checked; absent for `Attested` models. */
 export type ModelVerification =

@@ -3,6 +3,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { BaseError, errorMessage } from "../errors.ts";
 import type { ContentStore } from "../storage/content-store.ts";
+import { fileError } from "./parse-options.ts";
 
 /**
  * `verity content add|get`: the work without the argv parsing, so the CLI entry, scripts and
@@ -22,7 +23,8 @@ export async function contentAdd({ store, file, signal }: ContentAddParameters):
     bytes = await readFile(file, { signal });
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new ContentFileError(`Cannot read ${file}.`, { details: [errorMessage(error)], cause: error });
+    const { shortMessage, details } = fileError(file, "the file", error);
+    throw new ContentFileError(shortMessage, { details, cause: error });
   }
   const cid = await store.add(bytes, { signal });
   return { cid, size: bytes.byteLength };

@@ -3,20 +3,22 @@
  * parameter count, how much of the registry's limits it uses, and one line per layer (kind,
  * inputs, shapes, parameters, requantisation).
  */
-import type { Command } from "../cli.ts";
+import type { Command } from "./command.ts";
 import { BaseError } from "../errors.ts";
 import { chainLimitUsage } from "../model/chain-limit-violation.ts";
 import type { ManifestLayer } from "../model/vqm/vqm-files.ts";
-import { readVqm } from "../model/vqm/vqm-files.ts";
+import { readModelFolder } from "../model/model-folder.ts";
 
 export const modelInspectCommand: Command = {
-  summary: "Describe a verifiable quantised model (VQM folder): layers, shapes, parameters and hashes.",
+  summary:
+    "Describe a verifiable quantised model (model folder DIR, or DIR/vqm): layers, shapes, parameters and hashes.",
   usage: "DIR",
   options: {},
+  maxPositionals: 1,
   async run(_values, [dir]) {
     if (!dir)
       throw new BaseError("model inspect needs a VQM folder.", { details: ["Usage: verity model inspect DIR"] });
-    const { manifest, onnx } = await readVqm(dir);
+    const { manifest, onnx } = await readModelFolder(dir);
     const shape = (s: number[]) => `[${s.join(", ")}]`;
     const lines = [
       `${manifest.name} (${manifest.format})`,

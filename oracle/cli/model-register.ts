@@ -1,155 +1,175 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { keccak256, parseEther } from "ethers";
-import type { Command } from "../cli.ts";
+/**
+ * `verity model register`: stores a model and registers it, Attested from an ONNX file, or from
+ * a model folder DIR (model-folder.ts) as Attested, Zk or Optimistic, then prints the provider
+ * and watchtower config lines that serve it. Everything that can be checked without the chain
+ * is checked first (model-register-plan.ts); an Optimistic window outside the deployment's
+ * `challengeWindowBounds()` is refused before anything is sent.
+ */
+import type { Command } from "./command.ts";
 import { deployZkVerifier } from "../chain/deploy-zk-verifier.ts";
-import { registerModel } from "../chain/register-model.ts";
+import { registerModel, type ModelVerification } from "../chain/register-model.ts";
 import { BaseError } from "../errors.ts";
-import type { TensorFormat } from "../model/tensor-format.ts";
-import { createSession } from "../runtime/create-session.ts";
-import { readVqm } from "../model/vqm/vqm-files.ts";
+import { parseDimFlags } from "../model/registered-formats.ts";
+import { formatToString } from "../model/tensor-format.ts";
+import type { ContentStore } from "../storage/content-store.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
-import { readZkManifest } from "../zk/zk-files.ts";
-import { chainContext, chainOptions } from "./chain-context.ts";
+import { chainContext, chainOptions, chainUsage } from "./chain-context.ts";
 import { storeConfig, storeOptions } from "./content-commands.ts";
+import { CliInputError, parseCount, parseDuration, parseEth } from "./parse-options.ts";
+import { planRegistration, registerModes, type RegisterMode, type RegistrationPlan } from "./model-register-plan.ts";
 
-/** Input and output of the model to register: the shapes, and dtypes the chain will hold them to. */
-type Formats = { input: TensorFormat; output: TensorFormat };
+/** Default challenge window of an Optimistic model, kept within the deployment's bounds. */
+export const defaultChallengeWindowSec = 600;
 
 export const modelRegisterCommand: Command = {
   summary: [
     "Store a model and register it with its price and royalty.",
     "",
-    "Attested (default): MODEL.onnx with --manifest giving its input and output shapes (and dtypes, which must",
-    "match the ONNX file's; without them the ONNX file's are taken, e.g. float32).",
-    "Zk (--mode zk): DIR, a built model folder with vqm/ and zk/ (verity zk build). Deploys the",
-    "generated verifier DIR/zk/Verifier.sol (compiled with the npm solc) and the Groth16TensorVerifier",
-    "adapter, stores DIR/vqm/model.onnx and registers the model with the adapter as its verifier.",
+    "MODEL.onnx (Attested): the input and output dtypes and shapes are read from the file. A dynamic dim",
+    '("N", "batch_size") needs a size: --dim N=1 (repeatable; input:AXIS=SIZE for an unnamed one). --manifest',
+    "FILE is optional (names, dtypes, shapes, labels, modelHash); what it gives must agree with the file.",
+    "DIR, a model folder (verity model compile --out DIR), registers DIR/vqm/model.onnx with the integer",
+    "formats of DIR/vqm/manifest.json:",
+    "  --mode attested (default)  run by providers with onnxruntime;",
+    "  --mode zk                  deploys DIR/zk/Verifier.sol (verity zk build DIR) and the Groth16TensorVerifier",
+    "                             adapter, and registers the adapter as the verifier;",
+    "  --mode optimistic          registers the weights root, layout root and layer count the dispute game",
+    `                             checks, with --window SECONDS (or 10m, 1d) to challenge (default ${defaultChallengeWindowSec}, kept within the`,
+    "                             deployment's challengeWindowBounds()); stores DIR/vqm/manifest.json too.",
+    "Prints the provider and watchtower config lines that serve the model.",
   ].join("\n"),
-  usage:
-    "(MODEL.onnx --manifest MODEL.json | DIR --mode zk) --price ETH [--royalty-bps 500] [--dir DIR | --kubo URL] [--rpc URL] [--deployment FILE]",
+  usage: `(MODEL.onnx [--dim NAME=SIZE]... [--manifest FILE] | DIR [--mode attested|zk|optimistic] [--window SECONDS]) --price ETH [--royalty-bps 500] [--dir DIR | --kubo URL] ${chainUsage}`,
+  maxPositionals: 1,
   options: {
     ...chainOptions,
     ...storeOptions,
     manifest: { type: "string" },
+    dim: { type: "string", multiple: true },
     mode: { type: "string", default: "attested" },
+    window: { type: "string" },
     price: { type: "string" },
     "royalty-bps": { type: "string", default: "500" },
   },
-  async run(values, [file]) {
-    const mode = values.mode as string;
-    if (mode !== "attested" && mode !== "zk")
+  async run(values, [target]) {
+    const mode = values.mode as RegisterMode;
+    if (!registerModes.includes(mode))
       throw new BaseError(`Unknown mode ${JSON.stringify(mode)}.`, {
-        details: ["Use --mode attested (the default) or --mode zk. Optimistic models: see docs/operator-guide.md."],
+        details: ["Use --mode attested (the default), --mode zk or --mode optimistic."],
       });
-    if (!file || !values.price || (mode === "attested" && !values.manifest))
-      throw new BaseError(
-        mode === "zk"
-          ? "model register --mode zk needs DIR and --price."
-          : "model register needs MODEL.onnx, --manifest and --price.",
-        {
-          details: [
-            mode === "zk"
-              ? "DIR is a built model folder: DIR/vqm (manifest.json, model.onnx) and DIR/zk (verity zk build)."
-              : 'The manifest gives the input and output shapes ({ "input": { "shape": [1, 4] }, "output": { "shape": [1, 3] } }).',
-          ],
-        },
-      );
-    const price = parseEther(values.price as string);
-    const royaltyBps = Number(values["royalty-bps"]);
-    let bytes: Uint8Array;
-    let formats: Formats;
-    if (mode === "zk") {
-      const { onnx, manifest } = await readVqm(path.join(file, "vqm"));
-      const zk = await readZkManifest(path.join(file, "zk"));
-      if (zk.modelHash !== manifest.modelHash)
-        throw new BaseError(`${path.join(file, "zk")} was built from another model than ${path.join(file, "vqm")}.`, {
-          details: [`vqm ${manifest.modelHash}`, `zk  ${zk.modelHash}`, `Run verity zk build ${file} again.`],
-        });
-      bytes = onnx;
-      formats = manifest;
-    } else {
-      bytes = new Uint8Array(readFileSync(file));
-      formats = await attestedFormats(file, bytes, values.manifest as string);
-    }
-    const store = await openContentStore(storeConfig(values));
-    const { suite, provider, wallet } = chainContext(values);
+    if (!target || !values.price)
+      throw new BaseError("model register needs MODEL.onnx or a model folder DIR, and --price.", {
+        details: [`Usage: verity model register ${this.usage}`],
+      });
+    if (values.window !== undefined && mode !== "optimistic")
+      throw new BaseError("--window is the challenge window of an Optimistic model: add --mode optimistic.");
+    const window = values.window === undefined ? undefined : parseWindow(values.window as string);
+    const price = parseEth("--price", values.price as string);
+    const royaltyBps = parseCount("--royalty-bps", values["royalty-bps"] as string, { max: 10_000 });
+    const plan = await planRegistration({
+      target,
+      mode,
+      manifest: values.manifest as string | undefined,
+      dims: parseDimFlags((values.dim as unknown as string[] | undefined) ?? []),
+    });
+
+    const { suite, provider, wallet } = await chainContext(values);
+    let store: ContentStore | undefined;
     try {
-      const contentId = await store.add(bytes);
-      let verifier: string | undefined;
-      if (mode === "zk") {
-        const deployed = await deployZkVerifier(wallet, { zkDir: path.join(file, "zk") });
-        verifier = deployed.adapter;
+      store = await openContentStore(storeConfig(values));
+      let verification: ModelVerification | undefined;
+      let manifestId: string | undefined;
+      if (plan.mode === "optimistic") {
+        const [min, max] = (await suite.modelRegistry.challengeWindowBounds()).map(Number) as [number, number];
+        const challengeWindow = window ?? Math.max(min, Math.min(defaultChallengeWindowSec, max));
+        if (challengeWindow < min || challengeWindow > max)
+          throw new BaseError(
+            `--window ${challengeWindow} is outside this deployment's challenge window bounds, ${min} to ${max} s.`,
+            { details: [`Pick a window from ${min} to ${max} seconds (ModelRegistry.challengeWindowBounds()).`] },
+          );
+        manifestId = await store.add(plan.manifestBytes);
+        verification = {
+          mode: "optimistic",
+          weightsRoot: plan.weightsRoot,
+          layoutRoot: plan.layoutRoot,
+          layerCount: plan.layerCount,
+          challengeWindow,
+        };
+      }
+      const contentId = await store.add(plan.onnx);
+      if (plan.mode === "zk") {
+        const deployed = await deployZkVerifier(wallet, { zkDir: plan.folder.zk });
+        verification = { mode: "zk", verifier: deployed.adapter };
         console.log(
           `deployed ${deployed.manifest.contractName} ${deployed.groth16} and Groth16TensorVerifier ${deployed.adapter}`,
         );
       }
       const modelId = await registerModel(suite.modelRegistry, {
-        modelHash: keccak256(bytes),
+        modelHash: plan.modelHash,
         contentId,
         price,
         royaltyBps,
-        inputShape: formats.input.shape,
-        outputShape: formats.output.shape,
-        inputDtype: formats.input.dtype,
-        outputDtype: formats.output.dtype,
-        verification: verifier === undefined ? undefined : { mode: "zk", verifier },
+        inputShape: plan.formats.input.shape,
+        outputShape: plan.formats.output.shape,
+        inputDtype: plan.formats.input.dtype,
+        outputDtype: plan.formats.output.dtype,
+        verification,
       });
-      console.log(
-        `model ${modelId} registered${verifier === undefined ? "" : ` (Zk, verifier ${verifier})`}: content ${contentId}, modelHash ${keccak256(bytes)}`,
-      );
-      if (verifier !== undefined)
-        console.log(`serve it with zk.models: { "${modelId}": "${path.resolve(file)}" } in the provider config`);
+      for (const line of registeredLines(modelId, plan, contentId, verification, manifestId)) console.log(line);
     } finally {
-      await store.close();
+      await store?.close();
       provider.destroy();
     }
   },
 };
 
-/**
- * The formats of an Attested model: shapes from the manifest (the ONNX file may leave dims
- * symbolic), dtypes from the ONNX file's one input and one output, which a dtype the manifest
- * gives must equal. The chain holds every output to these, so a mismatch fails here.
- */
-async function attestedFormats(file: string, bytes: Uint8Array, manifestFile: string): Promise<Formats> {
-  let manifest: { input?: { shape?: unknown; dtype?: unknown }; output?: { shape?: unknown; dtype?: unknown } };
-  try {
-    manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as typeof manifest;
-  } catch (error) {
-    throw new BaseError(`Cannot read the manifest ${manifestFile}.`, {
-      details: [(error as Error).message],
-      cause: error,
+/** What was registered, and the config lines that serve (and, Optimistic, watch) it. */
+export function registeredLines(
+  modelId: bigint,
+  plan: RegistrationPlan,
+  contentId: string,
+  verification: ModelVerification | undefined,
+  manifestId: string | undefined,
+): string[] {
+  const id = modelId.toString();
+  const how =
+    verification?.mode === "zk"
+      ? ` (Zk, verifier ${verification.verifier})`
+      : verification?.mode === "optimistic"
+        ? ` (Optimistic, window ${verification.challengeWindow} s, ${verification.layerCount} layers)`
+        : "";
+  const lines = [
+    `model ${id} registered${how}: content ${contentId}, modelHash ${plan.modelHash}`,
+    `  input ${formatToString(plan.formats.input)}, output ${formatToString(plan.formats.output)}${plan.formats.labels ? `, labels ${plan.formats.labels.join(", ")}` : ""}`,
+  ];
+  if (verification?.mode === "optimistic")
+    lines.push(
+      `  weightsRoot ${verification.weightsRoot}, layoutRoot ${verification.layoutRoot}, manifest ${manifestId!}`,
+    );
+  const folderEntry =
+    plan.mode === "attested" ? undefined : `{ "id": "${id}", "folder": ${JSON.stringify(plan.folder.root)} }`;
+  if (plan.mode === "zk") lines.push("serve it with, in the provider config:", `  "models": [${folderEntry!}]`);
+  else if (plan.mode === "optimistic")
+    lines.push(
+      "serve it (provider config) and watch it (watchtower config) with:",
+      `  "models": [${folderEntry!}]`,
+      "or, from the content store alone:",
+      `  "models": ["${id}"], "dispute": { "manifests": { "${id}": "${manifestId!}" } }`,
+    );
+  else
+    lines.push(
+      "serve it with, in the provider config:",
+      `  "models": ["${id}"]   (or [] for every model you opted in to)`,
+    );
+  lines.push(`providers opt in with: verity provider stake --model ${id}`);
+  return lines;
+}
+
+/** `--window`: seconds, or a duration with a unit (`600`, `10m`, `1d`), a whole number of seconds. */
+function parseWindow(text: string): number {
+  const seconds = parseDuration("--window", text, { max: 2 ** 32 - 1 });
+  if (!Number.isInteger(seconds))
+    throw new CliInputError(`--window ${text.trim()} is not a whole number of seconds.`, {
+      details: ["The challenge window is how long a result stays open to challenge, e.g. --window 1d."],
     });
-  }
-  const session = await createSession({ model: bytes });
-  try {
-    const declared = { input: session.inputs, output: session.outputs };
-    const formats = {} as Formats;
-    for (const side of ["input", "output"] as const) {
-      const io = declared[side];
-      if (io.length !== 1)
-        throw new BaseError(`${file} has ${io.length} ${side}s; a model takes one input and gives one output.`);
-      const onnx = io[0]!;
-      const given = manifest?.[side];
-      const shape = given?.shape;
-      if (!Array.isArray(shape) || !shape.every((dim) => Number.isInteger(dim) && dim >= 1))
-        throw new BaseError(`The manifest ${manifestFile} has no ${side}.shape of positive integers.`);
-      if (
-        shape.length !== onnx.shape.length ||
-        onnx.shape.some((dim, i) => typeof dim === "number" && dim !== shape[i])
-      )
-        throw new BaseError(`The manifest's ${side} shape [${shape.join(", ")}] is not the ONNX file's.`, {
-          details: [`${file} declares ${onnx.name} as ${onnx.dtype} [${onnx.shape.join(", ")}].`],
-        });
-      if (given?.dtype !== undefined && given.dtype !== onnx.dtype)
-        throw new BaseError(
-          `The manifest's ${side} dtype ${JSON.stringify(given.dtype)} is not the ONNX file's ${onnx.dtype}.`,
-        );
-      formats[side] = { dtype: onnx.dtype, shape: shape as number[] };
-    }
-    return formats;
-  } finally {
-    await session.release();
-  }
+  return seconds;
 }

@@ -4,20 +4,20 @@
  * trace root). The input JSON is { "data": [...] }: int8 values, or floats with --float,
  * quantised with the manifest's input scale.
  */
-import { readFileSync } from "node:fs";
-import type { Command } from "../cli.ts";
+import type { Command } from "./command.ts";
 import { BaseError } from "../errors.ts";
 import { quantiseInput } from "../model/quantise/fixed-point.ts";
 import type { Tensor } from "../model/tensor.ts";
 import { traceRoot } from "../model/vqm/commitments.ts";
 import { executeVqmOrt, openVqmOrt } from "../model/vqm/ort-executor.ts";
 import { executeVqm } from "../model/vqm/reference-executor.ts";
-import { readVqm } from "../model/vqm/vqm-files.ts";
+import { readModelFolder } from "../model/model-folder.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
+import { parseChoice, readJsonFile } from "./parse-options.ts";
 
 export const modelRunCommand: Command = {
   summary: [
-    "Run a verifiable quantised model (VQM folder) on one input and print the output integers.",
+    "Run a verifiable quantised model (model folder DIR, or DIR/vqm) on one input and print the output integers.",
     "",
     'The input file is JSON { "data": [...] } flattened row-major: int8 values, or floats with --float',
     "(quantised as clamp(round(x / scale), -128, 127) with the manifest's input scale).",
@@ -29,15 +29,14 @@ export const modelRunCommand: Command = {
     engine: { type: "string", default: "ort" },
     trace: { type: "boolean", default: false },
   },
+  maxPositionals: 1,
   async run(values, [dir]) {
     if (!dir || !values.input)
       throw new BaseError("model run needs a VQM folder and --input.", {
         details: ["Usage: verity model run DIR --input INPUT.json [--float] [--engine ort|reference] [--trace]"],
       });
-    const engine = values.engine as string;
-    if (engine !== "ort" && engine !== "reference")
-      throw new BaseError(`Unknown engine "${engine}".`, { details: ['Use "ort" (onnxruntime) or "reference".'] });
-    const { model, onnx } = await readVqm(dir);
+    const engine = parseChoice("--engine", values.engine as string, ["ort", "reference"]);
+    const { model, onnx } = await readModelFolder(dir);
     const input = readInput(values.input as string, model, values.float === true);
     const started = performance.now();
     let result: { output: Tensor; trace: Tensor[] };
@@ -72,12 +71,7 @@ export const modelRunCommand: Command = {
 };
 
 function readInput(path: string, model: VqmModel, float: boolean): Tensor {
-  let data: unknown;
-  try {
-    data = (JSON.parse(readFileSync(path, "utf8")) as { data?: unknown }).data;
-  } catch (error) {
-    throw new BaseError(`Cannot read the input file ${path}.`, { details: [(error as Error).message], cause: error });
-  }
+  const data = (readJsonFile(path, "the --input file") as { data?: unknown } | null)?.data;
   const count = model.input.shape.reduce((n, d) => n * d, 1);
   if (!Array.isArray(data) || data.length !== count || !data.every((x) => typeof x === "number" && Number.isFinite(x)))
     throw new BaseError(`The input needs "data": ${count} numbers (shape [${model.input.shape.join(", ")}]).`, {

@@ -1,41 +1,49 @@
-import { formatEther, parseEther } from "ethers";
+import { formatEther } from "ethers";
 import type { Command } from "../cli.ts";
-import { loadConfig } from "../config/load-config.ts";
 import { createLogger } from "../log/logger.ts";
 import { runProviderDaemon } from "../node/provider-daemon.ts";
 import { stakeShortfall } from "../node/stake-guard.ts";
 import { VerificationMode } from "../chain/register-model.ts";
-import { chainContext, chainOptions } from "./chain-context.ts";
+import { chainContext, chainOptions, daemonOptions, daemonUsage, loadDaemonConfig } from "./chain-context.ts";
+import { stopSignal } from "./stop-signal.ts";
+import { formatAmount } from "./money.ts";
+import { CliInputError, parseAddress, parseEth, parseId } from "./parse-options.ts";
 
 export const providerStartCommand: Command = {
   summary: "Run the provider daemon: follow requests for your models, run them, submit results.",
-  usage: "[--config FILE]   (see config/verity.example.jsonc; environment variables override the file)",
-  options: { config: { type: "string" } },
+  usage: `${daemonUsage}   (see config/verity.example.jsonc; environment variables override the file)`,
+  options: daemonOptions,
+  maxPositionals: 0,
   async run(values) {
-    const config = loadConfig({ file: values.config as string | undefined, env: process.env });
+    const config = loadDaemonConfig(values);
     const logger = createLogger({ level: config.log.level, bindings: { service: "provider" } });
-    const controller = new AbortController();
-    for (const signal of ["SIGINT", "SIGTERM"] as const)
-      process.once(signal, () => {
-        logger.info("stopping", { signal });
-        controller.abort();
-      });
-    await runProviderDaemon({ config, logger, signal: controller.signal });
+    const signal = stopSignal((reason) => logger.info("stopping", { signal: reason }));
+    await runProviderDaemon({ config, logger, signal });
   },
 };
 
 export const providerStakeCommand: Command = {
   summary: "Stake ETH as a provider and opt in to models.",
-  usage: "--amount ETH [--model ID ...] [--rpc URL] [--deployment FILE]",
+  usage: "--amount ETH [--model ID ...] [--network NAME] [--rpc URL] [--deployment FILE] [--keystore FILE]",
   options: { ...chainOptions, amount: { type: "string" }, model: { type: "string", multiple: true } },
+  maxPositionals: 0,
   async run(values) {
-    const { suite, provider } = chainContext(values);
-    if (values.amount) {
-      const receipt = await (await suite.providerRegistry.stake({ value: parseEther(values.amount as string) })).wait();
-      console.log(`staked ${values.amount} ETH (tx ${receipt?.hash})`);
+    // Every flag is checked before the chain is touched.
+    const amount = values.amount === undefined ? undefined : parseEth("--amount", values.amount as string);
+    const modelIds = ((values.model as unknown as string[] | undefined) ?? []).map((id) =>
+      parseId("--model", id, "model"),
+    );
+    if (amount === undefined && modelIds.length === 0)
+      throw new CliInputError("provider stake needs --amount ETH, --model ID, or both.", {
+        details: [`Usage: verity provider stake ${this.usage}`],
+      });
+    const { suite, provider } = await chainContext(values);
+    if (amount !== undefined) {
+      const receipt = await (await suite.providerRegistry.stake({ value: amount })).wait();
+      console.log(`staked ${formatAmount(amount)} (tx ${receipt?.hash})`);
     }
-    for (const id of (values.model as unknown as string[] | undefined) ?? []) {
-      const receipt = await (await suite.providerRegistry.optIn(BigInt(id))).wait();
+    for (const id of modelIds) {
+      const receipt = await (await suite.providerRegistry.optIn(id)).wait();
       console.log(`opted in to model ${id} (tx ${receipt?.hash})`);
     }
     provider.destroy();
@@ -45,11 +53,13 @@ export const providerStakeCommand: Command = {
 export const providerStatusCommand: Command = {
   summary:
     "Show a provider's stake (reserved by open jobs, and free to claim or unbond), unbonding, counters and the models it serves.",
-  usage: "[--address ADDR] [--rpc URL] [--deployment FILE]",
+  usage: "[--address ADDR] [--network NAME] [--rpc URL] [--deployment FILE] [--keystore FILE]",
   options: { ...chainOptions, address: { type: "string" } },
+  maxPositionals: 0,
   async run(values) {
-    const { suite, wallet, provider } = chainContext(values);
-    const who = (values.address as string | undefined) ?? wallet.address;
+    const address = values.address === undefined ? undefined : parseAddress("--address", values.address as string);
+    const { suite, wallet, provider } = await chainContext(values);
+    const who = address ?? wallet.address;
     const registry = suite.providerRegistry;
     const market = suite.inferenceMarket;
     const [stake, reserved, [unbonding, releaseTime], [served, failed, slashes], minStake, perClaim, perOptimistic] =

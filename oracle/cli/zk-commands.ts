@@ -2,18 +2,18 @@
  * `verity zk build|prove|verify`: the ZK artifacts of a model folder (DIR/vqm → DIR/zk), a
  * Groth16 proof of one inference, and its off-chain verification (docs/zk.md).
  */
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
 import type { Groth16Proof } from "snarkjs";
 import type { Command } from "../cli.ts";
 import { BaseError } from "../errors.ts";
+import { readModelFolder, resolveModelFolder } from "../model/model-folder.ts";
 import { quantiseInput } from "../model/quantise/fixed-point.ts";
 import type { Tensor } from "../model/tensor.ts";
-import { readVqm } from "../model/vqm/vqm-files.ts";
 import { buildZk } from "../zk/build-zk.ts";
 import { createProver } from "../zk/prove.ts";
 import { verifyZkProof } from "../zk/verify-proof.ts";
 import { readZkManifest } from "../zk/zk-files.ts";
+import { readJsonFile } from "./parse-options.ts";
 
 /** The file `zk prove` writes and `zk verify` reads. */
 export type ProofFile = {
@@ -37,21 +37,24 @@ export const zkBuildCommand: Command = {
   ].join("\n"),
   usage: "DIR [--ptau FILE] [--solidity OUT.sol] [--contract NAME]",
   options: { ptau: { type: "string" }, solidity: { type: "string" }, contract: { type: "string" } },
+  maxPositionals: 1,
   async run(values, [dir]) {
     if (!dir)
       throw new BaseError("zk build needs a model folder.", { details: [`Usage: verity zk build ${this.usage}`] });
+    const folder = resolveModelFolder(dir);
     const manifest = await buildZk({
-      modelDir: dir,
+      modelDir: folder.root,
       ptau: values.ptau as string | undefined,
       solidityOut: values.solidity as string | undefined,
       contractName: values.contract as string | undefined,
       progress,
     });
     console.log(
-      `built ${join(dir, "zk")}: ${manifest.constraints} constraints, ${manifest.publicSignals} public signals, ` +
+      `built ${folder.zk}: ${manifest.constraints} constraints, ${manifest.publicSignals} public signals, ` +
         `setup ${manifest.figures.setupSeconds} s, zkey ${(manifest.figures.zkeyBytes / 1024).toFixed(0)} KiB, ` +
         `powers of tau: ${manifest.ptau.source} 2^${manifest.ptau.power}`,
     );
+    console.log(`register it: verity model register ${dir} --mode zk --price ETH`);
   },
 };
 
@@ -63,14 +66,15 @@ export const zkProveCommand: Command = {
   ].join("\n"),
   usage: "DIR --input INPUT.json [--float] [--out PROOF.json]",
   options: { input: { type: "string" }, float: { type: "boolean", default: false }, out: { type: "string" } },
+  maxPositionals: 1,
   async run(values, [dir]) {
     if (!dir || !values.input)
       throw new BaseError("zk prove needs a model folder and --input.", {
         details: [`Usage: verity zk prove ${this.usage}`],
       });
-    const { model } = await readVqm(join(dir, "vqm"));
+    const { model, folder } = await readModelFolder(dir);
     const input = await readInput(values.input as string, model.input.shape, model.input.scale, values.float === true);
-    const prover = await createProver({ zkDir: join(dir, "zk") });
+    const prover = await createProver({ zkDir: folder.zk });
     try {
       progress(`proving ${prover.manifest.model} (${prover.manifest.constraints} constraints)`);
       const result = await prover.prove(input);
@@ -96,25 +100,23 @@ export const zkVerifyCommand: Command = {
   summary: "Verify a proof file off-chain against a model folder's verification key (DIR/zk/vkey.json).",
   usage: "DIR --proof PROOF.json",
   options: { proof: { type: "string" } },
+  maxPositionals: 1,
   async run(values, [dir]) {
     if (!dir || !values.proof)
       throw new BaseError("zk verify needs a model folder and --proof.", {
         details: [`Usage: verity zk verify ${this.usage}`],
       });
-    const manifest = await readZkManifest(join(dir, "zk"));
-    let file: ProofFile;
-    try {
-      file = JSON.parse(await readFile(values.proof as string, "utf8")) as ProofFile;
-    } catch (error) {
-      throw new BaseError(`Cannot read the proof file ${values.proof as string}.`, { cause: error });
-    }
+    const zkDir = resolveModelFolder(dir).zk;
+    const manifest = await readZkManifest(zkDir);
+    // A missing file, or a syntax error with its line and column (parse-options.ts).
+    const file = readJsonFile(values.proof as string, "the --proof file") as ProofFile;
     const tensor = (data: unknown, shape: number[]): Tensor => {
       if (!Array.isArray(data) || !data.every((x) => Number.isInteger(x) && x >= -128 && x <= 127))
         throw new BaseError("The proof file's input and output must be int8 arrays.");
       return { dtype: "int8", shape, data: Int8Array.from(data as number[]) };
     };
     const valid = await verifyZkProof({
-      zkDir: join(dir, "zk"),
+      zkDir,
       input: tensor(file.input, manifest.input.shape),
       output: tensor(file.output, manifest.output.shape),
       proof: file.proof,
@@ -128,12 +130,7 @@ export const zkVerifyCommand: Command = {
 };
 
 async function readInput(path: string, shape: number[], scale: number, float: boolean): Promise<Tensor> {
-  let data: unknown;
-  try {
-    data = (JSON.parse(await readFile(path, "utf8")) as { data?: unknown }).data;
-  } catch (error) {
-    throw new BaseError(`Cannot read the input file ${path}.`, { details: [(error as Error).message], cause: error });
-  }
+  const data = (readJsonFile(path, "the --input file") as { data?: unknown } | null)?.data;
   const count = shape.reduce((n, d) => n * d, 1);
   if (!Array.isArray(data) || data.length !== count || !data.every((x) => typeof x === "number" && Number.isFinite(x)))
     throw new BaseError(`The input needs "data": ${count} numbers (shape [${shape.join(", ")}]).`);

@@ -5,6 +5,7 @@ import { BaseError } from "../errors.ts";
 import { schemaKeyPaths, verityConfigSchema } from "./schema.ts";
 import type { VerityConfig } from "./schema.ts";
 import { stripJsonComments } from "./strip-json-comments.ts";
+import { parseJsonText } from "../util/parse-json.ts";
 
 export class ConfigError extends BaseError {
   override name = "ConfigError";
@@ -71,8 +72,11 @@ export function parseConfig({ text, source = "config", env, cwd, baseDir }: Pars
     });
   }
 
-  const config = result.data;
   const resolve = (key: string, value: string) => path.resolve(fromEnv.has(key) ? cwd : baseDir, value);
+  const { models, modelFolders, problems } = splitModelEntries(result.data, (dir) => resolve("models", dir));
+  if (problems.length > 0)
+    throw new ConfigError(`Invalid configuration${text === undefined ? "" : ` in ${source}`}.`, { details: problems });
+  const config: VerityConfig = { ...result.data, models, modelFolders };
   config.deployment = resolve("deployment", config.deployment);
   config.stateDir = resolve("stateDir", config.stateDir);
   if (config.keystore !== undefined) config.keystore = resolve("keystore", config.keystore);
@@ -81,12 +85,43 @@ export function parseConfig({ text, source = "config", env, cwd, baseDir }: Pars
   return config;
 }
 
+/**
+ * The ids of `models` and the folders its `{ id, folder }` entries name (resolved), and what is
+ * wrong: a model with a folder listed twice, or with a folder and a `zk.models` / `dispute.manifests` entry
+ * (one model, one source).
+ */
+function splitModelEntries(
+  data: z.output<typeof verityConfigSchema>,
+  resolve: (dir: string) => string,
+): Pick<VerityConfig, "models" | "modelFolders"> & { problems: string[] } {
+  const models: string[] = [];
+  const modelFolders: Record<string, string> = {};
+  const problems: string[] = [];
+  const idOf = (entry: (typeof data.models)[number]) => (typeof entry === "string" ? entry : entry.id);
+  data.models.forEach((entry, index) => {
+    const id = idOf(entry);
+    if (data.models.findIndex((other) => idOf(other) === id) !== index && modelFolders[id] !== undefined)
+      problems.push(`models[${index}]: model ${id} is listed again after its folder entry: list it once`);
+    models.push(id);
+    if (typeof entry === "string") return;
+    modelFolders[id] = resolve(entry.folder);
+    for (const other of ["zk.models", "dispute.manifests"] as const) {
+      const map = other === "zk.models" ? data.zk.models : data.dispute.manifests;
+      if (map[id] !== undefined)
+        problems.push(`models[${index}]: model ${id} has a folder and a ${other} entry: keep one of them`);
+    }
+  });
+  return { models, modelFolders, problems };
+}
+
 function parseJsonc(text: string, source: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(stripJsonComments(text));
+    // Comments become spaces: the line and column are the original text's. No text is quoted (it may hold a key).
+    value = parseJsonText(stripJsonComments(text), source);
   } catch (error) {
-    throw new ConfigError(`${source} is not valid JSON.`, { details: [(error as Error).message], cause: error });
+    const { shortMessage, details } = error as BaseError;
+    throw new ConfigError(shortMessage, { details, cause: error });
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new ConfigError(`${source} must hold a JSON object.`);

@@ -18,6 +18,17 @@ const modelId = z
   .union([z.int().nonnegative(), z.string().regex(/^\d+$/)], { error: "expected a model id (digits)" })
   .transform((id) => BigInt(id).toString());
 
+/**
+ * A `models` entry: a model id, or a model id with its model folder (DIR/vqm, and DIR/zk for a
+ * Zk model: oracle/model/model-folder.ts), from which the daemon serves a Zk or Optimistic model.
+ */
+const modelEntry = z.union([modelId, z.strictObject({ id: modelId, folder: z.string().min(1) })], {
+  error: (issue) =>
+    typeof issue.input === "object" && issue.input !== null
+      ? 'expected { "id": <model id>, "folder": "<model folder>" }'
+      : "expected a model id (digits)",
+});
+
 export const embeddedStorageSchema = z.strictObject({
   kind: z.literal("embedded"),
   dir: z.string().min(1).default(".verity/content"),
@@ -45,7 +56,7 @@ export const verityConfigSchema = z.strictObject({
       inferenceMarket: address,
     })
     .optional(),
-  models: z.array(modelId).default([]),
+  models: z.array(modelEntry).default([]),
   storage: z
     .discriminatedUnion("kind", [embeddedStorageSchema, kuboStorageSchema])
     .default({ kind: "embedded", dir: ".verity/content" }),
@@ -75,7 +86,11 @@ export const verityConfigSchema = z.strictObject({
     .strictObject({
       concurrency: positiveInt.default(2),
       deadlineMarginSec: nonNegativeInt.default(5),
+      /** A claimed job whose content or set-up is missing is retried until this many seconds remain, then released. */
+      releaseMarginSec: nonNegativeInt.default(60),
       maxInputBytes: positiveInt.default(1_048_576),
+      /** Also expire (refund) any request seen whose deadline passed while it was open, not only our own claims. */
+      expireOthers: z.boolean().default(false),
     })
     .prefault({}),
   log: z
@@ -119,8 +134,14 @@ export const verityConfigSchema = z.strictObject({
     .optional(),
 });
 
-/** A validated configuration, defaults applied. */
-export type VerityConfig = z.output<typeof verityConfigSchema>;
+/**
+ * A validated configuration, defaults applied: `models` holds the ids only, and the folders
+ * given in `models` entries are in `modelFolders` (model id → absolute folder).
+ */
+export type VerityConfig = Omit<z.output<typeof verityConfigSchema>, "models"> & {
+  models: string[];
+  modelFolders: Record<string, string>;
+};
 /** What a config file may hold before defaults. */
 export type VerityConfigInput = z.input<typeof verityConfigSchema>;
 

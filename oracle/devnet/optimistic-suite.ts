@@ -9,17 +9,15 @@ import { parseEther, ZeroAddress, type Wallet } from "ethers";
 import { connectSuite, createWallet } from "../chain/connect.ts";
 import { connectDisputeGame, type DisputeGame } from "../chain/dispute-game.ts";
 import { deployDisputeGame, type DeployDisputeGameParameters } from "../chain/deploy-dispute-game.ts";
-import { registerModel } from "../chain/register-model.ts";
 import type { VerityConfigInput } from "../config/schema.ts";
 import type { Cheat } from "../dispute/cheat.ts";
-import { layerSpecs, layoutRoot } from "../dispute/layout.ts";
 import { encodeInlineInput } from "../model/input-envelope.ts";
 import type { Tensor } from "../model/tensor.ts";
-import { weightsRoot } from "../model/vqm/commitments.ts";
 import { emitOnnx } from "../model/vqm/emit-onnx.ts";
 import { vqmManifest } from "../model/vqm/vqm-files.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import { startLocalSuite, type LocalSuite } from "./local-suite.ts";
+import { registerOptimistic } from "./register-optimistic.ts";
 import { DEV_PRIVATE_KEYS } from "./start-devnet.ts";
 
 export type OptimisticActors = { honest: Wallet; cheater: Wallet; watcher: Wallet };
@@ -66,23 +64,13 @@ export async function startOptimisticSuite({
     const manifest = vqmManifest(model, onnx);
     const contentId = await local.content.add(onnx);
     const manifestId = await local.content.add(new TextEncoder().encode(JSON.stringify(manifest)));
-    const specs = layerSpecs(model);
-    const modelId = await registerModel(owner, {
+    const { modelId } = await registerOptimistic(owner, {
+      model,
+      price,
+      window: challengeWindowSec,
       modelHash: manifest.modelHash,
       contentId,
-      price,
       royaltyBps: 500,
-      inputShape: model.input.shape,
-      outputShape: manifest.output.shape,
-      inputDtype: manifest.input.dtype,
-      outputDtype: manifest.output.dtype,
-      verification: {
-        mode: "optimistic",
-        weightsRoot: weightsRoot(model),
-        layoutRoot: layoutRoot(specs),
-        layerCount: specs.length,
-        challengeWindow: challengeWindowSec,
-      },
     });
     modelIds.push(modelId);
     manifests[modelId.toString()] = manifestId;

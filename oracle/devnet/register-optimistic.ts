@@ -20,6 +20,8 @@ export type RegisterOptimisticParameters = {
   window: number;
   /** Hashed into the model hash; default the model's name (a model registered twice needs another). */
   name?: string | undefined;
+  /** The model's real hash (`keccak256` of its ONNX bytes), for a model a daemon will fetch and check. */
+  modelHash?: string | undefined;
   /** Default `bafy-<name>`. */
   contentId?: string | undefined;
   /** Default 0. */
@@ -37,13 +39,21 @@ export type RegisteredModel = {
 /** Registers `model` through `registry` (connected as its owner); int8 input, int8 output or int32 after argmax. */
 export async function registerOptimistic(
   registry: ModelRegistry,
-  { model, price, window, name = model.name, contentId = `bafy-${name}`, royaltyBps = 0 }: RegisterOptimisticParameters,
+  {
+    model,
+    price,
+    window,
+    name = model.name,
+    modelHash = keccak256(toUtf8Bytes(name)),
+    contentId = `bafy-${name}`,
+    royaltyBps = 0,
+  }: RegisterOptimisticParameters,
 ): Promise<RegisteredModel> {
   const specs = layerSpecs(model);
   const shapes = layerShapes(model);
   const blob = weightsBlob(model);
   const modelId = await registerModel(registry, {
-    modelHash: keccak256(toUtf8Bytes(name)),
+    modelHash,
     contentId,
     price,
     royaltyBps,

@@ -4,7 +4,8 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../cli.ts");
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const cli = path.join(repoRoot, "oracle/cli.ts");
 
 export type DaemonLogLine = { level: string; msg: string; [key: string]: unknown };
 
@@ -12,6 +13,8 @@ export type SpawnedDaemon = {
   child: ChildProcess;
   /** Every JSON log line so far, in order. */
   lines: DaemonLogLine[];
+  /** Every line it printed on standard output, JSON or not. */
+  stdout: string[];
   /** What it printed on standard error (the CLI's error messages). */
   stderr: string[];
   /** Resolves with the first log line, past or future, that `match` accepts. */
@@ -23,7 +26,8 @@ export type SpawnedDaemon = {
 };
 
 export type SpawnDaemonParameters = {
-  config: Record<string, unknown>;
+  /** Written to `<dir>/<name>.json` and passed as `--config`; none for a command without one (`devnet`). */
+  config?: Record<string, unknown> | undefined;
   dir: string;
   /** VERITY_PRIVATE_KEY of the process; empty to leave it unset (a keystore in the config). */
   privateKey: string;
@@ -34,6 +38,12 @@ export type SpawnDaemonParameters = {
   command?: string[] | undefined;
   /** Names the config (`<name>.json`) and log (`<name>.log`) files; default `provider` / `daemon.log`. */
   name?: string | undefined;
+  /**
+   * How the CLI is started: `node` runs oracle/cli.ts with this Node (default); `npx` runs
+   * `npx verity ...` from the repository, as an operator or a supervisor would (npm, a shell,
+   * then Node: `child` is then npm's process, not the CLI's).
+   */
+  via?: "node" | "npx" | undefined;
 };
 
 /**
@@ -48,16 +58,29 @@ export function spawnDaemon({
   onLog,
   command = ["provider", "start"],
   name,
+  via = "node",
 }: SpawnDaemonParameters): SpawnedDaemon {
-  const configFile = path.join(dir, `${name ?? "provider"}.json`);
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [cli, ...command, "--config", configFile], {
-    env: { ...process.env, VERITY_PRIVATE_KEY: privateKey, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const args = [...command];
+  if (config !== undefined) {
+    const configFile = path.join(dir, `${name ?? "provider"}.json`);
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    args.push("--config", configFile);
+  }
+  const child =
+    via === "npx"
+      ? spawn("npx", ["verity", ...args], {
+          cwd: repoRoot,
+          env: { ...process.env, VERITY_PRIVATE_KEY: privateKey, ...env },
+          stdio: ["ignore", "pipe", "pipe"],
+        })
+      : spawn(process.execPath, [cli, ...args], {
+          env: { ...process.env, VERITY_PRIVATE_KEY: privateKey, ...env },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
   const logFile = path.join(dir, name ? `${name}.log` : "daemon.log");
   const file = createWriteStream(logFile, { flags: "a" });
   const lines: DaemonLogLine[] = [];
+  const stdout: string[] = [];
   const waiters = new Set<{ match: (line: DaemonLogLine) => boolean; resolve: (line: DaemonLogLine) => void }>();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   /** Resolves with the exit code once the process has exited and its output is read. */
@@ -68,6 +91,7 @@ export function spawnDaemon({
   };
   createInterface({ input: child.stdout! }).on("line", (text) => {
     file.write(text + "\n");
+    stdout.push(text);
     let line: DaemonLogLine;
     try {
       line = JSON.parse(text) as DaemonLogLine;
@@ -95,6 +119,7 @@ export function spawnDaemon({
   return {
     child,
     lines,
+    stdout,
     stderr,
     exited: finished,
     waitForLog(match, timeoutMs = 60_000) {
@@ -107,7 +132,8 @@ export function spawnDaemon({
           waiters.delete(waiter);
           reject(new Error(`daemon log line not seen within ${timeoutMs} ms (see ${logFile})`));
         }, timeoutMs);
-        exited.then(() => {
+        // The end of its output, not of `child`: under npx, npm may exit before the CLI does.
+        finished().then(() => {
           clearTimeout(timer);
           if (waiters.delete(waiter)) reject(new Error(`daemon exited (see ${logFile})`));
         });

@@ -20,7 +20,7 @@ export type DaemonConnection = {
  * transaction sender and the contracts. Fails with a clear error before anything runs.
  */
 export async function connectDaemon(config: VerityConfig): Promise<DaemonConnection> {
-  const privateKey = loadSignerKey({
+  const privateKey = await loadSignerKey({
     privateKey: config.privateKey,
     keystore: config.keystore,
     password: process.env.VERITY_KEYSTORE_PASSWORD,

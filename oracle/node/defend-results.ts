@@ -26,6 +26,7 @@ import type { DisputeStore, TrackedResult } from "../store/open-dispute-store.ts
 import { playGameStep } from "./game-moves.ts";
 import { optimisticInput, type OptimisticModels } from "./optimistic-models.ts";
 import { submitGasLimit } from "./serve-job.ts";
+import { warnFailedCallback } from "./callback-outcome.ts";
 
 export type DefendContext = {
   market: InferenceMarket;
@@ -142,6 +143,14 @@ async function finalize(ctx: DefendContext, requestId: bigint, log: Logger): Pro
       gasLimit: submitGasLimit(outputBytes, request.callbackGasLimit),
     });
     log.info("finalized", { tx: receipt.hash, gasUsed: receipt.gasUsed });
+    await warnFailedCallback({
+      market: ctx.market,
+      receipt,
+      requestId,
+      callback: request.callback,
+      callbackGasLimit: request.callbackGasLimit,
+      logger: log,
+    });
   } catch (error) {
     if (!(error instanceof ChainRevertError)) throw error;
     log.info("finalize refused, will look again", { reason: error.shortMessage }); // someone else finalized

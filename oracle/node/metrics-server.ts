@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BaseError } from "../errors.ts";
 import type { JobState } from "../store/job-states.ts";
 
 /** What the daemon knows of itself, read on each scrape. */
@@ -73,7 +74,24 @@ export async function startMetricsServer(
     response.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE")
+        return reject(
+          new BaseError(`The metrics port ${port} on ${host} is already in use.`, {
+            details: [
+              "Set metrics.port (or VERITY_METRICS_PORT) to a free port, or to null to serve no metrics.",
+              "Another daemon on this machine needs a port of its own.",
+            ],
+          }),
+        );
+      if (error.code === "EACCES" || error.code === "EADDRNOTAVAIL")
+        return reject(
+          new BaseError(`Cannot serve metrics on ${host}:${port}.`, {
+            details: [`${error.code}: check metrics.host and metrics.port (a port above 1023 needs no privileges).`],
+          }),
+        );
+      reject(error);
+    });
     server.listen(port, host, resolve);
   });
   const address = server.address() as AddressInfo;

@@ -1,7 +1,9 @@
 /**
- * Optimistic models as the provider's defence and the watchtower need them: the VqmModel rebuilt
- * from the registered content (the VQM ONNX, checked against `modelHash`) and the manifest named
- * in `dispute.manifests`, checked against the registered `weightsRoot` and `layoutRoot`, with the
+ * Optimistic models as the provider's defence and the watchtower need them: the VqmModel read from
+ * the model folder a `models` entry `{ "id", "folder" }` names (DIR/vqm, oracle/model/model-folder.ts),
+ * or rebuilt from the registered content (the VQM ONNX) and the manifest whose content id
+ * `dispute.manifests` gives; either way checked against the registered `modelHash`,
+ * `weightsRoot` and `layoutRoot`, with the
  * layer specs and the weights blob's tree for one-step proofs. Executes a request's input with
  * the reference executor, whose trace is what the provider commits to.
  */
@@ -17,6 +19,7 @@ import { decodeInputEnvelope } from "../model/input-envelope.ts";
 import type { Tensor } from "../model/tensor.ts";
 import { weightsBlob, weightsRoot } from "../model/vqm/commitments.ts";
 import { emitOnnx } from "../model/vqm/emit-onnx.ts";
+import { readModelFolder } from "../model/model-folder.ts";
 import { modelFromFiles, type VqmManifest } from "../model/vqm/vqm-files.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import type { ContentStore } from "../storage/content-store.ts";
@@ -51,8 +54,10 @@ export class OptimisticInputError extends BaseError {
 export type CreateOptimisticModelsParameters = {
   registry: ModelRegistry;
   content: ContentStore;
-  /** Model id (decimal) → content id of its manifest.json. */
+  /** Model id (decimal) → content id of its manifest.json (`dispute.manifests`). */
   manifests: Record<string, string>;
+  /** Model id (decimal) → its model folder (`models` folder entries); wins over `manifests`. */
+  folders?: Record<string, string> | undefined;
   logger: Logger;
 };
 
@@ -60,6 +65,7 @@ export function createOptimisticModels({
   registry,
   content,
   manifests,
+  folders = {},
   logger,
 }: CreateOptimisticModelsParameters): OptimisticModels {
   const modes = new Map<bigint, number>();
@@ -69,16 +75,7 @@ export function createOptimisticModels({
     const [entry, verification] = await Promise.all([registry.getModel(modelId), registry.verificationOf(modelId)]);
     if (Number(verification.mode) !== VerificationMode.Optimistic)
       throw new OptimisticModelError(`Model ${modelId} is not an Optimistic model.`);
-    const manifestId = manifests[modelId.toString()];
-    if (manifestId === undefined)
-      throw new OptimisticModelError(`No VQM manifest configured for Optimistic model ${modelId}.`, {
-        details: [`Set dispute.manifests["${modelId}"] to the content id of its manifest.json.`],
-      });
-    const onnx = await content.get(entry.contentId, { signal });
-    const actual = keccak256(onnx);
-    if (actual !== entry.modelHash) throw new ModelContentMismatchError(modelId, entry.modelHash, actual);
-    const manifest = JSON.parse(new TextDecoder().decode(await content.get(manifestId, { signal }))) as VqmManifest;
-    const model = modelFromFiles(manifest, onnx);
+    const model = await readModel(modelId, entry.contentId, entry.modelHash, signal);
     const mismatch = (what: string, registered: string, rebuilt: string) =>
       new OptimisticModelError(`Model ${modelId}: the manifest's model does not match the registered ${what}.`, {
         details: [`registered ${registered}`, `rebuilt    ${rebuilt}`],
@@ -91,7 +88,12 @@ export function createOptimisticModels({
     const layout = layoutRoot(specs);
     if (layout !== verification.layoutRoot) throw mismatch("layoutRoot", verification.layoutRoot, layout);
     let weights: StepSource | undefined;
-    logger.info("optimistic model loaded", { modelId, layers: specs.length, contentId: entry.contentId });
+    const folder = folders[modelId.toString()];
+    logger.info("optimistic model loaded", {
+      modelId,
+      layers: specs.length,
+      ...(folder === undefined ? { contentId: entry.contentId } : { folder }),
+    });
     return {
       modelId,
       model,
@@ -100,6 +102,37 @@ export function createOptimisticModels({
       challengeWindow: Number(verification.challengeWindow),
       weights: () => (weights ??= stepSource(weightsBlob(model))),
     };
+  }
+
+  /** The model from its folder, or from the registered content and the configured manifest. */
+  async function readModel(modelId: bigint, contentId: string, modelHash: string, signal?: AbortSignal) {
+    const folder = folders[modelId.toString()];
+    if (folder !== undefined) {
+      const read = await readModelFolder(folder).catch((error: unknown) => {
+        throw new OptimisticModelError(`Model ${modelId}: cannot read its model folder ${folder}.`, {
+          details: error instanceof BaseError ? [error.shortMessage, ...error.details] : [],
+          cause: error,
+        });
+      });
+      if (read.manifest.modelHash !== modelHash)
+        throw new OptimisticModelError(`Model ${modelId}: the model folder ${folder} holds another model.`, {
+          details: [`registered modelHash ${modelHash}`, `vqm/manifest.json ${read.manifest.modelHash}`],
+        });
+      return read.model;
+    }
+    const manifestId = manifests[modelId.toString()];
+    if (manifestId === undefined)
+      throw new OptimisticModelError(`No model folder or VQM manifest configured for Optimistic model ${modelId}.`, {
+        details: [
+          `Add { "id": "${modelId}", "folder": "DIR" } to models (DIR/vqm: verity model compile --out DIR),`,
+          `or set dispute.manifests["${modelId}"] to the content id of its manifest.json.`,
+        ],
+      });
+    const onnx = await content.get(contentId, { signal });
+    const actual = keccak256(onnx);
+    if (actual !== modelHash) throw new ModelContentMismatchError(modelId, modelHash, actual);
+    const manifest = JSON.parse(new TextDecoder().decode(await content.get(manifestId, { signal }))) as VqmManifest;
+    return modelFromFiles(manifest, onnx);
   }
 
   return {

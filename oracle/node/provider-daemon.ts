@@ -5,9 +5,10 @@ import type { Logger } from "../log/logger.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
 import { openJobStore } from "../store/open-job-store.ts";
 import { sleep } from "../util/retry.ts";
-import { startMetricsServer, type DaemonStatus } from "./metrics-server.ts";
+import { startMetricsServer, type DaemonStatus, type MetricsServer } from "./metrics-server.ts";
 import { createModelCache } from "./model-cache.ts";
-import { serveJob, type ServeJobContext } from "./serve-job.ts";
+import { serveJob, SetupNotReadyError, type ServeJobContext } from "./serve-job.ts";
+import { expireRequests } from "./expire-requests.ts";
 import { ZeroAddress } from "ethers";
 import { attach } from "../chain/connect.ts";
 import type { DisputeGame } from "../chain/dispute-game.ts";
@@ -61,9 +62,14 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     registry: suite.modelRegistry,
     content,
     manifests: config.dispute.manifests,
+    folders: config.modelFolders,
     logger,
   });
-  const zkModels = createZkModels({ registry: suite.modelRegistry, dirs: config.zk.models, logger });
+  const zkModels = createZkModels({
+    registry: suite.modelRegistry,
+    dirs: { ...config.zk.models, ...config.modelFolders },
+    logger,
+  });
   const served = config.models.length > 0 ? new Set(config.models.map((m) => BigInt(m))) : undefined;
   const ctx: ServeJobContext = {
     market: suite.inferenceMarket,
@@ -80,6 +86,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     }),
     logger,
     deadlineMarginSec: config.jobs.deadlineMarginSec,
+    releaseMarginSec: config.jobs.releaseMarginSec,
     maxInputBytes: config.jobs.maxInputBytes,
     retry: config.retry,
     now: () => BigInt(Math.floor(Date.now() / 1000)),
@@ -117,20 +124,24 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     cursorBlock: 0n,
     jobs: () => jobs.countByState(),
   };
-  const metrics =
-    config.metrics.port === null
-      ? undefined
-      : await startMetricsServer(
-          { ...config.metrics, port: config.metrics.port, pollIntervalMs: config.chain.pollIntervalMs },
-          status,
-        );
-  if (metrics) logger.info("metrics and health served", { url: metrics.url });
-
   const inFlight = new Map<bigint, Promise<void>>();
+  /** Jobs whose set-up is not ready: when to try each again, and the delay before that. */
+  const waiting = new Map<bigint, { at: number; delayMs: number }>();
   let defending: Promise<void> | undefined;
+  let expiring: Promise<unknown> | undefined;
+  let lastExpireScan = 0;
   let optedIn: { at: number; ids: Set<bigint> } | undefined;
   let failedPolls = 0;
+  let metrics: MetricsServer | undefined;
   try {
+    // Inside the try: a metrics port in use ends the daemon with everything closed.
+    if (config.metrics.port !== null) {
+      metrics = await startMetricsServer(
+        { ...config.metrics, port: config.metrics.port, pollIntervalMs: config.chain.pollIntervalMs },
+        status,
+      );
+      logger.info("metrics and health served", { url: metrics.url });
+    }
     while (!signal.aborted) {
       try {
         await pollOnce();
@@ -146,6 +157,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   } finally {
     await Promise.allSettled(inFlight.values());
     await defending;
+    await expiring;
     results.close();
     await metrics?.close();
     await models.close();
@@ -167,15 +179,49 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     for (const job of byPriority(jobs.listActive())) {
       if (inFlight.size >= config.jobs.concurrency) break;
       if (inFlight.has(job.requestId)) continue;
+      if ((waiting.get(job.requestId)?.at ?? 0) > Date.now()) continue;
       const run = serveJob(ctx, job.requestId)
-        .catch((error: unknown) => {
-          jobs.recordAttempt(job.requestId, error);
-          logger.error("job step failed, will retry", { requestId: job.requestId, error });
+        .then(() => {
+          if (waiting.delete(job.requestId)) logger.info("set-up ready, serving", { requestId: job.requestId });
         })
+        .catch((error: unknown) => onJobError(job, error))
         .finally(() => inFlight.delete(job.requestId));
       inFlight.set(job.requestId, run);
     }
     defending ??= defendAll().finally(() => (defending = undefined));
+    if (config.jobs.expireOthers && Date.now() - lastExpireScan >= Math.max(config.chain.pollIntervalMs, 1000)) {
+      lastExpireScan = Date.now();
+      expiring ??= expireRequests({ market: suite.inferenceMarket, sender, jobs, logger, now: ctx.now(), signal })
+        .catch((error: unknown) => logger.warn("expiring past-deadline requests failed, will retry", { error }))
+        .finally(() => (expiring = undefined));
+    }
+  }
+
+  /**
+   * A job step that did not finish. A stop is not a failure (the job resumes at the next start);
+   * a set-up not ready keeps the job and tries it again with a growing delay (warned once,
+   * then at debug level); anything else is logged and retried at the next poll.
+   */
+  function onJobError(job: Job, error: unknown): void {
+    const { requestId } = job;
+    if (signal.aborted) {
+      logger.info("job step interrupted by the stop, resumes at the next start", { requestId });
+      return;
+    }
+    jobs.recordAttempt(requestId, error);
+    if (error instanceof SetupNotReadyError) {
+      const previous = waiting.get(requestId);
+      const delayMs = Math.min(
+        previous ? previous.delayMs * 2 : config.chain.pollIntervalMs,
+        Math.max(NOT_READY_MAX_DELAY_MS, config.chain.pollIntervalMs),
+      );
+      waiting.set(requestId, { at: Date.now() + delayMs, delayMs });
+      const fields = { requestId, modelId: job.modelId, state: jobs.getJob(requestId)?.state, error };
+      if (previous) logger.debug("set-up still not ready", { ...fields, retryInMs: delayMs });
+      else logger.warn("set-up not ready, request kept and tried again at later polls", fields);
+      return;
+    }
+    logger.error("job step failed, will retry", { requestId, error });
   }
 
   /** Finalizes and defends our Optimistic results, one after another. */
@@ -226,6 +272,9 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     return ids;
   }
 }
+
+/** The longest wait between two tries of a job whose set-up is not ready; ms. */
+const NOT_READY_MAX_DELAY_MS = 30_000;
 
 const priority: Partial<Record<Job["state"], number>> = { submitting: 0, claimed: 1, claiming: 2 };
 

@@ -23,6 +23,8 @@ import { decodeRevert } from "../chain/revert-error.ts";
 import { executeVqm } from "../model/vqm/reference-executor.ts";
 import { ZkProveError } from "../zk/prove.ts";
 import { zkInput, ZkModelError, type ZkModels } from "./zk-models.ts";
+import { OptimisticModelError } from "./optimistic-models.ts";
+import { warnFailedCallback } from "./callback-outcome.ts";
 import { assertModelFormats, canonicalOutput, vqmFormats, type ModelFormatsCache } from "./model-formats.ts";
 import type { StakeGuard } from "./stake-guard.ts";
 
@@ -39,6 +41,11 @@ export type ServeJobContext = {
   logger: Logger;
   /** Seconds; a request whose deadline is nearer than this is not claimed. */
   deadlineMarginSec: number;
+  /**
+   * Seconds; a claimed job whose content or set-up cannot be had keeps its claim and is tried
+   * again at later polls while more than this is left before its deadline, then is released.
+   */
+  releaseMarginSec: number;
   maxInputBytes: number;
   retry: { attempts: number; baseDelayMs: number; maxDelayMs: number };
   now: () => bigint;
@@ -68,9 +75,18 @@ type Prepared = {
   submitted: string;
 };
 
-/** Content (model or input) could not be fetched after every retry: the job is given back. */
+/** Content (model or input) could not be fetched after every retry. */
 class ContentUnavailableError extends BaseError {
   override name = "ContentUnavailableError";
+}
+
+/**
+ * What the job needs is not there yet: the model's content or manifest, its model folder, the
+ * input behind a content id. The job keeps its place (unclaimed, or claimed while there is time)
+ * and the daemon tries it again at a later poll.
+ */
+export class SetupNotReadyError extends BaseError {
+  override name = "SetupNotReadyError";
 }
 
 /**
@@ -100,6 +116,14 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       log.info("deadline too close, skipped", { deadline: onchain.deadline });
       ctx.jobs.transition(requestId, "skipped", { lastError: "deadline too close" });
       return;
+    }
+    // Nothing is claimed before the model and the input are at hand: a request whose set-up is
+    // missing stays seen (open to other providers meanwhile) and is tried again later.
+    try {
+      await ensureReady(ctx, job);
+    } catch (error) {
+      if (job.state === "claiming") ctx.jobs.transition(requestId, "seen");
+      throw error;
     }
     // Not enough stake is the operator's to fix, not the request's fault: the job stays seen
     // (open to us once stake is added or open jobs end) and the guard logs it once.
@@ -144,12 +168,85 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       return;
     }
     if (ctx.now() >= onchain.deadline) {
-      log.warn("deadline passed before submission", { deadline: onchain.deadline });
-      ctx.jobs.transition(requestId, "expired");
+      await expireOwnClaim(ctx, requestId, onchain.deadline, log);
       return;
     }
     await runAndSubmit(ctx, job, onchain, log);
   }
+}
+
+/**
+ * A claim of ours whose deadline passed before we could deliver: expire it at once, so the
+ * requester is refunded now rather than whenever someone calls `expire` (the claim penalty is
+ * ours either way). The first block after the deadline may not be mined yet: then the next poll.
+ */
+async function expireOwnClaim(ctx: ServeJobContext, requestId: bigint, deadline: bigint, log: Logger): Promise<void> {
+  try {
+    const receipt = await ctx.sender.send({
+      action: `expire request ${requestId}`,
+      transaction: ctx.market.expire.populateTransaction(requestId),
+    });
+    const refunded = receipt.logs
+      .map((entry) => ctx.market.interface.parseLog(entry))
+      .find((parsed) => parsed?.name === "RequestRefunded");
+    log.warn("deadline passed before submission, expired our claim: requester refunded, claim penalty paid", {
+      deadline,
+      penalty: refunded?.args.penalty,
+      tx: receipt.hash,
+    });
+    ctx.jobs.transition(requestId, "expired", { lastError: "deadline passed before submission" });
+  } catch (error) {
+    if (!(error instanceof ChainRevertError)) throw error;
+    const after = await ctx.market.getRequest(requestId);
+    const mine = after.provider.toLowerCase() === ctx.sender.address.toLowerCase();
+    if (Number(after.status) === RequestStatus.Claimed && mine) {
+      log.info("claim past its deadline, expiring at the next block", { reason: error.shortMessage });
+      return;
+    }
+    const final = finalStateFor(Number(after.status), mine);
+    log.info("request settled elsewhere", { status: requestStatusName(Number(after.status)), state: final });
+    ctx.jobs.transition(requestId, final, { lastError: error.shortMessage });
+  }
+}
+
+/**
+ * Loads what serving the job needs, once per model (the loaders cache): the model and its
+ * set-up (content, manifest or model folder, zk proving key) and an input given by content id.
+ * One try each: the daemon tries again at a later poll. Throws SetupNotReadyError when something
+ * is missing; an error the request itself causes (bad content, an input too large) is left for
+ * the claimed job to report, and a stop is passed on as it is.
+ */
+export async function ensureReady(ctx: ServeJobContext, job: Job): Promise<void> {
+  const mode = await modeOf(ctx, job.modelId); // an RPC error here is the poll's, not the set-up's
+  try {
+    if (ctx.optimistic && mode === VerificationMode.Optimistic)
+      await ctx.optimistic.models.get(job.modelId, ctx.signal);
+    else if (ctx.zk && mode === VerificationMode.Zk) await ctx.zk.get(job.modelId);
+    else {
+      await ctx.models.get(job.modelId, ctx.signal);
+      if (job.input.length <= ctx.maxInputBytes) {
+        const envelope = decodeInputEnvelope(job.input);
+        if (envelope.kind !== "inline")
+          await ctx.content.get(envelope.cid, { signal: ctx.signal, maxBytes: ctx.maxInputBytes });
+      }
+    }
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error;
+    if (failureReasonOf(error) !== undefined) return; // the request's fault: the claimed job reports it
+    throw notReady(job, error);
+  }
+}
+
+function notReady(job: Job, error: unknown): SetupNotReadyError {
+  if (error instanceof SetupNotReadyError) return error;
+  const cause = error instanceof ContentUnavailableError ? (error.cause ?? error) : error;
+  return new SetupNotReadyError(`Model ${job.modelId}: what request ${job.requestId} needs is not ready.`, {
+    details:
+      cause instanceof BaseError
+        ? [cause.shortMessage, ...cause.details]
+        : [cause instanceof Error ? cause.message : String(cause)],
+    cause,
+  });
 }
 
 /** The model's registered `VerificationMode` (Attested when the daemon serves no other mode). */
@@ -178,7 +275,7 @@ export function submitGasLimit(outputBytes: number, callbackGasLimit: bigint): b
 async function runAndSubmit(
   ctx: ServeJobContext,
   job: Job,
-  onchain: { callbackGasLimit: bigint },
+  onchain: { callbackGasLimit: bigint; callback: string; deadline: bigint },
   log: Logger,
 ): Promise<void> {
   const { requestId } = job;
@@ -193,6 +290,9 @@ async function runAndSubmit(
           ? await prepareZk(ctx, zk, job, onchain, log)
           : await prepareAttested(ctx, job, onchain, log);
   } catch (error) {
+    // A stop (SIGTERM) aborts fetches and proofs: not a failure. The claim stays ours and the
+    // next start serves it.
+    if (ctx.signal?.aborted) throw error;
     const reason = failureReasonOf(error);
     if (reason !== undefined) {
       log.warn("input cannot be run, reporting it", { reason, error });
@@ -203,12 +303,20 @@ async function runAndSubmit(
       ctx.jobs.transition(requestId, "failed", { lastError: errorText(error), submitTx: receipt.hash });
       return;
     }
-    if (error instanceof ContentUnavailableError || error instanceof ZkProveError || error instanceof ZkModelError) {
+    const unavailable =
+      error instanceof ContentUnavailableError ||
+      error instanceof SetupNotReadyError ||
+      error instanceof ZkModelError ||
+      error instanceof OptimisticModelError;
+    // What is missing may come back (a content node, a model folder): keep the claim and try at
+    // later polls while there is time, then give it back for another provider to serve.
+    if (unavailable && onchain.deadline - ctx.now() > BigInt(ctx.releaseMarginSec)) throw notReady(job, error);
+    if (unavailable || error instanceof ZkProveError) {
       log.warn(
-        error instanceof ContentUnavailableError
-          ? "content unavailable, releasing the request"
+        unavailable
+          ? "content or set-up unavailable near the deadline, releasing the request"
           : "cannot prove, releasing the request",
-        { error },
+        { error, deadline: onchain.deadline },
       );
       const receipt = await ctx.sender.send({
         action: `release request ${requestId}`,
@@ -232,6 +340,14 @@ async function runAndSubmit(
       tx: receipt.hash,
       gasUsed: receipt.gasUsed,
       outputBytes: encoded.length,
+    });
+    await warnFailedCallback({
+      market: ctx.market,
+      receipt,
+      requestId,
+      callback: onchain.callback,
+      callbackGasLimit: onchain.callbackGasLimit,
+      logger: log,
     });
   } catch (error) {
     if (!(error instanceof ChainRevertError)) throw error;
@@ -396,7 +512,7 @@ async function fetchWithRetry<T>(ctx: ServeJobContext, log: Logger, what: string
         log.warn("fetch failed, retrying", { what, attempt, delayMs, error: errorText(error) }),
     });
   } catch (error) {
-    if (failureReasonOf(error) !== undefined) throw error;
+    if (ctx.signal?.aborted || failureReasonOf(error) !== undefined) throw error;
     throw new ContentUnavailableError(`Could not fetch ${what}.`, { cause: error });
   }
 }

@@ -53,6 +53,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     registry: suite.modelRegistry,
     content,
     manifests: config.dispute.manifests,
+    folders: config.modelFolders,
     logger,
   });
   const watched = new Set(

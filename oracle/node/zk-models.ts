@@ -1,10 +1,10 @@
 /**
  * Zk models as the provider daemon serves them: the integer model and its proving artifacts,
- * read from the build folder the operator names in `zk.models` (DIR/vqm and DIR/zk, as made by
- * `verity zk build`), both checked against the registered modelHash, with one prover (a worker
- * thread holding the proving key, loaded once) per model.
+ * read from the model folder the operator names in a `models` entry `{ "id", "folder" }` (or in
+ * `zk.models`): DIR/vqm and DIR/zk, as `verity model compile` and `verity zk build` make them
+ * (oracle/model/model-folder.ts), both checked against the registered modelHash, with one prover
+ * (a worker thread holding the proving key, loaded once) per model.
  */
-import path from "node:path";
 import type { ModelRegistry } from "../chain/connect.ts";
 import { VerificationMode } from "../chain/register-model.ts";
 import { BaseError } from "../errors.ts";
@@ -12,10 +12,9 @@ import type { Logger } from "../log/logger.ts";
 import { FailureReason, failureReasonOf } from "../model/failure-reason.ts";
 import { decodeInputEnvelope, type InputEnvelope } from "../model/input-envelope.ts";
 import type { Tensor } from "../model/tensor.ts";
-import { readVqm } from "../model/vqm/vqm-files.ts";
+import { readZkModelFolder } from "../model/model-folder.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import { createProver, type ZkProver } from "../zk/prove.ts";
-import { readZkManifest } from "../zk/zk-files.ts";
 
 export type ZkModel = {
   modelId: bigint;
@@ -47,7 +46,7 @@ export class ZkInputError extends BaseError {
 
 export type CreateZkModelsParameters = {
   registry: ModelRegistry;
-  /** Model id (decimal) → build folder holding vqm/ and zk/ (`zk.models`). */
+  /** Model id (decimal) → model folder holding vqm/ and zk/ (`models` folder entries and `zk.models`). */
   dirs: Record<string, string>;
   logger: Logger;
 };
@@ -61,24 +60,22 @@ export function createZkModels({ registry, dirs, logger }: CreateZkModelsParamet
       throw new ZkModelError(`Model ${modelId} is not a Zk model.`);
     const dir = dirs[modelId.toString()];
     if (dir === undefined)
-      throw new ZkModelError(`No build folder configured for Zk model ${modelId}.`, {
-        details: [`Set zk.models["${modelId}"] to the folder holding its vqm/ and zk/ (verity zk build).`],
+      throw new ZkModelError(`No model folder configured for Zk model ${modelId}.`, {
+        details: [
+          `Add { "id": "${modelId}", "folder": "DIR" } to models, DIR holding its vqm/ and zk/ (verity zk build DIR).`,
+        ],
       });
-    const [{ model, manifest }, zk] = await Promise.all([
-      readVqm(path.join(dir, "vqm")),
-      readZkManifest(path.join(dir, "zk")),
-    ]).catch((error: unknown) => {
-      throw new ZkModelError(`Model ${modelId}: cannot read its build folder ${dir}.`, { cause: error });
+    const { model, manifest, folder, zk } = await readZkModelFolder(dir).catch((error: unknown) => {
+      throw new ZkModelError(`Model ${modelId}: cannot read its model folder ${dir}.`, {
+        details: error instanceof BaseError ? [error.shortMessage, ...error.details] : [],
+        cause: error,
+      });
     });
-    for (const [what, hash] of [
-      ["vqm/manifest.json", manifest.modelHash],
-      ["zk/zk.json", zk.modelHash],
-    ] as const)
-      if (hash !== entry.modelHash)
-        throw new ZkModelError(`Model ${modelId}: ${path.join(dir, what)} is for another model.`, {
-          details: [`registered modelHash ${entry.modelHash}`, `${what} ${hash}`],
-        });
-    const prover = await createProver({ zkDir: path.join(dir, "zk") });
+    if (manifest.modelHash !== entry.modelHash)
+      throw new ZkModelError(`Model ${modelId}: the model folder ${dir} holds another model.`, {
+        details: [`registered modelHash ${entry.modelHash}`, `vqm/manifest.json ${manifest.modelHash}`],
+      });
+    const prover = await createProver({ zkDir: folder.zk });
     logger.info("zk model loaded", { modelId, dir, constraints: zk.constraints, publicSignals: zk.publicSignals });
     return { modelId, model, prover, dir };
   }

@@ -1,4 +1,4 @@
-import { ZeroAddress, getBytes, type BytesLike, type TransactionReceipt } from "ethers";
+import { Contract, ZeroAddress, getBytes, type BytesLike, type Signer, type TransactionReceipt } from "ethers";
 import type { InferenceMarket, ModelRegistry } from "../chain/connect.ts";
 import { decodeRevert } from "../chain/revert-error.ts";
 import { BaseError } from "../errors.ts";
@@ -18,10 +18,18 @@ export type RequestInferenceParameters = {
   checkInput?: boolean | undefined;
 };
 
-export type RequestInferenceReturnType = { requestId: bigint; fee: bigint; receipt: TransactionReceipt };
+export type RequestInferenceReturnType = {
+  requestId: bigint;
+  /** What was sent (ETH) or approved (ERC-20): `maxFee`, or the model's price. */
+  fee: bigint;
+  /** The model's fee token, address(0) for ETH. */
+  feeToken: string;
+  receipt: TransactionReceipt;
+};
 
 /**
- * Sends `requestInference`, paying in ETH. The input is checked against the model first
+ * Sends `requestInference`, paying in ETH, or in the model's ERC-20 (approving the market for the
+ * fee first when the allowance is short). The input is checked against the model first
  * (`checkRequestInput`: what the market would refuse fails before any transaction), and a
  * revert is thrown as a `ChainRevertError` naming the contract's error and its arguments.
  */
@@ -38,10 +46,10 @@ export async function requestInference(
   const block = await runner!.provider!.getBlock("latest");
   const deadline = BigInt(block!.timestamp) + BigInt(ttlSec);
   const isEth = model.feeToken === ZeroAddress;
-  if (!isEth)
-    throw new BaseError("ERC-20 fees are not supported by this helper yet; approve and call the market directly.");
   const bytes = getBytes(input);
   if (checkInput) checkRequestInput(modelId, model, bytes);
+  // An ERC-20 model: the market pulls the price from the requester, who approves it first.
+  if (!isEth) await approveFee(market, model.feeToken, fee);
   let receipt: TransactionReceipt | null;
   try {
     const tx = await market.requestInference(
@@ -51,7 +59,7 @@ export async function requestInference(
       deadline,
       callback?.address ?? ZeroAddress,
       callback?.gasLimit ?? 0,
-      { value: fee },
+      { value: isEth ? fee : 0n },
     );
     receipt = await tx.wait();
   } catch (error) {
@@ -60,9 +68,29 @@ export async function requestInference(
   if (!receipt) throw new BaseError("requestInference: no receipt.");
   for (const log of receipt.logs) {
     const parsed = market.interface.parseLog(log);
-    if (parsed?.name === "InferenceRequested") return { requestId: parsed.args.requestId as bigint, fee, receipt };
+    if (parsed?.name === "InferenceRequested")
+      return { requestId: parsed.args.requestId as bigint, fee, feeToken: model.feeToken, receipt };
   }
   throw new BaseError("requestInference: no InferenceRequested event in the receipt.");
+}
+
+const erc20Abi = [
+  "function allowance(address owner, address spender) view returns (uint256)",
+  "function approve(address spender, uint256 amount) returns (bool)",
+];
+
+/** Approves the market for `amount` of `token` unless the allowance already covers it. */
+async function approveFee(market: InferenceMarket, token: string, amount: bigint): Promise<void> {
+  const signer = market.runner as Signer;
+  const spender = await market.getAddress();
+  const erc20 = new Contract(token, erc20Abi, signer);
+  try {
+    const allowance = (await erc20.getFunction("allowance")(await signer.getAddress(), spender)) as bigint;
+    if (allowance >= amount) return;
+    await (await erc20.getFunction("approve")(spender, amount)).wait();
+  } catch (error) {
+    throw decodeRevert(`approve the market for ${amount} of token ${token}`, error);
+  }
 }
 
 /** What to do about the market's refusals of a request, as extra lines of the error. */

@@ -36,6 +36,8 @@ export type JobStore = JobDb & {
   countByState(): Record<JobState, number>;
   transition(requestId: bigint, to: JobState, fields?: TransitionFields): Job;
   recordAttempt(requestId: bigint, error: unknown): Job;
+  listExpirable(now: bigint, limit?: number): Job[];
+  markExpireChecked(requestId: bigint): void;
   close(): void;
 };
 
@@ -99,7 +101,8 @@ export class JobNotFoundError extends BaseError {
   }
 }
 
-const SCHEMA_VERSION = 1;
+/** 2 added `expire_checked`; a version 1 file is migrated when opened. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cursors (
@@ -128,6 +131,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   submit_tx TEXT,
   output BLOB,
   output_cid TEXT,
+  expire_checked INTEGER NOT NULL DEFAULT 0, -- 1 once a past-deadline request was looked at for expire
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (chain_id, market, request_id)
@@ -157,6 +161,7 @@ export function openJobStore({
         details: [`This version reads schema ${SCHEMA_VERSION}. Upgrade, or point stateDir elsewhere.`],
       });
     }
+    if (version === 1) db.exec("ALTER TABLE jobs ADD COLUMN expire_checked INTEGER NOT NULL DEFAULT 0");
     db.exec(SCHEMA);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   } catch (error) {
@@ -175,6 +180,8 @@ export function openJobStore({
     countByState: () => countByState(data),
     transition: (requestId, to, fields) => transition(data, requestId, to, fields),
     recordAttempt: (requestId, error) => recordAttempt(data, requestId, error),
+    listExpirable: (now, limit) => listExpirable(data, now, limit),
+    markExpireChecked: (requestId) => markExpireChecked(data, requestId),
     close: () => closeJobStore(data),
   };
 }
@@ -319,6 +326,29 @@ export function recordAttempt(store: JobDb, requestId: bigint, error: unknown): 
     if (Number(result.changes) === 0) throw new JobNotFoundError(requestId);
     return mustGetJob(store, requestId);
   });
+}
+
+/**
+ * Requests that anyone may now expire if the chain still has them open: deadline before `now`
+ * (the chain's time), not yet looked at, and not a claim of ours in progress (the job itself
+ * expires those). Earliest deadline first, at most `limit`.
+ */
+export function listExpirable(store: JobDb, now: bigint, limit = 20): Job[] {
+  const statement = store.db.prepare(
+    `SELECT * FROM jobs WHERE chain_id = ? AND market = ? AND expire_checked = 0
+     AND state IN ('seen', 'claiming', 'skipped', 'released') AND CAST(deadline AS INTEGER) < ?
+     ORDER BY CAST(deadline AS INTEGER), CAST(request_id AS INTEGER) LIMIT ?`,
+  );
+  statement.setReadBigInts(true);
+  return (statement.all(String(store.chainId), store.market, now, limit) as JobRow[]).map(fromRow);
+}
+
+/** Records that a past-deadline request was looked at (expired, or found settled): not again. */
+export function markExpireChecked(store: JobDb, requestId: bigint): void {
+  const result = store.db
+    .prepare(`UPDATE jobs SET expire_checked = 1 WHERE chain_id = ? AND market = ? AND request_id = ?`)
+    .run(...scope(store, requestId));
+  if (Number(result.changes) === 0) throw new JobNotFoundError(requestId);
 }
 
 // --- internals -----------------------------------------------------------------------------

@@ -55,7 +55,7 @@ describe("verity CLI against a local chain", function () {
     expect((await verity(["--help"])).stdout).to.include("provider start");
     const unknown = await verity(["frobnicate"]);
     expect(unknown.code).to.equal(1);
-    expect(unknown.stderr).to.include("error: Unknown command: frobnicate");
+    expect(unknown.stderr).to.include("error: Unknown command: verity frobnicate.");
   });
 
   it("content add and get round-trip a file through the embedded store", async () => {

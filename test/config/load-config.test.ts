@@ -43,12 +43,48 @@ describe("config/load-config", () => {
       runtime: { executionProvider: "cpu", threads: 1 },
       chain: { pollIntervalMs: 1000, confirmations: 0, maxBlockRange: 2000, startBlock: 0 },
       retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 },
-      jobs: { concurrency: 2, deadlineMarginSec: 5, maxInputBytes: 1_048_576 },
+      jobs: {
+        concurrency: 2,
+        deadlineMarginSec: 5,
+        releaseMarginSec: 60,
+        maxInputBytes: 1_048_576,
+        expireOthers: false,
+      },
       log: { level: "info" },
       metrics: { port: null, host: "127.0.0.1" },
       dispute: { manifests: {} },
       zk: { models: {} },
+      modelFolders: {},
     });
+  });
+
+  it("takes model folders in models entries: ids in models, folders resolved in modelFolders", async () => {
+    const file = await write(
+      "verity.jsonc",
+      `{ "rpcUrl": "http://127.0.0.1:8545", "models": [1, { "id": 2, "folder": "models/iris" }, { "id": "3", "folder": "/abs/m" }] }`,
+    );
+    const config = loadConfig({ file, env: {} });
+    expect(config.models).to.deep.equal(["1", "2", "3"]);
+    expect(config.modelFolders).to.deep.equal({ "2": path.join(dir, "models/iris"), "3": "/abs/m" });
+  });
+
+  it("refuses a malformed models entry, and a model given a folder and another source", async () => {
+    const bad = await write("bad-entry.jsonc", `{ "rpcUrl": "http://a:1", "models": [{ "id": 2, "dir": "m" }] }`);
+    expect(configError(() => loadConfig({ file: bad, env: {} })).details).to.deep.equal([
+      'models[0]: expected { "id": <model id>, "folder": "<model folder>" }, got an object',
+    ]);
+    const twice = await write(
+      "twice.jsonc",
+      `{ "rpcUrl": "http://a:1", "models": [{ "id": 2, "folder": "a" }, { "id": 2, "folder": "b" }],
+         "zk": { "models": { "2": "c" } } }`,
+    );
+    const error = configError(() => loadConfig({ file: twice, env: {} }));
+    expect(error.shortMessage).to.equal(`Invalid configuration in ${twice}.`);
+    expect(error.details).to.deep.equal([
+      "models[0]: model 2 has a folder and a zk.models entry: keep one of them",
+      "models[1]: model 2 is listed again after its folder entry: list it once",
+      "models[1]: model 2 has a folder and a zk.models entry: keep one of them",
+    ]);
   });
 
   it("resolves zk.models folders against the file's folder", async () => {
@@ -186,7 +222,7 @@ describe("config/load-config", () => {
     const file = await write("broken.jsonc", `{\n  "rpcUrl": "http://a:1"\n  "models": []\n}`);
     const broken = configError(() => loadConfig({ file, env: {} }));
     expect(broken.shortMessage).to.contain("broken.jsonc");
-    expect(broken.details.join()).to.contain("line 3");
+    expect(broken.shortMessage).to.contain("line 3, column 3");
     const arrayFile = await write("a.json", "[]");
     const array = configError(() => loadConfig({ file: arrayFile, env: {} }));
     expect(array.shortMessage).to.contain("object");

@@ -83,6 +83,15 @@ describe("provider daemon against a real local chain", function () {
     expect(await waitForStatus(market, id, ["Finalized", "Failed"])).to.equal("Finalized");
     const [callback] = await market.queryFilter(market.filters.CallbackResult(id));
     expect(callback!.args.success).to.equal(false);
+    // The daemon tells its operator, with the gas the callback had and what it used.
+    const warning = await daemon.waitForLog(
+      (line) => line.msg.startsWith("callback failed") && line.requestId === id.toString(),
+    );
+    expect(warning.level).to.equal("warn");
+    expect(warning.callback).to.equal(await burner.getAddress());
+    expect(warning.callbackGasLimit).to.equal("1000000");
+    expect(warning.callbackGasUsed).to.equal("1000000");
+    expect(warning.failure).to.equal("out of gas");
   });
 
   it("a wrong-shape input ends Failed with InputShapeMismatch and the fee credited back", async () => {
@@ -107,28 +116,29 @@ describe("provider daemon against a real local chain", function () {
     }
   });
 
-  it("content it cannot fetch is retried with backoff, then the request is released and can expire", async () => {
+  it("an input whose content is not there yet is not claimed: kept, tried again at later polls, served once it arrives", async () => {
     const market = local.suite.inferenceMarket;
-    // A valid CID of bytes that exist only in another store: the daemon's store never has them.
+    // A valid CID of bytes that exist only in another store until the test adds them.
+    const bytes = encodeTensor(createTensor("float32", [1, 4], [5, 3, 1.5, 0.2]));
     const elsewhere = await openEmbeddedStore({ dir: `${temp.dir}/elsewhere` });
-    const cid = await elsewhere.add(encodeTensor(createTensor("float32", [1, 4], [5, 3, 1.5, 0.2])));
+    const cid = await elsewhere.add(bytes);
     await elsewhere.close();
     const id = await ask(local, encodeContentInput(cid), 120);
-    await daemon.waitForLog(
-      (line) => line.msg === "content unavailable, releasing the request" && line.requestId === id.toString(),
+    const kept = await daemon.waitForLog(
+      (line) =>
+        line.msg === "set-up not ready, request kept and tried again at later polls" &&
+        line.requestId === id.toString(),
     );
-    const retries = logs.filter((line) => line.msg === "fetch failed, retrying" && String(line.what).includes(cid));
-    expect(retries.length).to.equal(2); // attempts: 3 in the test config
-    expect(retries.map((line) => Number(line.delayMs))).to.satisfy((delays: number[]) => delays.every((d) => d <= 400));
-    expect(await waitForStatus(market, id, ["Pending"])).to.equal("Pending");
-    expect((await market.getRequest(id)).provider).to.equal(ZeroAddress);
+    expect(kept.state).to.equal("seen");
+    expect(JSON.stringify(kept.error)).to.include(cid);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a few polls
+    expect(await market.statusOf(id)).to.equal(1n); // Pending: never claimed, so never released
+    expect(await market.queryFilter(market.filters.RequestClaimed(id))).to.have.length(0);
 
-    await local.rpc.send("evm_increaseTime", [121]);
-    await local.rpc.send("evm_mine", []);
-    const before = await market.balanceOf(local.actors.user.address, ZeroAddress);
-    await (await market.expire(id)).wait();
-    expect(await waitForStatus(market, id, ["Refunded"])).to.equal("Refunded");
-    expect(await market.balanceOf(local.actors.user.address, ZeroAddress)).to.equal(before + local.iris.price);
+    expect(await local.content.add(bytes)).to.equal(cid);
+    expect(await waitForStatus(market, id, ["Finalized", "Failed"])).to.equal("Finalized");
+    await daemon.waitForLog((line) => line.msg === "set-up ready, serving" && line.requestId === id.toString());
+    expect(await market.queryFilter(market.filters.RequestReleased(id))).to.have.length(0);
   });
 
   it("a restart neither misses nor repeats a request", async () => {

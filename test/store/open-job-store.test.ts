@@ -208,4 +208,37 @@ describe("store/open-job-store", () => {
     // The store is still usable: no transaction left open.
     expect(transition(store, 6n, "claiming").state).to.equal("claiming");
   });
+
+  it("lists past-deadline requests to expire once each, never our own open claims", () => {
+    const store = openStore();
+    const at = (requestId: bigint, deadline: bigint, state?: "skipped" | "claimed" | "released" | "done") => {
+      upsertSeen(store, { ...job(requestId), deadline });
+      if (state === "claimed" || state === "released" || state === "done") transition(store, requestId, "claimed");
+      if (state === "released") transition(store, requestId, "released");
+      if (state === "done") transition(store, requestId, "done");
+      if (state === "skipped") transition(store, requestId, "skipped");
+    };
+    at(1n, 200n, "skipped");
+    at(2n, 100n); // seen
+    at(3n, 150n, "claimed"); // ours: its job expires it
+    at(4n, 120n, "released");
+    at(5n, 130n, "done");
+    at(6n, 900n, "skipped"); // deadline not passed
+    expect(store.listExpirable(300n).map((j) => j.requestId)).to.deep.equal([2n, 4n, 1n]);
+    expect(store.listExpirable(300n, 1).map((j) => j.requestId)).to.deep.equal([2n]);
+    store.markExpireChecked(2n);
+    store.markExpireChecked(4n);
+    expect(store.listExpirable(1000n).map((j) => j.requestId)).to.deep.equal([1n, 6n]);
+    expect(() => store.markExpireChecked(99n)).to.throw(JobNotFoundError);
+  });
+
+  it("migrates a version 1 store (no expire_checked) when opened", () => {
+    const store = openStore();
+    upsertSeen(store, { ...job(1n), deadline: 5n });
+    store.db.exec("ALTER TABLE jobs DROP COLUMN expire_checked; PRAGMA user_version = 1");
+    closeJobStore(store);
+    const reopened = openStore();
+    expect(reopened.db.prepare("PRAGMA user_version").get()).to.deep.equal({ user_version: 2 });
+    expect(reopened.listExpirable(10n).map((j) => j.requestId)).to.deep.equal([1n]);
+  });
 });

@@ -1,0 +1,84 @@
+/**
+ * `@verity/sdk`: what a dApp needs to use Verity from TypeScript or JavaScript. The source of
+ * truth lives in the repository (`oracle/sdk/*`, `oracle/chain/*`, `oracle/model/*`); this file
+ * only chooses the public exports, and `build.mjs` compiles it with everything it imports to
+ * plain JavaScript and declarations, with the contracts' ABIs alongside.
+ */
+
+// Contracts: connecting to a deployment, typed contract handles and the ABIs.
+export {
+  attach,
+  connectSuite,
+  createRpcProvider,
+  createWallet,
+  type ExampleClassifierConsumer,
+  type InferenceMarket,
+  type ModelRegistry,
+  type ProviderRegistry,
+  type Suite,
+} from "../../oracle/chain/connect.ts";
+export { loadArtifact, type Artifact, type ContractName } from "../../oracle/chain/artifacts.ts";
+export { readDeployment, type Deployment } from "../../oracle/chain/deployment.ts";
+export { RequestStatus, requestStatusName } from "../../oracle/chain/request-status.ts";
+export { VerificationMode } from "../../oracle/chain/register-model.ts";
+
+// Requests: build and check the input, send the request, wait for its outcome.
+export { encodeRequestInput } from "../../oracle/sdk/encode-request-input.ts";
+export { checkRequestInput, RequestInputError, type RequestInputModel } from "../../oracle/sdk/check-request-input.ts";
+export {
+  requestInference,
+  type RequestInferenceParameters,
+  type RequestInferenceReturnType,
+} from "../../oracle/sdk/request-inference.ts";
+export {
+  waitForFinal,
+  WaitTimeoutError,
+  type WaitForFinalParameters,
+  type WaitForFinalReturnType,
+} from "../../oracle/sdk/wait-for-final.ts";
+export {
+  getRequestOutcome,
+  failureReasonName,
+  type CallbackOutcome,
+  type RequestCredit,
+  type RequestOutcome,
+} from "../../oracle/sdk/get-request-outcome.ts";
+export { expireRequest } from "../../oracle/sdk/expire-request.ts";
+export { getBalances, type GetBalancesReturnType } from "../../oracle/sdk/get-balances.ts";
+export { withdraw, type WithdrawReturnType } from "../../oracle/sdk/withdraw.ts";
+
+// Callback gas: measure what a consumer's callback needs before choosing callbackGasLimit.
+export {
+  CallbackGasEstimateError,
+  estimateCallbackGas,
+  MAX_CALLBACK_GAS,
+  pendingSlot,
+  VERITY_CONSUMER_PENDING_SLOT,
+  type EstimateCallbackGasParameters,
+  type EstimateCallbackGasReturnType,
+  type RpcSender,
+} from "../../oracle/sdk/estimate-callback-gas.ts";
+
+// Tensors: canonical tensor bytes, input envelopes, argmax.
+export {
+  createTensor,
+  dtypes,
+  InvalidTensorError,
+  type DType,
+  type Tensor,
+  type TensorData,
+} from "../../oracle/model/tensor.ts";
+export { decodeTensor, encodeTensor, TensorDecodeError } from "../../oracle/model/tensor-codec.ts";
+export {
+  decodeInputEnvelope,
+  encodeContentInput,
+  encodeInlineInput,
+  InputEnvelopeError,
+  type InputEnvelope,
+} from "../../oracle/model/input-envelope.ts";
+export { argmax, argmaxRows } from "../../oracle/model/argmax.ts";
+export { FailureReason, describeFailureReason } from "../../oracle/model/failure-reason.ts";
+
+// Errors: one base type; reverts decoded into the contract's custom error and arguments.
+export { BaseError, rootCause } from "../../oracle/errors.ts";
+export { ChainRevertError, decodeRevert, decodeRevertData } from "../../oracle/chain/revert-error.ts";
