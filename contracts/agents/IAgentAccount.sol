@@ -14,8 +14,9 @@ import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
 /// keeper tip (up to the policy's maximum) and post tasks without a fee; anyone may `wake` a due
 /// agent (and gets the keeper tip) or post a task that pays the policy's task fee.
 interface IAgentAccount is IInferenceConsumer {
-    /// @notice Where the model's input comes from: `ViewCall` — the return bytes of
-    /// `inputTarget.staticcall(inputSelector ‖ abi.encode(arg))`, a canonical tensor, where `arg`
+    /// @notice Where the model's input comes from: `ViewCall` — the bytes that
+    /// `inputTarget.staticcall(inputSelector ‖ abi.encode(arg))` returns (ABI-encoded, as a view
+    /// `returns (bytes memory)` returns them), a canonical tensor, where `arg`
     /// is the task's argument (`abi.decode(task.data, (uint256))`) or, for a scheduled wake, the
     /// agent's wake count; `TaskCalldata` — the task's data itself, a canonical tensor (a
     /// scheduled wake has no input then, so such agents run on tasks only).
@@ -34,7 +35,8 @@ interface IAgentAccount is IInferenceConsumer {
     }
 
     /// @notice The argument an action is called with: none (`selector` alone), the task's
-    /// argument (`abi.encode(uint256)` of it), or the market's request id.
+    /// argument (`abi.encode(uint256)` of it: the `arg` of {InputKind}; for a task whose data is
+    /// not 32 bytes, such as a `TaskCalldata` tensor, its task id), or the market's request id.
     enum ArgKind {
         None,
         TaskArg,
@@ -67,9 +69,10 @@ interface IAgentAccount is IInferenceConsumer {
         DecisionKind decisionKind;
         uint32 decisionIndex;
         int32 decisionThreshold;
-        /// What a task from anyone but an operator must pay (0: anyone posts for free).
+        /// What a task from anyone but an operator must pay, in ETH (0: anyone posts for free).
         uint96 minTaskFee;
-        /// Act only on results whose provider has been slashed at most this many times.
+        /// Act only on results whose provider has been slashed at most this many times
+        /// (`type(uint64).max`: any provider, and no reputation read).
         uint64 maxProviderSlashes;
     }
 
@@ -138,10 +141,22 @@ interface IAgentAccount is IInferenceConsumer {
     event DecisionMade(uint256 indexed requestId, uint256 decision);
     /// @notice The action of `decision` was called (`success` false: it reverted or ran out of
     /// its gas; recorded, not retried).
-    event ActionExecuted(uint256 indexed requestId, uint256 indexed decision, address target, bytes4 selector, bool success);
+    event ActionExecuted(
+        uint256 indexed requestId,
+        uint256 indexed decision,
+        address target,
+        bytes4 selector,
+        bool success
+    );
     /// @notice A result was not acted on: `reason` 1 the provider's slashes exceed the policy's,
-    /// 2 the output could not be decoded, 3 no action for the decision.
+    /// 2 the output could not be decoded, 3 no action for the decision, 4 too little gas left
+    /// for the action's whole limit (the policy's `callbackGasLimit` is too small for it).
     event DecisionSkipped(uint256 indexed requestId, uint8 reason);
+    /// @notice A wake consumed task `taskId` without a request, so that it cannot block the
+    /// queue, and paid `keeper` its `tip`: `reason` 1 its input could not be had (the view call
+    /// reverted or returned nothing, or a `ViewCall` task's data is not 32 bytes), 2 its input
+    /// is not the model's canonical input tensor (a `Zk` or `Optimistic` model).
+    event TaskDropped(uint256 indexed taskId, address indexed keeper, uint8 reason, uint256 tip);
     event RefundsReclaimed(address indexed token, uint256 amount);
     event Withdrawn(address indexed token, address indexed to, uint256 amount);
 

@@ -20,10 +20,17 @@ interface IAgentRegistry {
     error AgentRegistryNotOwner(uint256 agentId, address caller);
     error AgentRegistryUnknownAgent(uint256 agentId);
     error AgentRegistryReservedKey(string key);
+    /// @notice `agentId` already has its account, at `account`.
+    error AgentRegistryAccountExists(uint256 agentId, address account);
 
     event Registered(uint256 indexed agentId, string agentURI, address indexed owner);
     event URIUpdated(uint256 indexed agentId, string newURI, address indexed updatedBy);
-    event MetadataSet(uint256 indexed agentId, string indexed indexedMetadataKey, string metadataKey, bytes metadataValue);
+    event MetadataSet(
+        uint256 indexed agentId,
+        string indexed indexedMetadataKey,
+        string metadataKey,
+        bytes metadataValue
+    );
     /// @notice The account of `agentId` was created at `account`.
     event AccountCreated(uint256 indexed agentId, address indexed account);
     event OperatorSet(uint256 indexed agentId, address indexed operator, bool allowed);
