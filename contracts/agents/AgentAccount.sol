@@ -79,6 +79,8 @@ contract AgentAccount is IAgentAccount, ReentrancyGuardTransient {
     /// @dev `maxProviderSlashes` is stored in 56 bits; this value (and any above it) means
     /// "any provider": no provider can be slashed 2^56 times.
     uint56 private constant _ANY_PROVIDER = type(uint56).max;
+    /// @dev The longest content id an input envelope carries (docs/protocol.md, input envelope).
+    uint256 private constant _MAX_CID_BYTES = 256;
     /// @dev Where the immutable arguments start in a clone's code (after the ERC-1167 proxy).
     uint256 private constant _ARGS_OFFSET = 45;
 
@@ -225,6 +227,8 @@ contract AgentAccount is IAgentAccount, ReentrancyGuardTransient {
     ///   nonempty ABI-encoded bytes, with `arg` the task's argument (a task's data must be 32 bytes) or, scheduled,
     ///   the wake count before this wake;
     /// - `TaskCalldata`: the task's data;
+    /// - `TaskContentId`: the task's data, a content id (else the task is dropped), sent as
+    ///   `0x01 ‖ CID`;
     /// and for a `Zk` or `Optimistic` model checks that it is the model's canonical input
     /// tensor, as the market will. A task whose input cannot be had (the call reverted or
     /// returned nothing with gas to spare, or its data is not an argument) or is not the
@@ -370,7 +374,8 @@ contract AgentAccount is IAgentAccount, ReentrancyGuardTransient {
     /// nonzero period, `0 < requestTtl <=` the market's longest deadline, `callbackGasLimit <=`
     /// the market's maximum and at least `actionGasLimit + actionGasLimit / 63 +
     /// ACTION_GAS_RESERVE + CALLBACK_GAS_OVERHEAD`, a `ViewCall` input target with code, no
-    /// interval for a `TaskCalldata` input. A changed interval re-arms the schedule (due at once
+    /// interval for a task input (`TaskCalldata`, `TaskContentId`), and Attested alone among
+    /// the modes of a `TaskContentId` agent. A changed interval re-arms the schedule (due at once
     /// if not 0). Tasks already waiting stay. Emits {PolicyUpdated} (and {KeeperTipSet} when
     /// the tip is lowered).
     function setPolicy(Policy calldata policy_) external {
@@ -604,10 +609,16 @@ contract AgentAccount is IAgentAccount, ReentrancyGuardTransient {
         bytes memory tensor;
         address target = p.inputTarget;
         bytes4 selector = p.inputSelector;
-        if (p.inputKind == InputKind.TaskCalldata) {
+        if (p.inputKind != InputKind.ViewCall) {
             // A scheduled wake has no input then (the policy allows no interval with it).
             if (!w.isTask) revert AgentInputUnavailable(target, selector);
             tensor = _taskData[w.index];
+            if (p.inputKind == InputKind.TaskContentId) {
+                // INVARIANT: a content id is sent only in the form the market and the daemon
+                // read; the policy allows it for Attested models only.
+                if (!_isContentId(tensor)) return ("", DROP_INPUT_MALFORMED);
+                return (bytes.concat(bytes1(0x01), tensor), 0);
+            }
         } else {
             uint256 arg = w.index;
             if (w.isTask) {
@@ -649,6 +660,18 @@ contract AgentAccount is IAgentAccount, ReentrancyGuardTransient {
         assembly ("memory-safe") {
             value := add(ret, 0x40)
         }
+    }
+
+    /// @dev Whether `cid` is a content id as the input envelope takes it: 1 to 256 bytes, each
+    /// printable ASCII (0x21 to 0x7e). Bounded: at most 256 steps.
+    function _isContentId(bytes memory cid) private pure returns (bool) {
+        uint256 length = cid.length;
+        if (length == 0 || length > _MAX_CID_BYTES) return false;
+        for (uint256 i; i < length; ++i) {
+            bytes1 c = cid[i];
+            if (c < 0x21 || c > 0x7e) return false;
+        }
+        return true;
     }
 
     /// @dev Whether `tensor` has the length and header of `w`'s model's input format.
@@ -806,7 +829,8 @@ contract AgentAccount is IAgentAccount, ReentrancyGuardTransient {
             p.callbackGasLimit > MAX_CALLBACK_GAS ||
             uint256(p.callbackGasLimit) <
                 uint256(p.actionGasLimit) + p.actionGasLimit / 63 + ACTION_GAS_RESERVE + CALLBACK_GAS_OVERHEAD ||
-            (p.inputKind == InputKind.ViewCall ? p.inputTarget.code.length == 0 : p.interval != 0)
+            (p.inputKind == InputKind.ViewCall ? p.inputTarget.code.length == 0 : p.interval != 0) ||
+            (p.inputKind == InputKind.TaskContentId && p.modes != 1 << uint8(IModelRegistry.VerificationMode.Attested))
         ) revert AgentPolicyInvalid();
 
         StoredPolicy storage s = _policy;

@@ -19,10 +19,16 @@ interface IAgentAccount is IInferenceConsumer {
     /// `returns (bytes memory)` returns them), a canonical tensor, where `arg`
     /// is the task's argument (`abi.decode(task.data, (uint256))`) or, for a scheduled wake, the
     /// agent's wake count; `TaskCalldata` — the task's data itself, a canonical tensor (a
-    /// scheduled wake has no input then, so such agents run on tasks only).
+    /// scheduled wake has no input then, so such agents run on tasks only); `TaskContentId` —
+    /// the task's data is a content id (a CID string, 1 to 256 printable ASCII bytes) of the
+    /// canonical tensor in the content store, requested as the envelope `0x01 ‖ CID` (tasks
+    /// only, and only of an Attested model: Zk and Optimistic models take inline inputs only).
+    /// The CID is the hash of the content, so the input is bound all the same, but only the
+    /// provider's word says it was read: such an agent accepts Attested results.
     enum InputKind {
         ViewCall,
-        TaskCalldata
+        TaskCalldata,
+        TaskContentId
     }
 
     /// @notice How an output becomes a decision: `Argmax` — the index of the largest element of
@@ -155,7 +161,8 @@ interface IAgentAccount is IInferenceConsumer {
     /// @notice A wake consumed task `taskId` without a request, so that it cannot block the
     /// queue, and paid `keeper` its `tip`: `reason` 1 its input could not be had (the view call
     /// reverted or returned nothing, or a `ViewCall` task's data is not 32 bytes), 2 its input
-    /// is not the model's canonical input tensor (a `Zk` or `Optimistic` model).
+    /// is not one the model takes (not the model's canonical input tensor for a `Zk` or
+    /// `Optimistic` model; not a content id for a `TaskContentId` agent).
     event TaskDropped(uint256 indexed taskId, address indexed keeper, uint8 reason, uint256 tip);
     event RefundsReclaimed(address indexed token, uint256 amount);
     event Withdrawn(address indexed token, address indexed to, uint256 amount);

@@ -1,15 +1,15 @@
 import type { TransactionReceipt } from "ethers";
 import { decodeRevert } from "../chain/revert-error.ts";
 import { BaseError } from "../errors.ts";
-import type { ContentStore } from "../storage/content-store.ts";
 import { connectAgentAccount, type IAgentRegistry } from "./agent-contracts.ts";
-import type { AgentPolicy } from "./policy-file.ts";
+import type { AgentPolicy } from "./policy.ts";
 import {
   buildRegistrationFile,
   storeRegistrationFile,
   trustModelsOf,
   type AgentService,
   type RegistrationFile,
+  type RegistrationStore,
 } from "./registration-file.ts";
 import { agentHints, sendAgentTransaction } from "./send-agent-transaction.ts";
 import { setAgentPolicy, type PolicyTransaction } from "./set-agent-policy.ts";
@@ -50,7 +50,7 @@ export type CreateAgentReturnType = {
  */
 export async function createAgent(
   registry: IAgentRegistry,
-  content: ContentStore,
+  content: RegistrationStore,
   { name, description, image, services, supportedTrust, policy }: CreateAgentParameters,
 ): Promise<CreateAgentReturnType> {
   const provider = registry.runner?.provider;

@@ -2,7 +2,7 @@ import { Contract, ZeroAddress } from "ethers";
 import type { InferenceMarket, ModelRegistry } from "../chain/connect.ts";
 import type { IAgentAccount, IAgentRegistry } from "./agent-contracts.ts";
 import { getDecisionTrail, type TrailEntry } from "./decision-trail.ts";
-import { policyFromChain, type Action, type Policy } from "./policy-file.ts";
+import { policyFromChain, type Action, type Policy } from "./policy.ts";
 import { DROP_REASONS } from "./wake-agent.ts";
 
 export type GetAgentStatusParameters = {

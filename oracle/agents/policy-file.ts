@@ -8,48 +8,23 @@
  */
 import { getAddress, id, parseUnits } from "ethers";
 import { z } from "zod/v4";
-import { VerificationMode } from "../chain/enums.ts";
 import { BaseError } from "../errors.ts";
 import { closest } from "../util/closest.ts";
 import { parseJsonText } from "../util/parse-json.ts";
-
-/** Mirrors `IAgentAccount.InputKind`, `DecisionKind` and `ArgKind`. */
-export const InputKind = { ViewCall: 0, TaskCalldata: 1 } as const;
-export const DecisionKind = { Argmax: 0, Threshold: 1 } as const;
-export const ArgKind = { None: 0, TaskArg: 1, RequestId: 2 } as const;
-
-/** `IAgentAccount.Policy`, field for field, as plain values. */
-export type Policy = {
-  modelId: bigint;
-  /** Bit `1 << mode` of each accepted `VerificationMode`. */
-  modes: number;
-  maxFeePerRequest: bigint;
-  spendPerPeriod: bigint;
-  period: number;
-  maxKeeperTip: bigint;
-  interval: number;
-  requestTtl: number;
-  callbackGasLimit: number;
-  actionGasLimit: number;
-  inputKind: number;
-  inputTarget: string;
-  inputSelector: string;
-  decisionKind: number;
-  decisionIndex: number;
-  decisionThreshold: number;
-  minTaskFee: bigint;
-  maxProviderSlashes: bigint;
-};
-
-/** `IAgentAccount.Action`: `target` zero means no action for the decision. */
-export type Action = { target: string; selector: string; arg: number };
-
-/** What a policy file holds: the policy, the action of each decision it names, and the keeper tip if given. */
-export type AgentPolicy = {
-  policy: Policy;
-  actions: { decision: bigint; action: Action }[];
-  keeperTip: bigint | undefined;
-};
+import {
+  ACTION_GAS_RESERVE,
+  ANY_PROVIDER,
+  ArgKind,
+  CALLBACK_GAS_OVERHEAD,
+  DecisionKind,
+  InputKind,
+  MAX_CALLBACK_GAS,
+  MAX_DEADLINE_DELAY,
+  minCallbackGas,
+  modeNames,
+  type AgentPolicy,
+  type Policy,
+} from "./policy.ts";
 
 export class PolicyFileError extends BaseError {
   override name = "PolicyFileError";
@@ -57,26 +32,6 @@ export class PolicyFileError extends BaseError {
 
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
-/**
- * What a result's handling takes besides the action, and the gas kept back for the action's
- * call: `AgentAccount.CALLBACK_GAS_OVERHEAD` and `ACTION_GAS_RESERVE` (the account refuses a
- * policy whose callbackGasLimit is below actionGasLimit + actionGasLimit / 63 + both;
- * test/agents/AgentAccount.test.ts ties them to the contract's).
- */
-export const CALLBACK_GAS_OVERHEAD = 80_000;
-export const ACTION_GAS_RESERVE = 5_000;
-/** `InferenceMarket.MAX_DEADLINE_DELAY`: the longest requestTtl. */
-export const MAX_DEADLINE_DELAY = 30 * 86_400;
-/** `InferenceMarket.MAX_CALLBACK_GAS`. */
-export const MAX_CALLBACK_GAS = 2_000_000;
-
-/** The least callbackGasLimit that leaves an action of `actionGasLimit` its gas. */
-export function minCallbackGas(actionGasLimit: number): number {
-  return actionGasLimit + Math.floor(actionGasLimit / 63) + ACTION_GAS_RESERVE + CALLBACK_GAS_OVERHEAD;
-}
-
-/** `maxProviderSlashes: "any"`: results of any provider are acted on. */
-export const ANY_PROVIDER = 2n ** 64n - 1n;
 const UINT32_MAX = 2 ** 32 - 1;
 const UINT96_MAX = 2n ** 96n - 1n;
 
@@ -131,16 +86,17 @@ const duration = z.union([z.int(), z.string()]).transform((value, context) => {
 
 const gas = z.int().min(1).max(UINT32_MAX);
 
-const modeNames = {
-  attested: VerificationMode.Attested,
-  zk: VerificationMode.Zk,
-  optimistic: VerificationMode.Optimistic,
-};
-
 const inputSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("viewCall"), target: address, selector }),
   z.strictObject({ kind: z.literal("taskCalldata") }),
+  z.strictObject({ kind: z.literal("taskContentId") }),
 ]);
+
+const inputKinds = {
+  viewCall: InputKind.ViewCall,
+  taskCalldata: InputKind.TaskCalldata,
+  taskContentId: InputKind.TaskContentId,
+} as const;
 
 const decisionSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("argmax") }),
@@ -216,8 +172,12 @@ export function parsePolicyObject(value: unknown, source: string): AgentPolicy {
       `callbackGasLimit: ${file.callbackGasLimit} leaves an action of ${file.actionGasLimit} gas too little: ` +
         `at least ${minCallbackGas(file.actionGasLimit)} (the action's limit, 1/63 of it, and ${CALLBACK_GAS_OVERHEAD + ACTION_GAS_RESERVE} for the decision)`,
     );
-  if (file.input.kind === "taskCalldata" && file.interval !== 0)
-    problems.push("interval: an agent whose input is taskCalldata runs on tasks only: set interval to 0");
+  if (file.input.kind !== "viewCall" && file.interval !== 0)
+    problems.push(`interval: an agent whose input is ${file.input.kind} runs on tasks only: set interval to 0`);
+  if (file.input.kind === "taskContentId" && file.modes.some((mode) => mode !== "attested"))
+    problems.push(
+      'modes: an agent whose input is taskContentId accepts ["attested"] only (Zk and Optimistic models take inline inputs)',
+    );
   if (file.keeperTip !== undefined && file.keeperTip > file.maxKeeperTip)
     problems.push(`keeperTip: ${file.keeperTip} wei is above maxKeeperTip ${file.maxKeeperTip} wei`);
   if (problems.length > 0) throw new PolicyFileError(`${source} is not a valid agent policy.`, { details: problems });
@@ -233,7 +193,7 @@ export function parsePolicyObject(value: unknown, source: string): AgentPolicy {
     requestTtl: file.requestTtl,
     callbackGasLimit: file.callbackGasLimit,
     actionGasLimit: file.actionGasLimit,
-    inputKind: file.input.kind === "viewCall" ? InputKind.ViewCall : InputKind.TaskCalldata,
+    inputKind: inputKinds[file.input.kind],
     inputTarget: file.input.kind === "viewCall" ? file.input.target : ZERO_ADDRESS,
     inputSelector: file.input.kind === "viewCall" ? file.input.selector : "0x00000000",
     decisionKind: file.decision.kind === "argmax" ? DecisionKind.Argmax : DecisionKind.Threshold,
@@ -250,48 +210,6 @@ export function parsePolicyObject(value: unknown, source: string): AgentPolicy {
     }))
     .sort((a, b) => (a.decision < b.decision ? -1 : 1));
   return { policy, actions, keeperTip: file.keeperTip };
-}
-
-/** A policy as the chain returns it (`IAgentAccount.policy()`), as plain values. */
-export function policyFromChain(output: {
-  [K in keyof Policy]: bigint | string | number;
-}): Policy {
-  const n = (value: bigint | string | number) => Number(value);
-  const b = (value: bigint | string | number) => BigInt(value);
-  return {
-    modelId: b(output.modelId),
-    modes: n(output.modes),
-    maxFeePerRequest: b(output.maxFeePerRequest),
-    spendPerPeriod: b(output.spendPerPeriod),
-    period: n(output.period),
-    maxKeeperTip: b(output.maxKeeperTip),
-    interval: n(output.interval),
-    requestTtl: n(output.requestTtl),
-    callbackGasLimit: n(output.callbackGasLimit),
-    actionGasLimit: n(output.actionGasLimit),
-    inputKind: n(output.inputKind),
-    inputTarget: getAddress(String(output.inputTarget)),
-    inputSelector: String(output.inputSelector).toLowerCase(),
-    decisionKind: n(output.decisionKind),
-    decisionIndex: n(output.decisionIndex),
-    decisionThreshold: n(output.decisionThreshold),
-    minTaskFee: b(output.minTaskFee),
-    maxProviderSlashes: b(output.maxProviderSlashes),
-  };
-}
-
-/** The fields in which two policies differ (none: the chain already holds this policy). */
-export function policyDifferences(a: Policy, b: Policy): (keyof Policy)[] {
-  return (Object.keys(a) as (keyof Policy)[]).filter(
-    (key) => String(a[key]).toLowerCase() !== String(b[key]).toLowerCase(),
-  );
-}
-
-/** The names of the modes in a `modes` bit set (`["zk", "optimistic"]`). */
-export function modeNamesOf(modes: number): string[] {
-  return Object.entries(modeNames)
-    .filter(([, mode]) => (modes & (1 << mode)) !== 0)
-    .map(([name]) => name);
 }
 
 function parseAmount(text: string): bigint | undefined {
@@ -318,7 +236,8 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   if ((issue.code === "invalid_type" || issue.code === "invalid_union") && issue.input === undefined)
     return [`${where}: Required`];
   if (issue.code === "invalid_union" && issue.errors.length === 0) {
-    const kinds = issue.path[0] === "input" ? '"viewCall" | "taskCalldata"' : '"argmax" | "threshold"';
+    const kinds =
+      issue.path[0] === "input" ? '"viewCall" | "taskCalldata" | "taskContentId"' : '"argmax" | "threshold"';
     const kind = typeof issue.input === "object" ? (issue.input as { kind?: unknown } | null)?.kind : issue.input;
     return [
       `${formatPath([...issue.path.filter((key) => key !== "kind"), "kind"])}: expected ${kinds}, got ${shown(kind)}`,

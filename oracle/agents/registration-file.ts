@@ -4,7 +4,6 @@
  * agent supports. Stored in the content store; the agent's URI is `ipfs://<CID>`.
  */
 import { VerificationMode } from "../chain/enums.ts";
-import type { ContentStore } from "../storage/content-store.ts";
 
 /** ERC-8004's registration file type (registration-v1). */
 export const REGISTRATION_TYPE = "https://eips.ethereum.org/EIPS/eip-8004#registration-v1";
@@ -73,9 +72,15 @@ export function trustModelsOf(modes: number): string[] {
   return ["crypto-economic", ...((modes & (1 << VerificationMode.Zk)) !== 0 ? ["zkml"] : [])];
 }
 
+/**
+ * Where a registration file is stored: any content store (`oracle/storage`'s embedded store or
+ * kubo, an IPFS pinning client) that adds bytes and returns their CID v1 string.
+ */
+export type RegistrationStore = { add(bytes: Uint8Array): Promise<string> };
+
 /** Stores `file` and returns its content id and the agent URI that names it. */
 export async function storeRegistrationFile(
-  content: ContentStore,
+  content: RegistrationStore,
   file: RegistrationFile,
 ): Promise<{ cid: string; agentURI: string }> {
   const cid = await content.add(new TextEncoder().encode(`${JSON.stringify(file, null, 2)}\n`));

@@ -1,6 +1,6 @@
 import { ZeroAddress, type TransactionReceipt } from "ethers";
 import type { IAgentAccount } from "./agent-contracts.ts";
-import { policyDifferences, policyFromChain, type AgentPolicy, type Policy } from "./policy-file.ts";
+import { policyDifferences, policyFromChain, type AgentPolicy, type Policy } from "./policy.ts";
 import { sendAgentTransaction } from "./send-agent-transaction.ts";
 
 export type SetAgentPolicyParameters = AgentPolicy & {

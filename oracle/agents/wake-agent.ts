@@ -37,7 +37,7 @@ export type WakeAgentReturnType = {
 /** Why a wake dropped its task (`TaskDropped.reason`). */
 export const DROP_REASONS: Record<number, string> = {
   1: "its input could not be had (the view call reverted or returned nothing, or the task's data is not 32 bytes)",
-  2: "its input is not the model's canonical input tensor",
+  2: "its input is not one the model takes (not its canonical input tensor, or not a content id)",
 };
 
 /** `type(uint256).max`: the task id of a scheduled wake. */

@@ -1,7 +1,7 @@
 /** The lines `verity agent create|policy|status` print for a policy, an action table and a trail. */
 import { ZeroAddress } from "ethers";
 import type { TrailEntry } from "../agents/decision-trail.ts";
-import { ArgKind, DecisionKind, InputKind, modeNamesOf, type Action, type Policy } from "../agents/policy-file.ts";
+import { ArgKind, DecisionKind, InputKind, modeNamesOf, type Action, type Policy } from "../agents/policy.ts";
 import { formatAmount, formatTokenAmount } from "./money.ts";
 
 const argNames: Record<number, string> = {
@@ -25,7 +25,9 @@ export function describeAgentPolicy(
       `task fee ${policy.minTaskFee === 0n ? "none" : fee(policy.minTaskFee)}, providers slashed at most ${policy.maxProviderSlashes} times`,
     policy.inputKind === InputKind.ViewCall
       ? `input      view call ${policy.inputTarget} selector ${policy.inputSelector} (argument: the task's, or the wake count)`
-      : "input      the task's calldata (a canonical tensor)",
+      : policy.inputKind === InputKind.TaskContentId
+        ? "input      the task's content id (a CID of the canonical tensor in the content store)"
+        : "input      the task's calldata (a canonical tensor)",
     policy.decisionKind === DecisionKind.Argmax
       ? "decision   argmax of the output"
       : `decision   1 if output element ${policy.decisionIndex} >= ${policy.decisionThreshold}, else 0`,

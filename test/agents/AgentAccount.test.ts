@@ -6,9 +6,9 @@
  * a stub verifier; the Optimistic path has its own fixture at the end.
  */
 import { expect } from "chai";
-import { getBytes } from "ethers";
+import { concat, getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
-import { ACTION_GAS_RESERVE, CALLBACK_GAS_OVERHEAD, minCallbackGas } from "../../oracle/agents/policy-file.ts";
+import { ACTION_GAS_RESERVE, CALLBACK_GAS_OVERHEAD, minCallbackGas } from "../../oracle/agents/policy.ts";
 import { merkleRoot } from "../../oracle/model/vqm/commitments.ts";
 import {
   CLAIM_PENALTY,
@@ -449,6 +449,45 @@ describe("AgentAccount", () => {
       await expect(scheduled.account.connect(env.keeper).wake())
         .to.be.revertedWithCustomError(scheduled.account, "AgentInputUnavailable")
         .withArgs(env.sourceAddress, FEATURES);
+    });
+    it("TaskContentId: an Attested model is asked with the task's content id (0x01 ‖ CID); a task that is no content id is dropped", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { account } = await agentWith(env, {
+        modelId: Model.Argmax,
+        modes: Modes.Attested,
+        inputKind: InputKind.TaskContentId,
+      });
+      const cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+      const requestId = await postAndWake(env, account, hexlify(toUtf8Bytes(cid)));
+      const request = await env.market.getRequest(requestId);
+      expect(request.inputHash).to.equal(keccak256(concat(["0x01", toUtf8Bytes(cid)])));
+      await expect(serve(env, requestId, argmaxOutput(2))).to.emit(account, "ActionExecuted");
+
+      // Not printable ASCII, too long, empty: each consumed without a request, the keeper paid.
+      for (const data of [hexlify(toUtf8Bytes("bafy kreih")), hexlify(new Uint8Array(257).fill(0x61)), "0x"]) {
+        await account.postTask(data);
+        await expect(account.connect(env.keeper).wake())
+          .to.emit(account, "TaskDropped")
+          .withArgs((await account.tasks())[1] - 1n, env.keeper.address, 2, TIP)
+          .and.not.to.emit(env.market, "InferenceRequested");
+      }
+    });
+
+    it("TaskContentId: a policy that accepts another mode than Attested, or a schedule, is refused", async () => {
+      const env = await networkHelpers.loadFixture(fixture);
+      const { account } = await agentWith(env);
+      for (const overrides of [
+        { inputKind: InputKind.TaskContentId, modes: Modes.Zk },
+        { inputKind: InputKind.TaskContentId, modes: Modes.All },
+        { inputKind: InputKind.TaskContentId, modes: Modes.Attested, interval: 60 },
+      ])
+        await expect(account.setPolicy(basePolicy(overrides))).to.be.revertedWithCustomError(
+          account,
+          "AgentPolicyInvalid",
+        );
+      await expect(
+        account.setPolicy(basePolicy({ inputKind: InputKind.TaskContentId, modes: Modes.Attested })),
+      ).to.emit(account, "PolicyUpdated");
     });
   });
 

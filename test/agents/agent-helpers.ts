@@ -10,7 +10,7 @@ export type PolicyStruct = IAgentAccount.PolicyStruct;
 export type AgentAccount = Contracts.AgentAccount;
 export type AgentRegistry = Contracts.AgentRegistry;
 
-export const InputKind = { ViewCall: 0, TaskCalldata: 1 } as const;
+export const InputKind = { ViewCall: 0, TaskCalldata: 1, TaskContentId: 2 } as const;
 export const DecisionKind = { Argmax: 0, Threshold: 1 } as const;
 export const ArgKind = { None: 0, TaskArg: 1, RequestId: 2 } as const;
 /** Bits of `Policy.modes`: `1 << VerificationMode`. */

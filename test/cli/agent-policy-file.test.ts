@@ -5,15 +5,8 @@
  */
 import { expect } from "chai";
 import { id } from "ethers";
-import {
-  ArgKind,
-  DecisionKind,
-  InputKind,
-  modeNamesOf,
-  parsePolicyFile,
-  parsePolicyObject,
-  PolicyFileError,
-} from "../../oracle/agents/policy-file.ts";
+import { parsePolicyFile, parsePolicyObject, PolicyFileError } from "../../oracle/agents/policy-file.ts";
+import { ArgKind, DecisionKind, InputKind, modeNamesOf } from "../../oracle/agents/policy.ts";
 import { JsonSyntaxError } from "../../oracle/util/parse-json.ts";
 
 const target = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -122,7 +115,7 @@ describe("agent policy file", () => {
     );
     expect(problems({ ...good, period: "3 weeks" })[0]).to.match(/^period: expected a duration: .* got "3 weeks"$/);
     expect(problems({ ...good, input: { kind: "viewcall" } })).to.deep.equal([
-      'input.kind: expected "viewCall" | "taskCalldata", got "viewcall"',
+      'input.kind: expected "viewCall" | "taskCalldata" | "taskContentId", got "viewcall"',
     ]);
     expect(problems({ ...good, input: { kind: "viewCall", target: "0x12", selector: "hide" } })).to.deep.equal([
       'input.target: expected a 0x-prefixed 20-byte hex address, got "0x12"',
@@ -162,6 +155,13 @@ describe("agent policy file", () => {
     expect(problems({ ...good, input: { kind: "taskCalldata" } })).to.deep.equal([
       "interval: an agent whose input is taskCalldata runs on tasks only: set interval to 0",
     ]);
+    expect(problems({ ...good, interval: 0, input: { kind: "taskContentId" } })).to.deep.equal([
+      'modes: an agent whose input is taskContentId accepts ["attested"] only (Zk and Optimistic models take inline inputs)',
+    ]);
+    expect(
+      parsePolicyObject({ ...good, interval: 0, modes: ["attested"], input: { kind: "taskContentId" } }, "p.json")
+        .policy,
+    ).to.include({ inputKind: 2, modes: 1 });
     expect(problems({ ...good, keeperTip: "1" })).to.deep.equal([
       "keeperTip: 1000000000000000000 wei is above maxKeeperTip 1000000000000000 wei",
     ]);
