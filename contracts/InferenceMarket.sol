@@ -76,11 +76,13 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @dev The provisional part of an `Optimistic` result, two slots beside the output:
-    /// rootsHash, then windowEnd (40) | openGames (64, nonzero exactly while Challenged).
+    /// rootsHash, then windowEnd (40) | openGames (64, nonzero exactly while Challenged) |
+    /// faultProven (8, set when a game found the provider at fault).
     struct OptimisticResult {
         bytes32 rootsHash;
         uint40 windowEnd;
         uint64 openGames;
+        bool faultProven;
     }
 
     IModelRegistry private immutable _models;
@@ -404,6 +406,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
         // Effect: the request is refunded and its output dropped; later games over it are moot.
         r.status = RequestStatus.Refunded;
+        o.faultProven = true;
         delete _outputs[requestId];
         uint256 fee = r.fee;
         address token = r.feeToken;
@@ -565,6 +568,11 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @inheritdoc IInferenceMarket
     function windowEndOf(uint256 requestId) external view returns (uint64) {
         return _optimistic[requestId].windowEnd;
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function faultProven(uint256 requestId) external view returns (bool) {
+        return _optimistic[requestId].faultProven;
     }
 
     /// @inheritdoc IInferenceMarket

@@ -208,6 +208,10 @@ interface IInferenceMarket {
     /// @notice How many games over `requestId` are open.
     function openGamesOf(uint256 requestId) external view returns (uint256);
 
+    /// @notice Whether a dispute game proved the `Optimistic` result of `requestId` wrong (the
+    /// request was then refunded and its provider slashed): the evidence a validator reads.
+    function faultProven(uint256 requestId) external view returns (bool);
+
     /// @notice From when {expire} may refund `requestId` if games over it are still open: the
     /// window's end plus twice a game's longest duration (0 if it has no window).
     function refundableAfter(uint256 requestId) external view returns (uint64);

@@ -11,7 +11,9 @@ export const VERITY_DEFAULTS: DeployProfile = DEPLOY_PROFILES[defaultDeployProfi
  * Deploys ModelRegistry (with the profile's challenge-window bounds), ProviderRegistry,
  * InferenceMarket and the optimistic-mode DisputeGame (with its LayerStepProver), names the
  * market in the ProviderRegistry (the one account that reserves, releases and slashes stake)
- * and the game in the market. No role is granted anywhere: both links are set once.
+ * and the game in the market, then the agent contracts: the AgentAccount implementation,
+ * AgentRegistry(market, implementation), ValidationRegistry(agentRegistry) and
+ * VerityValidator(market, validationRegistry). No role is granted anywhere: both links are set once.
  *
  * The deployer (account 0) owns the ProviderRegistry and the market; hand them over
  * afterwards if needed (`transferOwnership`, then `acceptOwnership` by the new owner).
@@ -59,7 +61,22 @@ const VerityModule = buildModule("Verity", (m) => {
   );
   m.call(inferenceMarket, "setDisputeGame", [disputeGame], { from: deployer });
 
-  return { modelRegistry, providerRegistry, inferenceMarket, disputeGame };
+  // The agent contracts (docs/agents.md): each takes what it reads in its constructor.
+  const agentAccount = m.contract("AgentAccount", [], { from: deployer });
+  const agentRegistry = m.contract("AgentRegistry", [inferenceMarket, agentAccount], { from: deployer });
+  const validationRegistry = m.contract("ValidationRegistry", [agentRegistry], { from: deployer });
+  const verityValidator = m.contract("VerityValidator", [inferenceMarket, validationRegistry], { from: deployer });
+
+  return {
+    modelRegistry,
+    providerRegistry,
+    inferenceMarket,
+    disputeGame,
+    agentAccount,
+    agentRegistry,
+    validationRegistry,
+    verityValidator,
+  };
 });
 
 export default VerityModule;

@@ -15,7 +15,15 @@ export type ContractName =
   | "LayerStepProver"
   | "Groth16TensorVerifier"
   | "VerityConsumer"
-  | "CallbackGasProbe";
+  | "CallbackGasProbe"
+  | "AgentAccount"
+  | "AgentRegistry"
+  | "ValidationRegistry"
+  | "VerityValidator"
+  | "IAgentAccount"
+  | "IAgentRegistry"
+  | "IValidationRegistry"
+  | "Guestbook";
 
 export type Artifact = {
   contractName: string;
@@ -39,6 +47,14 @@ const sourceOf: Record<ContractName, string> = {
   Groth16TensorVerifier: "contracts/verify/Groth16TensorVerifier.sol",
   VerityConsumer: "contracts/consumer/VerityConsumer.sol",
   CallbackGasProbe: "contracts/consumer/CallbackGasProbe.sol",
+  AgentAccount: "contracts/agents/AgentAccount.sol",
+  AgentRegistry: "contracts/agents/AgentRegistry.sol",
+  ValidationRegistry: "contracts/agents/ValidationRegistry.sol",
+  VerityValidator: "contracts/agents/VerityValidator.sol",
+  IAgentAccount: "contracts/agents/IAgentAccount.sol",
+  IAgentRegistry: "contracts/agents/IAgentRegistry.sol",
+  IValidationRegistry: "contracts/agents/IValidationRegistry.sol",
+  Guestbook: "contracts/examples/Guestbook.sol",
 };
 
 /** `contracts/X.sol:X`, the name a block explorer's verification takes. */

@@ -3,6 +3,7 @@ import { loadArtifact, qualifiedName, type ContractName } from "./artifacts.ts";
 import type { DeployedContract, Deployment } from "./deployment.ts";
 import { attach, type ProviderRegistry } from "./connect.ts";
 import { DEPLOY_PROFILES } from "./deploy-profiles.ts";
+import { deployAgents } from "./deploy-agents.ts";
 
 export type DeploySuiteParameters = {
   /** Receives the protocol fee. Defaults to the deployer, who is admin of every contract. */
@@ -15,6 +16,8 @@ export type DeploySuiteParameters = {
   /** Bounds of an Optimistic model's challenge window, in seconds. */
   minChallengeWindowSec?: number | undefined;
   maxChallengeWindowSec?: number | undefined;
+  /** Also deploy the agent contracts (oracle/chain/deploy-agents.ts). Default true. */
+  agents?: boolean | undefined;
   /** Told of each contract deployed, with what a block explorer's verification needs. */
   onDeployed?: ((contract: DeployedContract) => void) | undefined;
 };
@@ -50,7 +53,9 @@ export async function deployContract(
 
 /**
  * Deploys ModelRegistry, ProviderRegistry and InferenceMarket and names the market in the
- * provider registry (the one account that may reserve, release and slash stake). For public
+ * provider registry (the one account that may reserve, release and slash stake), then the agent
+ * contracts over the market (AgentAccount, AgentRegistry, ValidationRegistry, VerityValidator;
+ * `agents: false` leaves them out). For public
  * chains prefer the Ignition module in `deploy/modules/Verity.ts`, which resumes a deployment
  * that stopped half-way.
  */
@@ -60,9 +65,9 @@ export async function deploySuite(signer: Signer, parameters: DeploySuiteParamet
   const treasury = parameters.treasury ?? admin;
   const { protocolFeeBps, minStake, unbondingDelaySec, claimPenalty, minChallengeWindowSec, maxChallengeWindowSec } = {
     ...DEFAULT_SUITE_PARAMETERS,
-    ...defined({ ...parameters, onDeployed: undefined }),
+    ...defined({ ...parameters, onDeployed: undefined, agents: undefined }),
   };
-  const { onDeployed } = parameters;
+  const { onDeployed, agents = true } = parameters;
   const startBlock = await provider.getBlockNumber();
   const modelRegistry = await deployContract(
     signer,
@@ -92,6 +97,7 @@ export async function deploySuite(signer: Signer, parameters: DeploySuiteParamet
   const registry = attach<ProviderRegistry>("ProviderRegistry", await providerRegistry.getAddress(), signer);
   const marketAddress = await market.getAddress();
   await (await registry.setMarket(marketAddress)).wait();
+  const agentContracts = agents ? await deployAgents(signer, marketAddress, { onDeployed }) : undefined;
   return {
     chainId: Number((await provider.getNetwork()).chainId),
     startBlock: startBlock + 1,
@@ -99,6 +105,11 @@ export async function deploySuite(signer: Signer, parameters: DeploySuiteParamet
       modelRegistry: await modelRegistry.getAddress(),
       providerRegistry: await providerRegistry.getAddress(),
       inferenceMarket: marketAddress,
+      ...(agentContracts && {
+        agentRegistry: agentContracts.agentRegistry,
+        validationRegistry: agentContracts.validationRegistry,
+        verityValidator: agentContracts.verityValidator,
+      }),
     },
   };
 }

@@ -28,10 +28,21 @@ export type Deployment = {
     modelRegistry: string;
     providerRegistry: string;
     inferenceMarket: string;
+    /**
+     * The agent contracts (docs/agents.md): ERC-8004 identities and their accounts, the ERC-8004
+     * validation registry and Verity's validator. Absent from files written before agents existed.
+     */
+    agentRegistry?: string | undefined;
+    validationRegistry?: string | undefined;
+    verityValidator?: string | undefined;
   };
   /** Every contract deployed (the dispute game and its prover too), for `deploy/verify-deployment.ts`. */
   deployed?: DeployedContract[] | undefined;
 };
+
+const SUITE_KEYS = ["modelRegistry", "providerRegistry", "inferenceMarket"] as const;
+/** Optional: a deployment made before the agent contracts has none of them. */
+const AGENT_KEYS = ["agentRegistry", "validationRegistry", "verityValidator"] as const;
 
 export function readDeployment(file: string): Deployment {
   let raw: string;
@@ -59,8 +70,9 @@ export function readDeployment(file: string): Deployment {
     throw new BaseError(`The deployment file ${file} has no chainId.`, {
       details: ["It is the file `npx verity deploy` writes: { chainId, startBlock, contracts: { … } }."],
     });
-  for (const key of ["modelRegistry", "providerRegistry", "inferenceMarket"] as const) {
+  for (const key of [...SUITE_KEYS, ...AGENT_KEYS]) {
     const address = parsed.contracts?.[key];
+    if (address === undefined && (AGENT_KEYS as readonly string[]).includes(key)) continue;
     if (typeof address !== "string")
       throw new BaseError(`The deployment file ${file} has no contracts.${key} address.`);
     try {

@@ -14,6 +14,12 @@ const MODULE_CONTRACTS: ContractName[] = [
   "DisputeGame",
 ];
 
+/**
+ * The agent contracts, deployed by the module after the suite. A journal of a run of the module
+ * before agents existed has none of them: it is read without them (and without their addresses).
+ */
+const AGENT_CONTRACTS: ContractName[] = ["AgentAccount", "AgentRegistry", "ValidationRegistry", "VerityValidator"];
+
 /** The calls that wire the suite; the deployment is usable only once both succeeded. */
 const WIRING_CALLS = ["Verity#ProviderRegistry.setMarket", "Verity#InferenceMarket.setDisputeGame"];
 
@@ -67,15 +73,17 @@ export function readIgnitionDeployment(dir: string): Deployment {
   const confirmed = new Map(
     lines.filter((line) => line.type === "TRANSACTION_CONFIRM").map((line) => [line.futureId, line] as const),
   );
-  const missing = [...MODULE_CONTRACTS.map((name) => `Verity#${name}`), ...WIRING_CALLS].filter(
-    (id) => !completed.has(id),
+  const withAgents = lines.some((line) =>
+    AGENT_CONTRACTS.some((name) => line.futureId === `Verity#${name}` || line.contractName === name),
   );
+  const contracts = withAgents ? [...MODULE_CONTRACTS, ...AGENT_CONTRACTS] : MODULE_CONTRACTS;
+  const missing = [...contracts.map((name) => `Verity#${name}`), ...WIRING_CALLS].filter((id) => !completed.has(id));
   if (missing.length > 0)
     throw new BaseError(`The Ignition deployment in ${dir} is not finished: ${missing.join(", ")} not done.`, {
       details: ["Run the same `npx hardhat ignition deploy` command again: it resumes where it stopped."],
     });
 
-  const deployed: DeployedContract[] = MODULE_CONTRACTS.map((name) => {
+  const deployed: DeployedContract[] = contracts.map((name) => {
     const futureId = `Verity#${name}`;
     const init = lines.find(
       (line) => line.type === "DEPLOYMENT_EXECUTION_STATE_INITIALIZE" && line.futureId === futureId,
@@ -100,6 +108,11 @@ export function readIgnitionDeployment(dir: string): Deployment {
       modelRegistry: address("ModelRegistry"),
       providerRegistry: address("ProviderRegistry"),
       inferenceMarket: address("InferenceMarket"),
+      ...(withAgents && {
+        agentRegistry: address("AgentRegistry"),
+        validationRegistry: address("ValidationRegistry"),
+        verityValidator: address("VerityValidator"),
+      }),
     },
     deployed,
   };

@@ -1,4 +1,4 @@
-import type { ContractTransaction, TransactionReceipt, Wallet } from "ethers";
+import { keccak256, type ContractTransaction, type TransactionReceipt, type Wallet } from "ethers";
 import { BaseError } from "../errors.ts";
 import { decodeRevert } from "./revert-error.ts";
 
@@ -12,6 +12,16 @@ export type SendTransactionParameters = {
    * limit at which nothing runs out and fail. The transaction is still simulated with it.
    */
   gasLimit?: bigint | undefined;
+  /**
+   * Told the transaction's hash and nonce once it is signed and before it is broadcast, so a
+   * caller can record it first (a keeper that restarts must know what it already sent).
+   */
+  onSigned?: ((transaction: { hash: string; nonce: number }) => void) | undefined;
+  /**
+   * The block the simulation runs against: "latest" (default), or "pending" for a transaction
+   * whose success depends on the next block (a keeper's wake that comes due in it).
+   */
+  simulateAt?: "latest" | "pending" | undefined;
   /** Blocks to wait after inclusion (0 = included is enough). */
   confirmations?: number | undefined;
   timeoutMs?: number | undefined;
@@ -30,7 +40,13 @@ export type TxSender = {
 export function createTxSender(wallet: Wallet): TxSender {
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function broadcast(action: string, transaction: ContractTransaction, fixedGasLimit: bigint | undefined) {
+  async function broadcast(
+    action: string,
+    transaction: ContractTransaction,
+    fixedGasLimit: bigint | undefined,
+    onSigned: SendTransactionParameters["onSigned"],
+    blockTag: "latest" | "pending",
+  ) {
     const provider = wallet.provider!;
     let gasLimit: bigint;
     try {
@@ -38,21 +54,24 @@ export function createTxSender(wallet: Wallet): TxSender {
         // 20 % headroom: estimates are exact for the simulated state, which may move a little.
         gasLimit = ((await provider.estimateGas({ ...transaction, from: wallet.address })) * 12n) / 10n;
       else {
-        await provider.call({ ...transaction, from: wallet.address, gasLimit: fixedGasLimit });
+        await provider.call({ ...transaction, from: wallet.address, gasLimit: fixedGasLimit, blockTag });
         gasLimit = fixedGasLimit;
       }
     } catch (error) {
       throw decodeRevert(action, error);
     }
     const nonce = await provider.getTransactionCount(wallet.address, "pending");
-    return wallet.sendTransaction({ ...transaction, nonce, gasLimit });
+    if (!onSigned) return wallet.sendTransaction({ ...transaction, nonce, gasLimit });
+    const signed = await wallet.signTransaction(await wallet.populateTransaction({ ...transaction, nonce, gasLimit }));
+    onSigned({ hash: keccak256(signed), nonce });
+    return provider.broadcastTransaction(signed);
   }
 
   return {
     address: wallet.address,
-    async send({ action, transaction, gasLimit, confirmations = 0, timeoutMs }) {
+    async send({ action, transaction, gasLimit, onSigned, simulateAt = "latest", confirmations = 0, timeoutMs }) {
       const resolved = await transaction;
-      const sent = queue.then(() => broadcast(action, resolved, gasLimit));
+      const sent = queue.then(() => broadcast(action, resolved, gasLimit, onSigned, simulateAt));
       queue = sent.catch(() => undefined);
       const response = await sent;
       let receipt: TransactionReceipt | null;

@@ -74,14 +74,22 @@ export function parseConfig({ text, source = "config", env, cwd, baseDir }: Pars
 
   const resolve = (key: string, value: string) => path.resolve(fromEnv.has(key) ? cwd : baseDir, value);
   const { models, modelFolders, problems } = splitModelEntries(result.data, (dir) => resolve("models", dir));
+  if (result.data.keeper.enabled && result.data.keeper.agents.length === 0)
+    problems.push("keeper.agents: keeper.enabled is true but no agent is listed: give agent ids or account addresses");
   if (problems.length > 0)
     throw new ConfigError(`Invalid configuration${text === undefined ? "" : ` in ${source}`}.`, { details: problems });
   const config: VerityConfig = { ...result.data, models, modelFolders };
   config.deployment = resolve("deployment", config.deployment);
   config.stateDir = resolve("stateDir", config.stateDir);
   if (config.keystore !== undefined) config.keystore = resolve("keystore", config.keystore);
-  if (config.storage.kind === "embedded") config.storage.dir = resolve("storage.dir", config.storage.dir);
-  for (const [id, dir] of Object.entries(config.zk.models)) config.zk.models[id] = resolve("zk.models", dir);
+  // New objects, never writes into the parsed ones: zod hands out its defaults by reference, so a
+  // write would leak one file's paths into every later config.
+  if (config.storage.kind === "embedded")
+    config.storage = { ...config.storage, dir: resolve("storage.dir", config.storage.dir) };
+  config.zk = {
+    ...config.zk,
+    models: Object.fromEntries(Object.entries(config.zk.models).map(([id, dir]) => [id, resolve("zk.models", dir)])),
+  };
   return config;
 }
 

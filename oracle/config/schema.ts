@@ -29,6 +29,18 @@ const modelEntry = z.union([modelId, z.strictObject({ id: modelId, folder: z.str
       : "expected a model id (digits)",
 });
 
+/** A `keeper.agents` entry: an agent id of the AgentRegistry (digits), or the agent's account address. */
+const agentRef = z
+  .union([z.int().nonnegative(), z.string().regex(/^\d+$/), address], {
+    error: "expected an agent id (digits) or the agent's account address (0x + 40 hex digits)",
+  })
+  .transform((ref) => (typeof ref === "number" ? ref.toString() : ref));
+
+/** An amount of wei: a non-negative integer, kept as a decimal string (it may exceed 2^53). */
+const wei = z
+  .union([z.int().nonnegative(), z.string().regex(/^\d+$/)], { error: "expected an amount of wei (digits)" })
+  .transform((amount) => BigInt(amount).toString());
+
 export const embeddedStorageSchema = z.strictObject({
   kind: z.literal("embedded"),
   dir: z.string().min(1).default(".verity/content"),
@@ -54,6 +66,8 @@ export const verityConfigSchema = z.strictObject({
       modelRegistry: address,
       providerRegistry: address,
       inferenceMarket: address,
+      /** The AgentRegistry (the keeper resolves agent ids there); optional. */
+      agentRegistry: address.optional(),
     })
     .optional(),
   models: z.array(modelEntry).default([]),
@@ -118,6 +132,18 @@ export const verityConfigSchema = z.strictObject({
       models: z
         .record(z.string().regex(/^\d+$/, { error: "expected a model id (digits)" }), z.string().min(1))
         .default({}),
+    })
+    .prefault({}),
+  /** The keeper role (oracle/node/keeper.ts): wake due agents for their tip when it covers the gas. */
+  keeper: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Agents to watch: ids in the deployment's AgentRegistry, or account addresses. */
+      agents: z.array(agentRef).default([]),
+      /** Wake only when the tip exceeds the wake's gas cost at the current fee by at least this, in wei. */
+      minTipOverGas: wei.default("0"),
+      /** How often to look at the agents, in ms; default `chain.pollIntervalMs`. */
+      pollIntervalMs: positiveInt.optional(),
     })
     .prefault({}),
   /** TEST-ONLY fault injection; refused unless VERITY_ALLOW_CHEAT=1 (see oracle/dispute/cheat.ts). */

@@ -22,6 +22,7 @@ import { connectDaemon } from "./connect-daemon.ts";
 import { createModelFormats } from "./model-formats.ts";
 import { createStakeGuard } from "./stake-guard.ts";
 import type { Job } from "../store/open-job-store.ts";
+import { runKeeper } from "./keeper.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -133,6 +134,19 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   let optedIn: { at: number; ids: Set<bigint> } | undefined;
   let failedPolls = 0;
   let metrics: MetricsServer | undefined;
+  // The keeper role (keeper.enabled): its own loop beside the provider's, sharing the account's sender.
+  const keeping = config.keeper.enabled
+    ? runKeeper({
+        provider,
+        sender,
+        deployment,
+        keeper: config.keeper,
+        pollIntervalMs: config.chain.pollIntervalMs,
+        stateDir: config.stateDir,
+        logger: logger.child({ role: "keeper" }),
+        signal,
+      }).catch((error: unknown) => logger.error("keeper role ended", { error }))
+    : undefined;
   try {
     // Inside the try: a metrics port in use ends the daemon with everything closed.
     if (config.metrics.port !== null) {
@@ -156,6 +170,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     }
   } finally {
     await Promise.allSettled(inFlight.values());
+    await keeping;
     await defending;
     await expiring;
     results.close();

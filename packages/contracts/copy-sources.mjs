@@ -9,20 +9,23 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const contracts = path.resolve(here, "../../contracts");
 
-/** Package path → repository path (under contracts/). Every interface, the consumer base, the tensor library. */
+/** Package path → repository path (under contracts/). Every interface (the agents' too), the consumer base, the tensor library. */
 export function packageSources() {
   const interfaces = readdirSync(path.join(contracts, "interfaces"))
     .filter((name) => name.endsWith(".sol"))
     .sort();
   return [
     ...interfaces.map((name) => `interfaces/${name}`),
+    "agents/IAgentAccount.sol",
+    "agents/IAgentRegistry.sol",
+    "agents/IValidationRegistry.sol",
     "consumer/VerityConsumer.sol",
     "libraries/CanonicalTensor.sol",
   ];
 }
 
 /** The folders the copies go to (removed whole by `postpack`). */
-export const copiedFolders = ["interfaces", "consumer", "libraries"];
+export const copiedFolders = ["interfaces", "agents", "consumer", "libraries"];
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const clean = process.argv.includes("--clean");

@@ -82,3 +82,64 @@ export { FailureReason, describeFailureReason } from "../../oracle/model/failure
 // Errors: one base type; reverts decoded into the contract's custom error and arguments.
 export { BaseError, rootCause } from "../../oracle/errors.ts";
 export { ChainRevertError, decodeRevert, decodeRevertData } from "../../oracle/chain/revert-error.ts";
+
+// Agents (docs/agents.md): identities with their own account, budget and policy.
+export {
+  connectAgentAccount,
+  connectAgentRegistry,
+  connectValidationRegistry,
+  NoAgentContractsError,
+  resolveAgent,
+  type IAgentAccount,
+  type IAgentRegistry,
+  type IValidationRegistry,
+  type ResolvedAgent,
+} from "../../oracle/agents/agent-contracts.ts";
+export {
+  ACTION_GAS_RESERVE,
+  ANY_PROVIDER,
+  ArgKind,
+  CALLBACK_GAS_OVERHEAD,
+  DecisionKind,
+  InputKind,
+  minCallbackGas,
+  modeNamesOf,
+  policyFromChain,
+  type Action,
+  type AgentPolicy,
+  type Policy,
+} from "../../oracle/agents/policy.ts";
+export {
+  createAgent,
+  type CreateAgentParameters,
+  type CreateAgentReturnType,
+} from "../../oracle/agents/create-agent.ts";
+export { fundAgent, type FundAgentParameters, type FundAgentReturnType } from "../../oracle/agents/fund-agent.ts";
+export {
+  setAgentPolicy,
+  type SetAgentPolicyParameters,
+  type SetAgentPolicyReturnType,
+} from "../../oracle/agents/set-agent-policy.ts";
+export {
+  getAgentStatus,
+  type AgentStatus,
+  type GetAgentStatusParameters,
+} from "../../oracle/agents/get-agent-status.ts";
+export { getDecisionTrail, type TrailEntry } from "../../oracle/agents/decision-trail.ts";
+export { AgentNotDueError, wakeAgent, type WakeAgentReturnType } from "../../oracle/agents/wake-agent.ts";
+export {
+  withdrawFromAgent,
+  type WithdrawFromAgentParameters,
+  type WithdrawFromAgentReturnType,
+} from "../../oracle/agents/withdraw-from-agent.ts";
+export {
+  validateAgentRequest,
+  type ValidateAgentRequestParameters,
+  type ValidateAgentRequestReturnType,
+} from "../../oracle/agents/validate-agent-request.ts";
+export {
+  buildRegistrationFile,
+  REGISTRATION_TYPE,
+  type RegistrationFile,
+  type RegistrationStore,
+} from "../../oracle/agents/registration-file.ts";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../../oracle/config/load-config.ts";
@@ -17,6 +17,7 @@ describe("config/load-config", () => {
 
   async function write(name: string, text: string): Promise<string> {
     const file = path.join(dir, name);
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, text);
     return file;
   }
@@ -54,8 +55,19 @@ describe("config/load-config", () => {
       metrics: { port: null, host: "127.0.0.1" },
       dispute: { manifests: {} },
       zk: { models: {} },
+      keeper: { enabled: false, agents: [], minTipOverGas: "0" },
       modelFolders: {},
     });
+  });
+
+  it("resolves each file's paths against its own folder: no path leaks into the next config", async () => {
+    const first = loadConfig({ file: await write("a/verity.jsonc", `{ "rpcUrl": "http://127.0.0.1:8545" }`), env: {} });
+    const second = loadConfig({
+      file: await write("b/verity.jsonc", `{ "rpcUrl": "http://127.0.0.1:8545" }`),
+      env: {},
+    });
+    expect(first.storage).to.deep.equal({ kind: "embedded", dir: path.join(dir, "a/.verity/content") });
+    expect(second.storage).to.deep.equal({ kind: "embedded", dir: path.join(dir, "b/.verity/content") });
   });
 
   it("takes model folders in models entries: ids in models, folders resolved in modelFolders", async () => {

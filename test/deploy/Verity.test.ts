@@ -6,7 +6,9 @@ import VerityModule, { VERITY_DEFAULTS } from "../../deploy/modules/Verity.ts";
 import { DEPLOY_PROFILES, type DeployProfile } from "../../oracle/chain/deploy-profiles.ts";
 import type {
   DisputeGame,
+  IAgentRegistry,
   InferenceMarket,
+  IValidationRegistry,
   ModelRegistry,
   ProviderRegistry,
 } from "../../types/ethers-contracts/index.ts";
@@ -72,6 +74,20 @@ describe("deploy/modules/Verity", () => {
     expect((await game.parameters()).treasury).to.equal((await market.protocolFee())[1]);
     // The market read the game's slash: an Optimistic claim reserves at least that much.
     expect(await market.reservationOf(2)).to.equal(VERITY_DEFAULTS.slashAmount);
+  });
+
+  it("deploy: the agent contracts over the market (registry with its account implementation, validation registry, validator)", async () => {
+    const deployed = (await ignition.deploy(VerityModule)) as unknown as Record<
+      string,
+      { getAddress(): Promise<string> }
+    >;
+    const registry = deployed.agentRegistry as unknown as IAgentRegistry;
+    const validation = deployed.validationRegistry as unknown as IValidationRegistry;
+    expect(await registry.market()).to.equal(await deployed.inferenceMarket!.getAddress());
+    expect(await registry.accountImplementation()).to.equal(await deployed.agentAccount!.getAddress());
+    expect(await validation.getIdentityRegistry()).to.equal(await registry.getAddress());
+    const validator = await deployed.verityValidator!.getAddress();
+    expect(await ethers.provider.getCode(validator)).to.not.equal("0x");
   });
 
   it("deploy: without parameters, every value is the devnet profile's", async () => {

@@ -148,6 +148,10 @@ describe("docs/deploy-testnet.md, played against a second local node as a public
       "ModelRegistry",
       "ProviderRegistry",
       "InferenceMarket",
+      "AgentAccount",
+      "AgentRegistry",
+      "ValidationRegistry",
+      "VerityValidator",
       "LayerStepProver",
       "DisputeGame",
     ]);
@@ -157,7 +161,7 @@ describe("docs/deploy-testnet.md, played against a second local node as a public
 
     // 3. Verify: every check short of the explorer.
     const verified = await run("verify", { VERITY_VERIFY_DRY_RUN: "1" });
-    expect(verified.match(/^checked \w+ 0x[0-9a-fA-F]{40}: creation code matches/gm)).to.have.length(5);
+    expect(verified.match(/^checked \w+ 0x[0-9a-fA-F]{40}: creation code matches/gm)).to.have.length(9);
 
     // 4-5. The model, registered Optimistic with a one-day window; the provider's stake.
     expect(await run("model")).to.match(/^model 1 registered \(Optimistic, window 86400 s/m);

@@ -4,7 +4,10 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { hexlify, version as ethersVersion } from "ethers";
+import { formatEther, hexlify, version as ethersVersion } from "ethers";
+import { connectAgentRegistry } from "../../oracle/agents/agent-contracts.ts";
+import { createAgent } from "../../oracle/agents/create-agent.ts";
+import { parsePolicyObject } from "../../oracle/agents/policy-file.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { encodeInlineInput } from "../../oracle/model/input-envelope.ts";
@@ -97,9 +100,14 @@ import {
   encodeRequestInput,
   encodeTensor,
   estimateCallbackGas,
+  connectAgentRegistry,
+  fundAgent,
+  getAgentStatus,
   readDeployment,
   requestInference,
+  resolveAgent,
   waitForFinal,
+  wakeAgent,
 } from "@verity/sdk";
 
 const rpc = createRpcProvider(process.env.RPC_URL, 100);
@@ -145,7 +153,17 @@ result.contract = {
   gas,
 };
 
-// 3. Errors: a revert comes back decoded.
+// 3. An agent (created by its owner beforehand): funded, given a task, woken by this account as
+// its keeper, its result read back into its record.
+const agent = await resolveAgent(connectAgentRegistry(deployment, wallet), process.env.AGENT_ID);
+const funded = await fundAgent(wallet, { account: agent.address, amount: 10n ** 16n });
+await (await agent.account.postTask(input.slice(1), { value: await agent.account.policy().then((p) => p.minTaskFee) })).wait();
+const woken = await wakeAgent(agent.account);
+await waitForFinal(inferenceMarket, woken.requestId, { timeoutMs: 60_000, pollIntervalMs: 100 });
+const status = await getAgentStatus(connectAgentRegistry(deployment, wallet), modelRegistry, inferenceMarket, agent);
+result.agent = { budget: funded.balance, requestId: woken.requestId, record: status.record, trail: status.trail.length };
+
+// 4. Errors: a revert comes back decoded.
 try {
   await requestInference(inferenceMarket, modelRegistry, { modelId: 999n, input });
 } catch (error) {
@@ -269,6 +287,9 @@ describe("packages: @verity/contracts and @verity/sdk, packed and installed outs
     expect(shipped).to.deep.equal(
       [
         ...interfaces.map((f) => `interfaces/${f}`),
+        "agents/IAgentAccount.sol",
+        "agents/IAgentRegistry.sol",
+        "agents/IValidationRegistry.sol",
         "consumer/VerityConsumer.sol",
         "libraries/CanonicalTensor.sol",
       ].sort(),
@@ -329,6 +350,26 @@ describe("packages: @verity/contracts and @verity/sdk, packed and installed outs
       privateKey: local.actors.provider.privateKey,
     });
     await daemon.waitForLog((line) => line.msg === "provider daemon started");
+    // An agent on the iris model, for the dApp's script to fund, task and wake through the SDK.
+    const { agentId } = await createAgent(
+      connectAgentRegistry(local.deployment, local.actors.deployer),
+      local.content,
+      {
+        name: "iris-agent",
+        description: "Asks the iris classifier about each task.",
+        policy: parsePolicyObject(
+          {
+            model: local.iris.modelId.toString(),
+            modes: ["attested"],
+            maxFeePerRequest: formatEther(local.iris.price),
+            spendPerPeriod: "0.01",
+            period: "1d",
+            input: { kind: "taskCalldata" },
+          },
+          "the agent's policy",
+        ),
+      },
+    );
 
     const node = systemNode();
     const { stdout } = await run(node, ["run.mjs"], {
@@ -338,6 +379,7 @@ describe("packages: @verity/contracts and @verity/sdk, packed and installed outs
         DEPLOYMENT: local.deploymentFile,
         PRIVATE_KEY: local.actors.user.privateKey,
         MODEL_ID: local.iris.modelId.toString(),
+        AGENT_ID: agentId.toString(),
       }),
     });
     const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
@@ -352,6 +394,7 @@ describe("packages: @verity/contracts and @verity/sdk, packed and installed outs
         gas: { gasNeeded: number; gasLimit: number };
       };
       error: { isChainRevert: boolean; errorName: string; message: string };
+      agent: { budget: string; requestId: string; record: Record<string, string>; trail: number };
     };
     console.log(`      system Node ${result.node} (${node}); callback gas ${JSON.stringify(result.contract.gas)}`);
     console.log(`      ${result.error.message}`);
@@ -364,6 +407,11 @@ describe("packages: @verity/contracts and @verity/sdk, packed and installed outs
     expect(result.contract.onChainInput).to.equal(
       hexlify(encodeInlineInput(createTensor("float32", [1, 4], [5.4, 3.9, 1.7, 0.4]))),
     );
+    // The agent paid the fee from the budget it was given; its float output gives no decision.
+    expect(BigInt(result.agent.budget)).to.equal(10n ** 16n);
+    expect(result.agent.record).to.include({ wakes: "1", requests: "1", results: "1", actions: "0", skipped: "1" });
+    expect(BigInt(result.agent.record.spent!)).to.equal(local.iris.price);
+    expect(result.agent.trail).to.equal(1);
     expect(result.error.isChainRevert).to.equal(true);
     expect(result.error.errorName).to.equal("ModelUnknown");
     expect(result.error.message).to.include("reverted with ModelUnknown(999)");
