@@ -9,7 +9,7 @@
  * - `qk` folds the graph's 1/√dh (any scalar on the scores) into its multiplier; the softmax
  *   table is `round(2^16·e^((k − 255)·s_scores))`; probabilities have scale 1/127;
  * - GELU and other elementwise chains are a `lut` over the input's int8 grid;
- * - a layer norm is `centre` + `normalize`: γ int8 at one scale `s_g`, `z` carries `2^16/√D`.
+ * - a layer norm is `centre` + `normalize`: γ int8 at one scale per channel `s_g[i]`, `z` carries `2^16/√D`.
  */
 import type { OnnxModel } from "../onnx/onnx-model.ts";
 import { expTable } from "../vqm/random-transformer.ts";
@@ -197,8 +197,9 @@ function quantiseDense(
 }
 
 /**
- * γ int8 at one symmetric scale `s_g`; `z = roundDiv(c·2^16, r)` is `x̂·2^16/√D`, so the
- * accumulator `γ_q·z + β_q` has scale `s_g·√D/2^16`, `β_q = round(β·2^16/(s_g·√D))`, and
+ * γ int8 at a symmetric scale per channel `s_g[i] = |γ[i]|/127`; `z = roundDiv(c·2^16, r)` is
+ * `x̂·2^16/√D`, so the accumulator `γ_q·z + β_q` of channel i has scale `s_g[i]·√D/2^16`,
+ * `β_q = round(β·2^16/(s_g[i]·√D))`, and
  * `ε = max(1, round(eps·D³/s_x²))` puts the float ε in the units of Σc² (c = D·(x − μ)/s_x).
  */
 function normalizeLayer(
@@ -207,18 +208,20 @@ function normalizeLayer(
   outScale: number,
 ): { scale: number; layer: VqmLayer } {
   const width = layer.gamma.length;
-  const gammaScale = symmetricScale(layer.gamma.reduce((max, v) => Math.max(max, Math.abs(v)), 0));
-  const gamma = Int8Array.from(layer.gamma, (v) => quantiseValue(v, gammaScale, -127, 127));
-  const accScale = (gammaScale * Math.sqrt(width)) / 2 ** 16;
+  // One scale per channel: each γ[i] is ±127 (or 0), and its scale moves into m[i], which is per
+  // channel anyway. One scale for the whole γ left small channels a few levels.
+  const gammaScales = Array.from(layer.gamma, (v) => symmetricScale(Math.abs(v)));
+  const gamma = Int8Array.from(layer.gamma, (v, i) => quantiseValue(v, gammaScales[i]!, -127, 127));
+  const accScales = gammaScales.map((scale) => (scale * Math.sqrt(width)) / 2 ** 16);
   const beta = Int32Array.from(layer.beta, (v, i) => {
-    const q = Math.round(v / accScale);
+    const q = Math.round(v / accScales[i]!);
     if (!(Math.abs(q) + 2 ** 23 < 2 ** 31))
       throw new QuantiseError(`β of channel ${i} is ${q} accumulator steps, too large.`);
     return q;
   });
   const epsilonValue = Math.max(1, Math.round((layer.epsilon * width ** 3) / inScale ** 2));
   if (!(epsilonValue < 2 ** 62)) throw new QuantiseError(`ε is ${epsilonValue} in Σc² units, not below 2^62.`);
-  const points = Array.from(beta, (b) => chooseFixedPoint(accScale / outScale, Math.abs(b) + 2 ** 23));
+  const points = Array.from(beta, (b, i) => chooseFixedPoint(accScales[i]! / outScale, Math.abs(b) + 2 ** 23));
   return {
     scale: outScale,
     layer: {
