@@ -13,11 +13,16 @@
  * model.onnx one forward pass (emit-onnx.ts). Tables (embed, lut, softmax exp) and normalize's
  * gamma and beta are ONNX initializers; epsilon (a decimal string, as JSON has no 64-bit
  * integers), the qk/av multiplier and shift and normalize's requantisation are in the manifest.
+ * A decoder may hold its tokenizer, `tokenizer.json` (oracle/model/text/tokenizer.ts), bound by
+ * the manifest's `tokenizerHash`: `readVqm` refuses a file that does not match it, and one the
+ * manifest does not name.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keccak256 } from "ethers";
 import { BaseError } from "../../errors.ts";
+import { readTokenizerBytes, tokenizerBytes, tokenizerFile, tokenizerHash } from "../text/tokenizer.ts";
+import type { Tokenizer } from "../text/tokenizer.ts";
 import { readOnnx } from "../onnx/read-onnx.ts";
 import type { Tensor } from "../tensor.ts";
 import { weightsLayout, weightsRoot } from "./commitments.ts";
@@ -71,10 +76,23 @@ export type VqmManifest = {
   parameterCount: number;
   /** Present for a decoder: context, vocabulary, prompt and generation lengths, bos. */
   sequence?: SequenceSpec;
+  /** keccak256 of `tokenizer.json`, when the folder holds one (a decoder's vocabulary). */
+  tokenizerHash?: string;
   layers: ManifestLayer[];
 };
 
-export type ReadVqmReturnType = { model: VqmModel; onnx: Uint8Array; manifest: VqmManifest };
+export type ReadVqmReturnType = {
+  model: VqmModel;
+  onnx: Uint8Array;
+  manifest: VqmManifest;
+  /** The folder's tokenizer.json, checked against the manifest's tokenizerHash. */
+  tokenizer?: Tokenizer | undefined;
+};
+
+export type WriteVqmOptions = {
+  /** Written as tokenizer.json and bound by the manifest's tokenizerHash. */
+  tokenizer?: Tokenizer | undefined;
+};
 
 export class VqmFilesError extends BaseError {
   override name = "VqmFilesError";
@@ -132,10 +150,16 @@ export function vqmManifest(model: VqmModel, onnx: Uint8Array): VqmManifest {
   };
 }
 
-export async function writeVqm(dir: string, model: VqmModel): Promise<VqmManifest> {
+export async function writeVqm(dir: string, model: VqmModel, options: WriteVqmOptions = {}): Promise<VqmManifest> {
   const onnx = emitOnnx(model);
   const manifest = vqmManifest(model, onnx);
   await mkdir(dir, { recursive: true });
+  if (options.tokenizer) {
+    checkTokenizer(model, options.tokenizer, tokenizerFile);
+    const bytes = tokenizerBytes(options.tokenizer);
+    manifest.tokenizerHash = tokenizerHash(bytes);
+    await writeFile(join(dir, tokenizerFile), bytes);
+  }
   await writeFile(join(dir, onnxFile), onnx);
   await writeFile(join(dir, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
@@ -173,7 +197,48 @@ export async function readVqm(dir: string): Promise<ReadVqmReturnType> {
     throw new VqmFilesError("The manifest's weightsRoot does not match the model's weights.", {
       details: [`manifest ${manifest.weightsRoot}`, `weights  ${root}`],
     });
-  return { model, onnx, manifest };
+  const tokenizer = await readBoundTokenizer(dir, manifest);
+  if (tokenizer) checkTokenizer(model, tokenizer, join(dir, tokenizerFile));
+  return { model, onnx, manifest, ...(tokenizer ? { tokenizer } : {}) };
+}
+
+/** DIR/tokenizer.json when the manifest names its hash; a file the manifest does not bind is refused. */
+async function readBoundTokenizer(dir: string, manifest: VqmManifest): Promise<Tokenizer | undefined> {
+  const file = join(dir, tokenizerFile);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (manifest.tokenizerHash === undefined) {
+    if (bytes === undefined) return undefined;
+    throw new VqmFilesError(`${file} is not bound by the manifest: it has no tokenizerHash.`, {
+      details: [`Write the folder with writeVqm(dir, model, { tokenizer }), or remove ${tokenizerFile}.`],
+    });
+  }
+  if (bytes === undefined)
+    throw new VqmFilesError(`The manifest names a tokenizer (tokenizerHash) but ${file} is missing.`, {
+      details: ["Copy the model folder whole: its tokenizer.json travels with vqm/manifest.json."],
+    });
+  const hash = tokenizerHash(bytes);
+  if (hash !== manifest.tokenizerHash)
+    throw new VqmFilesError(`${tokenizerFile} does not match the manifest's tokenizerHash.`, {
+      details: [`manifest ${manifest.tokenizerHash}`, `file     ${hash}`],
+    });
+  return readTokenizerBytes(bytes, file);
+}
+
+/** A decoder's tokenizer has one token per id of its vocabulary. */
+function checkTokenizer(model: VqmModel, tokenizer: Tokenizer, source: string): void {
+  const vocabSize = model.sequence?.vocabSize;
+  if (vocabSize !== undefined && tokenizer.tokens.length !== vocabSize)
+    throw new VqmFilesError(
+      `${source} has ${tokenizer.tokens.length} tokens; the decoder's vocabulary has ${vocabSize}.`,
+      {
+        details: ["Give the tokenizer the model was trained with: one token per id 0 … vocabSize − 1."],
+      },
+    );
 }
 
 /** The VqmModel from a manifest and the weights and biases stored as ONNX initializers. */
