@@ -19,6 +19,7 @@ import { readOnnx } from "../model/onnx/read-onnx.ts";
 import { isDecoderGraph } from "../model/quantise/float-decoder.ts";
 import { modelFolder } from "../model/model-folder.ts";
 import { writeVqm } from "../model/vqm/vqm-files.ts";
+import { readTokenizerBytes, type Tokenizer } from "../model/text/tokenizer.ts";
 import { zkPath } from "../zk/zk-files.ts";
 import { parseCount, parseJson, readBinaryFile, readTextFile } from "./parse-options.ts";
 
@@ -31,13 +32,14 @@ export const modelCompileCommand: Command = {
     "",
     "A decoder-only transformer (input token ids [1, C], logits [1, C, V]) is compiled per pass; its",
     'calibration file is { "prompts": number[][] } (token-id sequences), --held-out takes the same format',
-    "for the agreement report, and --prompt-length, --new-tokens, --bos set the request shape.",
+    "for the agreement report, --prompt-length, --new-tokens, --bos set the request shape, and --tokenizer FILE",
+    "(a tokenizer.json: docs/operator-guide.md, decoders) goes into the folder, bound by the manifest's hash.",
     "",
     "Writes the model folder DIR: DIR/vqm/model.onnx and DIR/vqm/manifest.json. Then `verity zk build DIR`",
     "(Zk) and `verity model register DIR --mode zk|optimistic` (docs/operator-guide.md, model folders).",
   ].join("\n"),
   usage:
-    "MODEL.onnx --calibration INPUTS.json --out DIR [--name NAME] [--labels a,b,c] [--held-out PROMPTS.json] [--prompt-length P] [--new-tokens N] [--bos ID]",
+    "MODEL.onnx --calibration INPUTS.json --out DIR [--name NAME] [--labels a,b,c] [--held-out PROMPTS.json] [--prompt-length P] [--new-tokens N] [--bos ID] [--tokenizer FILE]",
   options: {
     calibration: { type: "string" },
     out: { type: "string" },
@@ -47,6 +49,7 @@ export const modelCompileCommand: Command = {
     "prompt-length": { type: "string" },
     "new-tokens": { type: "string" },
     bos: { type: "string" },
+    tokenizer: { type: "string" },
   },
   maxPositionals: 1,
   async run(values, [file]) {
@@ -60,6 +63,7 @@ export const modelCompileCommand: Command = {
     const bytes = readBinaryFile(file, "the ONNX file");
     let model: VqmModel;
     let report: string[];
+    let tokenizer: Tokenizer | undefined;
     const onnx = readOnnx(bytes);
     if (isDecoderGraph(onnx)) {
       const count = (flag: string) =>
@@ -78,7 +82,16 @@ export const modelCompileCommand: Command = {
       });
       model = compiled.model;
       report = formatDecoderCompileReport(compiled);
+      if (values.tokenizer !== undefined)
+        tokenizer = readTokenizerBytes(
+          readBinaryFile(values.tokenizer as string, "the --tokenizer file"),
+          values.tokenizer as string,
+        );
     } else {
+      if (values.tokenizer !== undefined)
+        throw new BaseError("--tokenizer is for decoders (text generation); this model is not one.", {
+          details: ["Drop --tokenizer, or compile a decoder-only transformer (input token ids, logits)."],
+        });
       const compiled = compileVqm({
         onnx: bytes,
         calibration: parseCalibration(calibrationText).inputs,
@@ -89,7 +102,7 @@ export const modelCompileCommand: Command = {
       report = formatCompileReport(compiled);
     }
     const folder = modelFolder(values.out as string);
-    const manifest = await writeVqm(folder.vqm, model);
+    const manifest = await writeVqm(folder.vqm, model, { tokenizer });
     for (const line of report) console.log(line);
     console.log(`modelHash ${manifest.modelHash}, weightsRoot ${manifest.weightsRoot}`);
     console.log(`wrote ${folder.vqm} in ${Math.round(performance.now() - started)} ms`);

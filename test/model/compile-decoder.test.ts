@@ -1,4 +1,8 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { expect } from "chai";
 import { loadNamesCorpus } from "../../models/names/names-data.ts";
 import type { OnnxGraph, OnnxNode } from "../../oracle/model/onnx/onnx-model.ts";
@@ -10,6 +14,8 @@ import { UnsupportedOpError } from "../../oracle/model/quantise/float-network.ts
 import { runFloatDecoder } from "../../oracle/model/quantise/run-float-decoder.ts";
 import { createTensor } from "../../oracle/model/tensor.ts";
 import { charVocabulary, encodeSequence } from "../../oracle/model/text/char-vocabulary.ts";
+import { charTokenizer } from "../../oracle/model/text/tokenizer.ts";
+import { readVqm } from "../../oracle/model/vqm/vqm-files.ts";
 import { initGptWeights } from "../../oracle/model/train/gpt.ts";
 import type { GptConfig } from "../../oracle/model/train/gpt.ts";
 import { transformerOnnxGraph } from "../../oracle/model/train/transformer-onnx.ts";
@@ -18,6 +24,8 @@ import { validateVqm } from "../../oracle/model/vqm/validate-vqm.ts";
 import { createSession } from "../../oracle/runtime/create-session.ts";
 import { runInference } from "../../oracle/runtime/run-inference.ts";
 
+const exec = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "../..");
 const namesOnnx = new Uint8Array(readFileSync(new URL("../../models/names/names.onnx", import.meta.url)));
 const vocabulary = charVocabulary("abcdefghijklmnopqrstuvwxyz");
 
@@ -65,6 +73,57 @@ describe("decoder compiler: names.onnx", function () {
     expect(parseDecoderCalibration('{"prompts":[[0,1,2,0]]}').prompts).to.deep.equal([[0, 1, 2, 0]]);
     expect(() => parseDecoderCalibration('{"inputs":[[0.5]]}')).to.throw("prompts");
     expect(() => parseDecoderCalibration('{"prompts":[[-1]]}')).to.throw("prompts");
+  });
+});
+
+describe("verity model compile: a decoder folder with its tokenizer (CLI)", function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(path.join(tmpdir(), "verity-compile-decoder-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const verity = async (args: string[]) =>
+    exec(process.execPath, [path.join(root, "bin/verity.js"), ...args], { cwd: root }).then(
+      ({ stdout, stderr }) => ({ stdout, stderr, code: 0 }),
+      (error: { stdout: string; stderr: string; code: number }) => error,
+    );
+
+  it("--tokenizer FILE puts the tokenizer into the folder, bound by the manifest; a classifier refuses it", async () => {
+    const corpus = loadNamesCorpus();
+    const calibration = path.join(dir, "prompts.json");
+    const prompts = corpus.train.filter((_, i) => i % 400 === 0).map((name) => encodeSequence(vocabulary, name));
+    writeFileSync(calibration, JSON.stringify({ prompts }));
+    const out = path.join(dir, "names");
+    const compiled = await verity([
+      "model",
+      "compile",
+      "models/names/names.onnx",
+      "--calibration",
+      calibration,
+      "--out",
+      out,
+      "--tokenizer",
+      "models/names/tokenizer.json",
+    ]);
+    expect(compiled.stderr).to.equal("");
+    expect(compiled.stdout).to.include(`wrote ${path.join(out, "vqm")} in `);
+    const folder = await readVqm(path.join(out, "vqm"));
+    expect(folder.tokenizer).to.deep.equal(charTokenizer("abcdefghijklmnopqrstuvwxyz"));
+    expect(folder.manifest.tokenizerHash).to.match(/^0x[0-9a-f]{64}$/);
+
+    const refused = await verity([
+      "model",
+      "compile",
+      "models/iris/iris.onnx",
+      "--calibration",
+      "models/iris/calibration.json",
+      "--out",
+      path.join(dir, "iris"),
+      "--tokenizer",
+      "models/names/tokenizer.json",
+    ]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(
+      /^error: --tokenizer is for decoders \(text generation\); this model is not one\.\n/,
+    );
   });
 });
 
