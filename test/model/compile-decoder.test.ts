@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
+import { assertClose } from "../util/assert-close.ts";
 import { loadNamesCorpus } from "../../models/names/names-data.ts";
 import type { OnnxGraph, OnnxNode } from "../../oracle/model/onnx/onnx-model.ts";
 import { readOnnx } from "../../oracle/model/onnx/read-onnx.ts";
@@ -185,7 +186,7 @@ describe("decoder compiler: refusals by node and op", () => {
     graph.nodes.splice(graph.nodes.indexOf(ln), 1, ...decomposed);
     const actual = runFloatDecoder(lower(graph), ids);
     actual.forEach((pass, t) =>
-      pass.at(-2)!.forEach((v, i) => expect(v).to.be.closeTo(expected[t]!.at(-2)![i]!, 1e-9)),
+      pass.at(-2)!.forEach((v, i) => assertClose(v, expected[t]!.at(-2)![i]!, 1e-9, `pass ${t} logit ${i}`)),
     );
   });
 

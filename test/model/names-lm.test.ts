@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
+import { assertClose } from "../util/assert-close.ts";
 import { keccak256 } from "ethers";
 import type { NamesMetadata } from "../../models/names/build-names.ts";
 import { loadNamesCorpus } from "../../models/names/names-data.ts";
@@ -104,8 +105,8 @@ describe("names language model (committed names.onnx)", function () {
     expect(corpus.packageVersions).to.deep.equal(metadata.data.packages);
     const score = await scoreNames(lm, corpus.heldOut);
     expect(score.tokens).to.equal(metadata.heldOut.tokens);
-    expect(score.loss).to.be.closeTo(metadata.heldOut.loss, 1e-6);
-    expect(score.accuracy).to.be.closeTo(metadata.heldOut.accuracy, 1e-9);
+    assertClose(score.loss, metadata.heldOut.loss, 1e-6, "held-out loss");
+    assertClose(score.accuracy, metadata.heldOut.accuracy, 1e-9, "held-out accuracy");
     // Far better than the uniform guess ln 27 ≈ 3.30 nats and the letter-frequency one (≈ 2.9).
     expect(score.loss).to.be.below(2.2);
   });
