@@ -15,7 +15,7 @@ import { keccak256 } from "ethers";
 import { layerSpecs, layoutRoot } from "../dispute/layout.ts";
 import { BaseError, errorMessage, rootCause } from "../errors.ts";
 import { verifiedModelLimitViolation } from "../model/chain-limit-violation.ts";
-import { readModelFolder, readZkModelFolder, type ModelFolder } from "../model/model-folder.ts";
+import { readModelFolder, readZkModelFolder, resolveModelFolder, type ModelFolder } from "../model/model-folder.ts";
 import { readOnnxSignature } from "../model/onnx/onnx-signature.ts";
 import {
   resolveRegisteredFormats,
@@ -25,6 +25,8 @@ import {
 } from "../model/registered-formats.ts";
 import { weightsBlob, weightsRoot } from "../model/vqm/commitments.ts";
 import { manifestFile as vqmManifestFile } from "../model/vqm/vqm-files.ts";
+import type { Tokenizer } from "../model/text/tokenizer.ts";
+import type { SequenceSpec } from "../model/vqm/vqm-model.ts";
 import { createSession } from "../runtime/create-session.ts";
 import type { ZkManifest } from "../zk/zk-files.ts";
 import { readBinaryFile, readJsonFile } from "./parse-options.ts";
@@ -36,7 +38,12 @@ export const registerModes: readonly RegisterMode[] = ["attested", "zk", "optimi
 type PlanBase = { onnx: Uint8Array; modelHash: string; formats: RegisteredFormats };
 
 export type RegistrationPlan =
-  | (PlanBase & { mode: "attested"; folder?: ModelFolder | undefined })
+  | (PlanBase & {
+      mode: "attested";
+      folder?: ModelFolder | undefined;
+      /** A decoder (text generation): served from its folder, with its tokenizer when it has one. */
+      decoder?: { sequence: SequenceSpec; tokenizer?: Tokenizer | undefined } | undefined;
+    })
   | (PlanBase & { mode: "zk"; folder: ModelFolder; zk: ZkManifest })
   | (PlanBase & {
       mode: "optimistic";
@@ -92,15 +99,24 @@ export async function planRegistration({
       details: [`${target}/vqm/manifest.json gives the shapes, dtypes and labels.`],
     });
 
+  if (mode !== "attested") refuseDecoderFolder(target, mode);
   if (mode === "zk") {
     const { onnx, manifest: vqm, folder, zk } = await readZkModelFolder(target);
     const formats = folderFormats(vqm);
     assertWithinLimits(target, mode, formats);
     return { mode, onnx, modelHash: vqm.modelHash, formats, folder, zk };
   }
-  const { model, onnx, manifest: vqm, folder } = await readModelFolder(target);
+  const { model, onnx, manifest: vqm, folder, tokenizer } = await readModelFolder(target);
   const formats = folderFormats(vqm);
-  if (mode === "attested") return { mode, onnx, modelHash: vqm.modelHash, formats, folder };
+  if (mode === "attested")
+    return {
+      mode,
+      onnx,
+      modelHash: vqm.modelHash,
+      formats,
+      folder,
+      ...(model.sequence ? { decoder: { sequence: model.sequence, tokenizer } } : {}),
+    };
 
   const specs = layerSpecs(model);
   assertWithinLimits(target, mode, formats, specs.length);
@@ -145,6 +161,26 @@ async function planOnnxFile(
   }
   await session.release();
   return { mode: "attested", onnx, modelHash: keccak256(onnx), formats };
+}
+
+/**
+ * A decoder is served in Attested mode only for now: disputing a generation needs the game's
+ * bisection over passes, and no circuit proves one. Read from the manifest alone, before the
+ * mode's own artifacts are looked for.
+ */
+function refuseDecoderFolder(target: string, mode: "zk" | "optimistic"): void {
+  const manifest = readJsonFile(path.join(resolveModelFolder(target).vqm, vqmManifestFile), "the VQM manifest");
+  if ((manifest as { sequence?: unknown } | null)?.sequence === undefined) return;
+  throw new RegistrationError(
+    `${target} holds a decoder, which cannot be registered as ${mode === "zk" ? "Zk" : "Optimistic"} yet.`,
+    {
+      details: [
+        mode === "zk"
+          ? "No circuit proves a generation yet: register it as Attested (drop --mode)."
+          : "Disputing a generation needs the dispute game's bisection over passes, not done yet: register it as Attested (drop --mode).",
+      ],
+    },
+  );
 }
 
 function readManifest(file: string): OnnxModelManifest {

@@ -145,9 +145,31 @@ export function registeredLines(
     lines.push(
       `  weightsRoot ${verification.weightsRoot}, layoutRoot ${verification.layoutRoot}, manifest ${manifestId!}`,
     );
+  const decoder = plan.mode === "attested" ? plan.decoder : undefined;
+  if (decoder) {
+    const { promptLength, newTokens, contextLength, vocabSize } = decoder.sequence;
+    const tokenizer = decoder.tokenizer
+      ? `tokenizer "${decoder.tokenizer.kind}", vqm/tokenizer.json`
+      : "no tokenizer: requests give token ids";
+    lines.push(
+      `  decoder: a prompt of up to ${promptLength} tokens, ${newTokens} generated; context ${contextLength}, vocabulary ${vocabSize} (${tokenizer})`,
+    );
+  }
   const folderEntry =
-    plan.mode === "attested" ? undefined : `{ "id": "${id}", "folder": ${JSON.stringify(plan.folder.root)} }`;
-  if (plan.mode === "zk") lines.push("serve it with, in the provider config:", `  "models": [${folderEntry!}]`);
+    plan.mode === "attested" && !decoder
+      ? undefined
+      : `{ "id": "${id}", "folder": ${JSON.stringify(plan.folder!.root)} }`;
+  if (decoder)
+    lines.push(
+      "serve it with, in the provider config (a decoder is served from its model folder):",
+      `  "models": [${folderEntry!}]`,
+      ...(decoder.tokenizer
+        ? [
+            `request text with: verity request --model ${id} --text "..." --model-dir ${JSON.stringify(plan.folder!.root)}`,
+          ]
+        : []),
+    );
+  else if (plan.mode === "zk") lines.push("serve it with, in the provider config:", `  "models": [${folderEntry!}]`);
   else if (plan.mode === "optimistic")
     lines.push(
       "serve it (provider config) and watch it (watchtower config) with:",

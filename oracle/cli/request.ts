@@ -12,6 +12,8 @@ import { createTensor, elementCount, isDType, type DType, type Tensor } from "..
 import { decodeTensor } from "../model/tensor-codec.ts";
 import { formatToString, registeredFormat, type TensorFormat } from "../model/tensor-format.ts";
 import { encodeRequestInput } from "../sdk/encode-request-input.ts";
+import type { Tokenizer } from "../model/text/tokenizer.ts";
+import { prepareTextPrompt, printGeneratedText, type TextPrompt } from "./request-text.ts";
 import type { RequestOutcome } from "../sdk/get-request-outcome.ts";
 import { requestInference } from "../sdk/request-inference.ts";
 import { waitForFinal } from "../sdk/wait-for-final.ts";
@@ -32,12 +34,17 @@ export const requestCommand: Command = {
     "While it waits, a line per status. A request that ends Failed or Refunded prints the reason and the credit",
     "it left (withdraw it with `verity withdraw`) and exits with code 1. --wait ID waits for a request sent",
     "before (with --no-wait, say). --timeout (default: the ttl plus a minute) bounds the wait.",
+    "",
+    "--text TEXT --model-dir DIR (a decoder): the prompt is encoded with DIR/vqm/tokenizer.json (the boundary",
+    "first, padded with -1 to the model's promptLength) and the generated ids are printed with their text, which",
+    "stops at the first boundary token (the end of the generated sequence).",
   ].join("\n"),
-  usage: `(--model ID --input INPUT.json [--float --model-dir DIR] [--ttl 600] [--no-wait] [--callback ADDR --callback-gas N] | --wait ID) [--timeout 11m] ${chainUsage}`,
+  usage: `(--model ID (--input INPUT.json [--float --model-dir DIR] | --text TEXT --model-dir DIR) [--ttl 600] [--no-wait] [--callback ADDR --callback-gas N] | --wait ID) [--timeout 11m] ${chainUsage}`,
   options: {
     ...chainOptions,
     model: { type: "string" },
     input: { type: "string" },
+    text: { type: "string" },
     float: { type: "boolean", default: false },
     "model-dir": { type: "string" },
     ttl: { type: "string", default: "600" },
@@ -51,14 +58,20 @@ export const requestCommand: Command = {
   async run(values) {
     const usage = `Usage: verity request ${this.usage}`;
     const waitFor = values.wait === undefined ? undefined : parseId("--wait", values.wait as string, "request");
-    if (waitFor !== undefined && (values.model !== undefined || values.input !== undefined))
+    const text = values.text as string | undefined;
+    if (waitFor !== undefined && (values.model !== undefined || values.input !== undefined || text !== undefined))
       throw new CliInputError("--wait ID waits for a request already sent: give it without --model and --input.", {
         details: [usage],
       });
-    if (waitFor === undefined && (values.model === undefined || values.input === undefined))
-      throw new CliInputError(`request needs ${values.model === undefined ? "--model ID" : "--input INPUT.json"}.`, {
+    if (text !== undefined && (values.input !== undefined || values.float === true))
+      throw new CliInputError("--text is the prompt of a decoder: give it instead of --input (and --float).", {
         details: [usage],
       });
+    if (waitFor === undefined && (values.model === undefined || (values.input === undefined && text === undefined)))
+      throw new CliInputError(
+        `request needs ${values.model === undefined ? "--model ID" : "--input INPUT.json (or --text TEXT for a decoder)"}.`,
+        { details: [usage] },
+      );
     const ttl = parseDuration("--ttl", values.ttl as string, { max: 30 * 86_400 });
     const timeoutSec =
       values.timeout === undefined
@@ -70,15 +83,22 @@ export const requestCommand: Command = {
         details: ["Its vqm/manifest.json holds the input scale the floats are quantised with."],
       });
     const modelId = waitFor === undefined ? parseId("--model", values.model as string, "model") : undefined;
-    // Read before the chain is touched: a missing or malformed file costs nothing.
-    const file = waitFor === undefined ? readJsonFile(values.input as string, "the --input file") : undefined;
+    // Read before the chain is touched: a missing or malformed file, or a prompt the model cannot take, costs nothing.
+    const prompt =
+      text === undefined ? undefined : await prepareTextPrompt(text, values["model-dir"] as string | undefined);
+    const file =
+      waitFor === undefined && prompt === undefined
+        ? readJsonFile(values.input as string, "the --input file")
+        : undefined;
 
     const context = await chainContext(values as ChainFlags);
     try {
       let requestId = waitFor;
       let fromBlock = context.deployment.startBlock;
       if (requestId === undefined) {
-        const tensor = await inputTensor(context, modelId!, file, values);
+        const tensor = prompt
+          ? await promptTensor(context, modelId!, prompt)
+          : await inputTensor(context, modelId!, file, values);
         const sent = await requestInference(context.suite.inferenceMarket, context.suite.modelRegistry, {
           modelId: modelId!,
           input: encodeRequestInput(tensor),
@@ -114,7 +134,7 @@ export const requestCommand: Command = {
       } finally {
         clearInterval(heartbeat);
       }
-      report(outcome);
+      report(outcome, prompt?.tokenizer);
     } finally {
       context.provider.destroy();
     }
@@ -122,14 +142,15 @@ export const requestCommand: Command = {
 };
 
 /** The outcome on standard output; a request that did not finalize ends as an error (exit code 1). */
-function report(outcome: RequestOutcome): void {
+function report(outcome: RequestOutcome, tokenizer?: Tokenizer): void {
   const id = outcome.requestId;
   if (outcome.status === "Finalized") {
     const output = decodeTensor(outcome.output);
     console.log(
       `request ${id} Finalized: ${output.dtype}[${output.shape.join(", ")}] = [${Array.from(output.data as ArrayLike<number>).join(", ")}]`,
     );
-    console.log(`argmax ${argmax(output)}; raw ${hexlify(outcome.output)}`);
+    if (tokenizer) printGeneratedText(tokenizer, output);
+    else console.log(`argmax ${argmax(output)}; raw ${hexlify(outcome.output)}`);
     if (outcome.callback) {
       const { address, gasLimit, success } = outcome.callback;
       if (success) console.log(`callback ${address} succeeded`);
@@ -155,6 +176,16 @@ function report(outcome: RequestOutcome): void {
     "games-overdue": "its dispute games could not end in time",
   }[outcome.refund.cause];
   throw new BaseError(`Request ${id} ended Refunded: ${why}.`, { details: [withdraw] });
+}
+
+/** The prompt's tensor, once the folder it was encoded with is checked to be the registered model. */
+async function promptTensor(context: ChainContext, modelId: bigint, prompt: TextPrompt): Promise<Tensor> {
+  const model = await context.suite.modelRegistry.getModel(modelId);
+  if (prompt.modelHash !== model.modelHash)
+    throw new CliInputError(`${prompt.dir} is not model ${modelId}: its modelHash differs from the registered one.`, {
+      details: [`registered ${model.modelHash}`, `folder     ${prompt.modelHash}`],
+    });
+  return prompt.tensor;
 }
 
 /** `--callback ADDR` with `--callback-gas N` (both or neither). */

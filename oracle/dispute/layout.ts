@@ -5,11 +5,17 @@
  * `layoutRoot`; a challenge opens the disputed layer's leaf with `layoutProof`.
  */
 import { AbiCoder, getBytes } from "ethers";
+import { BaseError } from "../errors.ts";
 import { chunkLeaf, nodeHash, ZERO_HASH } from "../model/vqm/commitments.ts";
 import { weightsLayout } from "../model/vqm/commitments.ts";
 import { layerShapes } from "../model/vqm/layer-shapes.ts";
 import { elementCount } from "../model/tensor.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
+
+/** A layer kind the dispute game cannot step yet. */
+export class LayoutUnsupportedError extends BaseError {
+  override name = "LayoutUnsupportedError";
+}
 
 /** `LayerSpec` kind codes. */
 export const LayerKind = { dense: 0, conv2d: 1, relu: 2, add: 3, maxpool2d: 4, reshape: 5, argmax: 6 } as const;
@@ -103,6 +109,11 @@ export function layerSpecs(model: VqmModel): LayerSpec[] {
           params: [input[input.length - 1]!],
         };
       }
+      default:
+        // Sequence layers (decoders) have no one-step in LayerSpec.sol yet.
+        throw new LayoutUnsupportedError(`Layer ${index} (${layer.kind}) has no dispute layout yet.`, {
+          details: ["Decoders (sequence models) cannot be registered as Optimistic models yet."],
+        });
     }
   });
 }

@@ -24,6 +24,7 @@ import { modelFromFiles, type VqmManifest } from "../model/vqm/vqm-files.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { ModelContentMismatchError } from "./model-cache.ts";
+import { refuseDecoder } from "./decoder-models.ts";
 
 export type OptimisticModel = {
   modelId: bigint;
@@ -76,6 +77,7 @@ export function createOptimisticModels({
     if (Number(verification.mode) !== VerificationMode.Optimistic)
       throw new OptimisticModelError(`Model ${modelId} is not an Optimistic model.`);
     const model = await readModel(modelId, entry.contentId, entry.modelHash, signal);
+    refuseDecoder(modelId, model, "Optimistic", OptimisticModelError);
     const mismatch = (what: string, registered: string, rebuilt: string) =>
       new OptimisticModelError(`Model ${modelId}: the manifest's model does not match the registered ${what}.`, {
         details: [`registered ${registered}`, `rebuilt    ${rebuilt}`],

@@ -18,6 +18,7 @@ import { openDisputeStore } from "../store/open-dispute-store.ts";
 import { defendResult, type DefendContext } from "./defend-results.ts";
 import { createOptimisticModels } from "./optimistic-models.ts";
 import { createZkModels } from "./zk-models.ts";
+import { createDecoderModels } from "./decoder-models.ts";
 import { connectDaemon } from "./connect-daemon.ts";
 import { createModelFormats } from "./model-formats.ts";
 import { createStakeGuard } from "./stake-guard.ts";
@@ -71,6 +72,12 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     dirs: { ...config.zk.models, ...config.modelFolders },
     logger,
   });
+  const decoders = createDecoderModels({
+    registry: suite.modelRegistry,
+    folders: config.modelFolders,
+    threads: config.runtime.threads,
+    logger,
+  });
   const served = config.models.length > 0 ? new Set(config.models.map((m) => BigInt(m))) : undefined;
   const ctx: ServeJobContext = {
     market: suite.inferenceMarket,
@@ -94,6 +101,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     signal,
     optimistic: { models: optimisticModels, results, stateDir: config.stateDir, cheat },
     zk: zkModels,
+    decoders,
     modeOf: (modelId) => optimisticModels.mode(modelId),
   };
   const defence: Omit<DefendContext, "game"> & { game: DisputeGame | undefined } = {
@@ -177,6 +185,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     await metrics?.close();
     await models.close();
     await zkModels.close();
+    await decoders.close();
     await content.close();
     jobs.close();
     provider.destroy();

@@ -27,6 +27,8 @@ import { OptimisticModelError } from "./optimistic-models.ts";
 import { warnFailedCallback } from "./callback-outcome.ts";
 import { assertModelFormats, canonicalOutput, vqmFormats, type ModelFormatsCache } from "./model-formats.ts";
 import type { StakeGuard } from "./stake-guard.ts";
+import { assertNotDecoderGraph, DecoderModelError, type DecoderModels } from "./decoder-models.ts";
+import { runDecoder } from "./run-decoder.ts";
 
 export type ServeJobContext = {
   market: InferenceMarket;
@@ -54,6 +56,8 @@ export type ServeJobContext = {
   optimistic?: OptimisticServing | undefined;
   /** Serving Zk models: their integer models and provers (`zk.models`). */
   zk?: ZkModels | undefined;
+  /** Attested decoders (text generation), served from their model folders. */
+  decoders?: DecoderModels | undefined;
   /** The model's registered `VerificationMode`; every model is served as Attested without it. */
   modeOf?: ((modelId: bigint) => Promise<number>) | undefined;
 };
@@ -223,7 +227,8 @@ export async function ensureReady(ctx: ServeJobContext, job: Job): Promise<void>
       await ctx.optimistic.models.get(job.modelId, ctx.signal);
     else if (ctx.zk && mode === VerificationMode.Zk) await ctx.zk.get(job.modelId);
     else {
-      await ctx.models.get(job.modelId, ctx.signal);
+      if (!(await ctx.decoders?.get(job.modelId)))
+        assertNotDecoderGraph(job.modelId, (await ctx.models.get(job.modelId, ctx.signal)).session);
       if (job.input.length <= ctx.maxInputBytes) {
         const envelope = decodeInputEnvelope(job.input);
         if (envelope.kind !== "inline")
@@ -307,7 +312,8 @@ async function runAndSubmit(
       error instanceof ContentUnavailableError ||
       error instanceof SetupNotReadyError ||
       error instanceof ZkModelError ||
-      error instanceof OptimisticModelError;
+      error instanceof OptimisticModelError ||
+      error instanceof DecoderModelError;
     // What is missing may come back (a content node, a model folder): keep the claim and try at
     // later polls while there is time, then give it back for another provider to serve.
     if (unavailable && onchain.deadline - ctx.now() > BigInt(ctx.releaseMarginSec)) throw notReady(job, error);
@@ -371,12 +377,18 @@ async function prepareAttested(
   log: Logger,
 ): Promise<Prepared> {
   const input = await resolveInput(ctx, job, log);
-  const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
   const formats = await ctx.formats.get(job.modelId);
-  const output: Tensor = await runInference(model.session, input, {
-    expectedShape: formats.input.shape,
-    expectedDType: formats.input.dtype,
-  });
+  const decoder = await ctx.decoders?.get(job.modelId);
+  let output: Tensor;
+  if (decoder) output = await runDecoder(decoder, input, formats, log);
+  else {
+    const model = await fetchWithRetry(ctx, log, `model ${job.modelId}`, () => ctx.models.get(job.modelId, ctx.signal));
+    assertNotDecoderGraph(job.modelId, model.session);
+    output = await runInference(model.session, input, {
+      expectedShape: formats.input.shape,
+      expectedDType: formats.input.dtype,
+    });
+  }
   const encoded = canonicalOutput(job.modelId, output, formats);
   return {
     output: encoded,

@@ -15,6 +15,7 @@ import type { Tensor } from "../model/tensor.ts";
 import { readZkModelFolder } from "../model/model-folder.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import { createProver, type ZkProver } from "../zk/prove.ts";
+import { refuseDecoder } from "./decoder-models.ts";
 
 export type ZkModel = {
   modelId: bigint;
@@ -75,6 +76,7 @@ export function createZkModels({ registry, dirs, logger }: CreateZkModelsParamet
       throw new ZkModelError(`Model ${modelId}: the model folder ${dir} holds another model.`, {
         details: [`registered modelHash ${entry.modelHash}`, `vqm/manifest.json ${manifest.modelHash}`],
       });
+    refuseDecoder(modelId, model, "Zk", ZkModelError);
     const prover = await createProver({ zkDir: folder.zk });
     logger.info("zk model loaded", { modelId, dir, constraints: zk.constraints, publicSignals: zk.publicSignals });
     return { modelId, model, prover, dir };

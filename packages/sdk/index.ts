@@ -77,6 +77,27 @@ export {
   type InputEnvelope,
 } from "../../oracle/model/input-envelope.ts";
 export { argmax, argmaxRows } from "../../oracle/model/argmax.ts";
+
+// Decoders (text generation): a prompt from text with the model's tokenizer, generated ids back to text.
+export {
+  encodePrompt,
+  PromptTooLongError,
+  type EncodePromptParameters,
+  type EncodePromptReturnType,
+} from "../../oracle/sdk/encode-prompt.ts";
+export { decodeTokens, type DecodeTokensReturnType } from "../../oracle/sdk/decode-tokens.ts";
+export {
+  charTokenizer,
+  decodeIds,
+  encodeText,
+  parseTokenizer,
+  readTokenizerBytes,
+  TokenizerError,
+  tokenizerFile,
+  tokenizerHash,
+  type Tokenizer,
+  type TokenizerKind,
+} from "../../oracle/model/text/tokenizer.ts";
 export { FailureReason, describeFailureReason } from "../../oracle/model/failure-reason.ts";
 
 // Errors: one base type; reverts decoded into the contract's custom error and arguments.

@@ -17,6 +17,7 @@ import { createPrng } from "../../oracle/model/train/prng.ts";
 import type { Prng } from "../../oracle/model/train/prng.ts";
 import { weightsBlob, weightsLayout } from "../../oracle/model/vqm/commitments.ts";
 import type { LayerWeightsLayout } from "../../oracle/model/vqm/commitments.ts";
+import { layerInputs } from "../../oracle/model/vqm/layer-shapes.ts";
 import { randomVqm } from "../../oracle/model/vqm/random-vqm.ts";
 import { executeVqm, requant, roundShift } from "../../oracle/model/vqm/reference-executor.ts";
 import { validateVqm } from "../../oracle/model/vqm/validate-vqm.ts";
@@ -80,7 +81,7 @@ async function conformOnChain(harness: OneStepExecutorHarness, model: VqmModel, 
       picked,
       prng,
       data,
-      inShape: layer.kind === "add" ? shapeOf(layer.inputs[0]) : shapeOf(layer.input),
+      inShape: shapeOf(layerInputs(layer)[0] ?? -1),
       outShape: shapes[index]!,
     });
     const where = `${model.name}: layer ${index} (${layer.kind})`;
@@ -157,6 +158,8 @@ async function elements(
       const step = prng.int(2) === 0 ? 0 : 1 + prng.int(last);
       return numbers(await harness.argmaxRows(hex(data(layer.input)), last, step, picked));
     }
+    default:
+      throw new Error(`no one-step for ${layer.kind} layers yet`);
   }
 }
 

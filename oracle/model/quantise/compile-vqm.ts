@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { BaseError } from "../../errors.ts";
 import { chainLimitUsage } from "../chain-limit-violation.ts";
+import type { OnnxModel } from "../onnx/onnx-model.ts";
 import { readOnnx } from "../onnx/read-onnx.ts";
 import { validateVqm } from "../vqm/validate-vqm.ts";
 import type { VqmLayer, VqmModel } from "../vqm/vqm-model.ts";
@@ -13,6 +14,10 @@ import { compareQuantised } from "./compare-quantised.ts";
 import type { FloatNetwork } from "./float-network.ts";
 import type { CompareQuantisedReturnType } from "./compare-quantised.ts";
 import { quantiseModel } from "./quantise-model.ts";
+import { compareDecoder } from "./compare-decoder.ts";
+import type { CompareDecoderReturnType } from "./compare-decoder.ts";
+import type { FloatDecoder } from "./float-decoder.ts";
+import { quantiseDecoder } from "./quantise-decoder.ts";
 
 /** The calibration file: `{ "inputs": number[][] }`, each input flattened row-major. */
 export const calibrationSchema = z.object({
@@ -113,5 +118,119 @@ export function formatCompileReport({ model, layers, parameterCount, agreement }
     lines.push(
       `  output abs error  max ${agreement.maxAbsError.toPrecision(4)}, mean ${agreement.meanAbsError!.toPrecision(4)} (float outputs up to ${agreement.floatOutputRange!.toPrecision(4)})`,
     );
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoders (float-decoder.ts): a graph that reads token ids into a Gather compiles per pass.
+
+/** A decoder's calibration (or held-out) file: `{ "prompts": number[][] }`, token-id sequences. */
+export const decoderCalibrationSchema = z.object({
+  prompts: z.array(z.array(z.number().int().nonnegative()).min(1)).min(1),
+});
+
+export function parseDecoderCalibration(text: string): z.infer<typeof decoderCalibrationSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new CalibrationFileError("Calibration file is not JSON.", { cause });
+  }
+  const parsed = decoderCalibrationSchema.safeParse(json);
+  if (!parsed.success)
+    throw new CalibrationFileError('A decoder\'s calibration file is not { "prompts": number[][] } (token ids).', {
+      details: [
+        ...parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+        "Each prompt is a non-empty list of token ids of the model's vocabulary (e.g. a name as . n a m e .).",
+      ],
+    });
+  return parsed.data;
+}
+
+export type CompileDecoderVqmParameters = {
+  onnx: OnnxModel;
+  /** Calibration token-id sequences. */
+  prompts: readonly (readonly number[])[];
+  /** Sequences the agreement is measured on; defaults to the calibration prompts. */
+  heldOut?: readonly (readonly number[])[] | undefined;
+  name?: string | undefined;
+  promptLength?: number | undefined;
+  newTokens?: number | undefined;
+  bos?: number | undefined;
+};
+
+export type CompileDecoderVqmReturnType = {
+  model: VqmModel;
+  decoder: FloatDecoder;
+  layers: LayerSummary[];
+  parameterCount: number;
+  /** The integer decoder against the float one, position by position, on `heldOut`. */
+  agreement: CompareDecoderReturnType;
+};
+
+export function compileDecoderVqm({
+  onnx,
+  prompts,
+  heldOut,
+  ...options
+}: CompileDecoderVqmParameters): CompileDecoderVqmReturnType {
+  const { model, decoder, scales } = quantiseDecoder({ onnx, prompts, ...options });
+  const shapes = validateVqm(model);
+  const layers = model.layers.map((layer, index) => ({
+    index,
+    kind: layer.kind,
+    node: decoder.layers[index]!.node,
+    shape: shapes[index]!,
+    parameters: decoderParameterCount(layer),
+  }));
+  const bos = model.sequence!.bos;
+  return {
+    model,
+    decoder,
+    layers,
+    parameterCount: layers.reduce((sum, layer) => sum + layer.parameters, 0),
+    agreement: compareDecoder({ model, decoder, scales, sequences: heldOut ?? prompts, prompts: [[bos]] }),
+  };
+}
+
+function decoderParameterCount(layer: VqmLayer): number {
+  switch (layer.kind) {
+    case "embed":
+      return layer.table.length;
+    case "normalize":
+      return layer.gamma.length + layer.beta.length;
+    case "lut":
+      return layer.table.length;
+    default:
+      return parameterCount(layer);
+  }
+}
+
+/** The report `verity model compile` prints for a decoder. */
+export function formatDecoderCompileReport({
+  model,
+  layers,
+  parameterCount,
+  agreement,
+}: CompileDecoderVqmReturnType): string[] {
+  const { contextLength, vocabSize, promptLength, newTokens, bos } = model.sequence!;
+  const lines = [
+    `${model.name}: decoder, ${layers.length} layers per pass, ${parameterCount} parameters, context ${contextLength}, vocabulary ${vocabSize}, prompt ${promptLength}, new tokens ${newTokens}, bos ${bos}`,
+  ];
+  for (const layer of layers)
+    lines.push(
+      `  ${String(layer.index).padStart(3)} ${layer.kind.padEnd(9)} [${layer.shape.join(", ")}]${
+        layer.parameters ? ` ${layer.parameters} params` : ""
+      }  (${layer.node})`,
+    );
+  const percent = (x: number) => `${(x * 100).toFixed(2)} %`;
+  lines.push(
+    `agreement with the float model on ${agreement.sequences} sequences (${agreement.positions} positions):`,
+    `  top-1 next token   ${percent(agreement.top1Agreement)}`,
+    `  cross-entropy      float ${agreement.floatLoss.toFixed(4)}, integer ${agreement.integerLoss.toFixed(4)} nats (perplexity ${Math.exp(agreement.floatLoss).toFixed(3)} / ${Math.exp(agreement.integerLoss).toFixed(3)})`,
+    `  next-token accuracy float ${percent(agreement.floatAccuracy)}, integer ${percent(agreement.integerAccuracy)}`,
+  );
+  for (const { prompt, float, integer } of agreement.generations)
+    lines.push(`  greedy after [${prompt}]: float [${float}], integer [${integer}]`);
   return lines;
 }

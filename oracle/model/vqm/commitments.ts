@@ -230,13 +230,61 @@ export type AddLayerLayout = {
 
 export type LayerWeightsLayout = WeightedLayerLayout | AddLayerLayout;
 
+/** Where an embed layer's table sits: row `k` starts at `table.offset + k * rowLength`. */
+export type EmbedLayerLayout = {
+  layer: number;
+  kind: "embed";
+  range: BlobRange;
+  /** int8 `[rows][rowLength]`. */
+  table: BlobRange;
+  rows: number;
+  rowLength: number;
+};
+
+/** A lut's 256 int8 entries, or a softmax's 256 uint32 LE exp entries. */
+export type TableLayerLayout = { layer: number; kind: "lut" | "softmax"; range: BlobRange; table: BlobRange };
+
+/** A normalize layer's parameters, in this order. */
+export type NormalizeLayerLayout = {
+  layer: number;
+  kind: "normalize";
+  range: BlobRange;
+  /** int8, one per channel. */
+  gamma: BlobRange;
+  /** int32 LE, one per channel. */
+  beta: BlobRange;
+  /** uint64 LE, 8 bytes. */
+  epsilon: BlobRange;
+  /** int32 LE, one per channel. */
+  multiplier: BlobRange;
+  /** One byte per channel. */
+  shift: BlobRange;
+};
+
+/** A qk or av layer's one multiplier (int32 LE) and shift (one byte): 5 bytes. */
+export type AttentionLayerLayout = {
+  layer: number;
+  kind: "qk" | "av";
+  range: BlobRange;
+  multiplier: BlobRange;
+  shift: BlobRange;
+};
+
+/** The parameters of a decoder's sequence layers (docs/numeric-semantics.md, "Sequence models"). */
+export type SequenceLayerLayout = EmbedLayerLayout | TableLayerLayout | NormalizeLayerLayout | AttentionLayerLayout;
+
 export type WeightsLayout = {
   /** Total bytes of the blob. */
   length: number;
   /** Parameterised layers only, in model order. */
-  layers: LayerWeightsLayout[];
-  /** Entry `i` is the layout of model layer `i`, or undefined for a layer without parameters. */
+  layers: (LayerWeightsLayout | SequenceLayerLayout)[];
+  /**
+   * Entry `i` is the layout of model layer `i` when it is a dense, conv2d or add layer (the kinds
+   * the dispute one-step reads today), else undefined.
+   */
   byLayer: (LayerWeightsLayout | undefined)[];
+  /** Entry `i` is the layout of model layer `i` when it is a parameterised sequence layer, else undefined. */
+  sequenceByLayer: (SequenceLayerLayout | undefined)[];
 };
 
 function rowShape(layer: VqmLayer & { kind: "dense" | "conv2d" }): { rows: number; rowLength: number } {
@@ -278,9 +326,17 @@ export function weightsLayout(model: VqmModel): WeightsLayout {
     offset += length;
     return range;
   };
-  const layers: LayerWeightsLayout[] = [];
+  const layers: (LayerWeightsLayout | SequenceLayerLayout)[] = [];
   const byLayer: (LayerWeightsLayout | undefined)[] = [];
+  const sequenceByLayer: (SequenceLayerLayout | undefined)[] = [];
   model.layers.forEach((layer, index) => {
+    const sequenceEntry = sequenceLayout(layer, index, take);
+    sequenceByLayer.push(sequenceEntry);
+    if (sequenceEntry !== undefined) {
+      layers.push(sequenceEntry);
+      byLayer.push(undefined);
+      return;
+    }
     if (layer.kind === "dense" || layer.kind === "conv2d") {
       const { rows, rowLength } = rowShape(layer);
       assertLength(index, "weights", layer.weights.length, rows * rowLength);
@@ -318,13 +374,61 @@ export function weightsLayout(model: VqmModel): WeightsLayout {
       byLayer.push(entry);
     } else byLayer.push(undefined);
   });
-  return { length: offset, layers, byLayer };
+  return { length: offset, layers, byLayer, sequenceByLayer };
+}
+
+/**
+ * The layout of a sequence layer's parameters, taking its bytes in blob order (undefined, taking
+ * none, for the other kinds and for centre and rowmax, which have no parameters).
+ */
+function sequenceLayout(
+  layer: VqmLayer,
+  index: number,
+  take: (length: number) => BlobRange,
+): SequenceLayerLayout | undefined {
+  const whole = (first: BlobRange, last: BlobRange): BlobRange => ({
+    offset: first.offset,
+    length: last.offset + last.length - first.offset,
+  });
+  switch (layer.kind) {
+    case "embed": {
+      assertLength(index, "embed table", layer.table.length, layer.rows * layer.width);
+      const table = take(layer.rows * layer.width);
+      return { layer: index, kind: "embed", range: table, table, rows: layer.rows, rowLength: layer.width };
+    }
+    case "lut":
+    case "softmax": {
+      const table = layer.kind === "lut" ? layer.table : layer.exp;
+      assertLength(index, `${layer.kind} table`, table.length, 256);
+      const range = take(layer.kind === "lut" ? 256 : 4 * 256);
+      return { layer: index, kind: layer.kind, range, table: range };
+    }
+    case "normalize": {
+      const width = layer.gamma.length;
+      assertLength(index, "beta", layer.beta.length, width);
+      assertRequant(index, layer.requant, width);
+      const gamma = take(width);
+      const beta = take(4 * width);
+      const epsilon = take(8);
+      const multiplier = take(4 * width);
+      const shift = take(width);
+      return { layer: index, kind: "normalize", range: whole(gamma, shift), gamma, beta, epsilon, multiplier, shift };
+    }
+    case "qk":
+    case "av": {
+      const multiplier = take(4);
+      const shift = take(1);
+      return { layer: index, kind: layer.kind, range: whole(multiplier, shift), multiplier, shift };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
  * The weights blob of docs/numeric-semantics.md#commitments: for each parameterised layer in
  * order, `W` (int8), `b` (int32 LE), `m` (int32 LE), `s` (one byte each); for `add`, `ma`, `mb`
- * (int32 LE), `s` (one byte).
+ * (int32 LE), `s` (one byte); for a decoder's layers, as "Sequence models" lays them out.
  */
 export function weightsBlob(model: VqmModel): Uint8Array {
   const layout = weightsLayout(model);
@@ -335,7 +439,8 @@ export function weightsBlob(model: VqmModel): Uint8Array {
   };
   for (const entry of layout.layers) {
     const layer = model.layers[entry.layer]!;
-    if (entry.kind === "add" && layer.kind === "add") {
+    if (isSequenceLayout(entry)) putSequenceLayer(blob, view, entry, layer);
+    else if (entry.kind === "add" && layer.kind === "add") {
       const [ma, mb] = layer.multipliers;
       assertInt32(entry.layer, "multiplier a", ma);
       assertInt32(entry.layer, "multiplier b", mb);
@@ -351,6 +456,34 @@ export function weightsBlob(model: VqmModel): Uint8Array {
     }
   }
   return blob;
+}
+
+function isSequenceLayout(entry: LayerWeightsLayout | SequenceLayerLayout): entry is SequenceLayerLayout {
+  return entry.kind !== "dense" && entry.kind !== "conv2d" && entry.kind !== "add";
+}
+
+/** Writes a sequence layer's parameters where `entry` says (little-endian, as the layout types say). */
+function putSequenceLayer(blob: Uint8Array, view: DataView, entry: SequenceLayerLayout, layer: VqmLayer): void {
+  if (entry.kind === "embed" && layer.kind === "embed") blob.set(toLittleEndianBytes(layer.table), entry.table.offset);
+  else if (entry.kind === "lut" && layer.kind === "lut") blob.set(toLittleEndianBytes(layer.table), entry.table.offset);
+  else if (entry.kind === "softmax" && layer.kind === "softmax")
+    layer.exp.forEach((value, k) => view.setUint32(entry.table.offset + 4 * k, value, true));
+  else if (entry.kind === "normalize" && layer.kind === "normalize") {
+    blob.set(toLittleEndianBytes(layer.gamma), entry.gamma.offset);
+    layer.beta.forEach((value, k) => view.setInt32(entry.beta.offset + 4 * k, value, true));
+    if (typeof layer.epsilon !== "bigint" || layer.epsilon < 0n || layer.epsilon >= 2n ** 64n)
+      throw new CommitmentError(`Layer ${entry.layer}: epsilon is not a uint64.`, {
+        details: [`Got ${String(layer.epsilon)}.`],
+      });
+    view.setBigUint64(entry.epsilon.offset, layer.epsilon, true);
+    layer.requant.multiplier.forEach((value, k) => view.setInt32(entry.multiplier.offset + 4 * k, value, true));
+    blob.set(layer.requant.shift, entry.shift.offset);
+  } else if ((entry.kind === "qk" || entry.kind === "av") && (layer.kind === "qk" || layer.kind === "av")) {
+    assertInt32(entry.layer, "multiplier", layer.multiplier);
+    assertShift(entry.layer, layer.shift);
+    view.setInt32(entry.multiplier.offset, layer.multiplier, true);
+    blob[entry.shift.offset] = layer.shift;
+  }
 }
 
 /** `merkleRoot(weightsBlob(model))`. */
@@ -378,4 +511,35 @@ export function traceRoot(tensor: Tensor): string {
 /** The trace roots of every layer output, in layer order. */
 export function traceRoots(trace: readonly Tensor[]): string[] {
   return trace.map(traceRoot);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation (decoders)
+
+/**
+ * The Merkle root of a list of 32-byte roots by the chunked tree's node rule: the roots are the
+ * leaves as they are (not hashed again), padded with `bytes32(0)` to a power of two, combined by
+ * `keccak256(0x01 ‖ left ‖ right)`; one root is its own root, none gives `bytes32(0)`.
+ */
+export function rootOfRoots(roots: readonly string[]): string {
+  if (roots.length === 0) return ZERO_HASH;
+  let width = 1;
+  while (width < roots.length) width *= 2;
+  let level = Array.from({ length: width }, (_, i) => (i < roots.length ? getBytes(roots[i]!) : getBytes(ZERO_HASH)));
+  while (level.length > 1)
+    level = Array.from({ length: level.length / 2 }, (_, i) => nodeBytes(level[2 * i]!, level[2 * i + 1]!));
+  return hexlify(level[0]!);
+}
+
+/** A pass's root: `rootOfRoots` over its layers' trace roots, in layer order. */
+export function passRoot(pass: readonly Tensor[]): string {
+  return rootOfRoots(traceRoots(pass));
+}
+
+/**
+ * The trace root of a generation (docs/numeric-semantics.md, "Generation"): `rootOfRoots` over
+ * the pass roots, so a dispute bisects passes, then layers, then chunks.
+ */
+export function traceRootOfGeneration(passes: readonly (readonly Tensor[])[]): string {
+  return rootOfRoots(passes.map(passRoot));
 }

@@ -163,6 +163,9 @@ function randomLayer(
     }
     case "argmax":
       return { layer: { kind, input: ref }, shape: shape.slice(0, -1) };
+    default:
+      // Decoders have their own generator (random-transformer.ts): their layers need a sequence.
+      throw new RangeError(`randomVqm draws no ${kind} layers: see randomTransformer.`);
   }
 }
 

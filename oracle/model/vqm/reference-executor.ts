@@ -10,11 +10,14 @@
  *   acc·m + 2^(s-1) < 2^53 is exact and the division by 2^s and floor are exact too; anything
  *   larger goes through BigInt;
  * - residual add: |a·ma + b·mb| <= 128·2·2^31 = 2^39, exact; the same s <= 52 rule applies.
+ *
+ * A decoder (a model with a `sequence` section) runs pass by pass: `generateVqm` and
+ * `executePass` in `sequence-executor.ts`, which reuse `layerOutput` below for the classic kinds.
  */
 import { BaseError } from "../../errors.ts";
 import { assertTensor, shapeToString } from "../tensor.ts";
 import type { Tensor } from "../tensor.ts";
-import type { Activation, AddLayer, Conv2dLayer, DenseLayer, MaxPool2dLayer, VqmModel } from "./vqm-model.ts";
+import type { Activation, AddLayer, Conv2dLayer, DenseLayer, MaxPool2dLayer, VqmLayer, VqmModel } from "./vqm-model.ts";
 import { validateVqm } from "./validate-vqm.ts";
 
 export type ExecuteVqmReturnType = {
@@ -41,14 +44,54 @@ export function requant(acc: bigint, m: number, s: number, act: Activation): num
   return clamp(roundShift(acc * BigInt(m), s), act === "relu" ? 0 : -128);
 }
 
+/** isqrt(n) = ⌊√n⌋ for an integer n >= 0, exact. */
+export function isqrt(n: bigint): bigint {
+  if (n < 0n) throw new RangeError(`isqrt of a negative number: ${n}.`);
+  if (n < 2n) return n;
+  // Newton's iteration from above (x0 = 2^⌈bits/2⌉ > √n) decreases strictly to ⌊√n⌋, then stops
+  // decreasing: the first y >= x marks x = ⌊√n⌋ (integer Newton for the square root).
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
+}
+
+/** roundDiv(a, b) = ⌊(2a + b) / (2b)⌋ for b > 0: a / b rounded to nearest, ties toward +∞. */
+export function roundDiv(a: bigint, b: bigint): bigint {
+  if (b <= 0n) throw new RangeError(`roundDiv by ${b}: the divisor must be > 0.`);
+  return floorDiv(2n * a + b, 2n * b);
+}
+
+/** ⌊n / d⌋ for d > 0 (BigInt `/` truncates toward 0, so negative non-multiples go one down). */
+function floorDiv(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  return n < 0n && q * d !== n ? q - 1n : q;
+}
+
+/**
+ * roundDiv on Numbers, exact when |2a + b| and 2b are below 2^52: the double quotient is within
+ * 2^-13 of the true one for such operands, so its floor is off by at most one, and the
+ * correction below (exact products, as |q·d| <= |n| + d < 2^53) removes that.
+ */
+export function roundDivNumber(a: number, b: number): number {
+  const n = 2 * a + b;
+  const d = 2 * b;
+  let q = Math.floor(n / d);
+  if (q * d > n) q--;
+  else if ((q + 1) * d <= n) q++;
+  return q;
+}
+
 function clamp(v: bigint, lo: number): number {
   return v < BigInt(lo) ? lo : v > 127n ? 127 : Number(v);
 }
 
 const exactLimit = 2 ** 52;
 
-/** requant for a Number accumulator (|acc| < 2^31), exact: see the module comment. */
-function requantNumber(acc: number, m: number, s: number, lo: number): number {
+/** requant for a Number accumulator (|acc| < 2^53), exact: see the module comment. */
+export function requantNumber(acc: number, m: number, s: number, lo: number): number {
   if (Math.abs(acc) * m < exactLimit && s <= 52) return clampNumber(Math.floor((acc * m + half(s)) / 2 ** s), lo);
   return clamp(roundShift(BigInt(acc) * BigInt(m), s), lo);
 }
@@ -71,36 +114,57 @@ export type ExecuteVqmOptions = {
 
 export function executeVqm(model: VqmModel, input: Tensor, { onLayer }: ExecuteVqmOptions = {}): ExecuteVqmReturnType {
   const shapes = validateVqm(model);
+  if (model.sequence !== undefined)
+    throw new VqmInputError(`VQM model "${model.name}" is a decoder: it runs pass by pass.`, {
+      details: ["Use generateVqm (oracle/model/vqm/sequence-executor.ts) with an int32 prompt."],
+    });
   checkInput(model, input);
   const computed: Tensor[] = [];
-  const trace = onLayer ? { push: (t: Tensor) => computed.push(onLayer(computed.length, t)) } : computed;
   const read = (ref: number): Int8Array => (ref === -1 ? input.data : computed[ref]!.data) as Int8Array;
   const shapeOf = (ref: number): readonly number[] => (ref === -1 ? model.input.shape : shapes[ref]!);
   model.layers.forEach((layer, index) => {
-    const shape = shapes[index]!;
-    switch (layer.kind) {
-      case "dense":
-        return trace.push(int8(shape, dense(layer, read(layer.input))));
-      case "conv2d":
-        return trace.push(int8(shape, conv2d(layer, read(layer.input), shapeOf(layer.input), shape)));
-      case "relu":
-        return trace.push(
-          int8(
-            shape,
-            read(layer.input).map((v) => (v < 0 ? 0 : v)),
-          ),
-        );
-      case "add":
-        return trace.push(int8(shape, add(layer, read(layer.inputs[0]), read(layer.inputs[1]))));
-      case "maxpool2d":
-        return trace.push(int8(shape, maxpool(layer, read(layer.input), shapeOf(layer.input), shape)));
-      case "reshape":
-        return trace.push(int8(shape, read(layer.input).slice()));
-      case "argmax":
-        return trace.push({ dtype: "int32", shape, data: argmax(read(layer.input), shapeOf(layer.input)) });
-    }
+    // validateVqm refuses sequence layers outside a decoder, so every layer here is classic.
+    const output = layerOutput(layer as ClassicLayer, shapes[index]!, read, shapeOf);
+    computed.push(onLayer ? onLayer(index, output) : output);
   });
   return { output: computed[computed.length - 1]!, trace: computed };
+}
+
+/** The layer kinds that read only their own pass's inputs and parameters (the classic ones). */
+export type ClassicLayer = Extract<
+  VqmLayer,
+  { kind: "dense" | "conv2d" | "relu" | "add" | "maxpool2d" | "reshape" | "argmax" }
+>;
+
+/**
+ * The output of a classic layer of a validated model, whose output shape is `shape`, reading
+ * earlier outputs (int8) through `read` and their shapes through `shapeOf`.
+ */
+export function layerOutput(
+  layer: ClassicLayer,
+  shape: number[],
+  read: (ref: number) => Int8Array,
+  shapeOf: (ref: number) => readonly number[],
+): Tensor {
+  switch (layer.kind) {
+    case "dense":
+      return int8(shape, dense(layer, read(layer.input)));
+    case "conv2d":
+      return int8(shape, conv2d(layer, read(layer.input), shapeOf(layer.input), shape));
+    case "relu":
+      return int8(
+        shape,
+        read(layer.input).map((v) => (v < 0 ? 0 : v)),
+      );
+    case "add":
+      return int8(shape, add(layer, read(layer.inputs[0]), read(layer.inputs[1])));
+    case "maxpool2d":
+      return int8(shape, maxpool(layer, read(layer.input), shapeOf(layer.input), shape));
+    case "reshape":
+      return int8(shape, read(layer.input).slice());
+    case "argmax":
+      return { dtype: "int32", shape, data: argmax(read(layer.input), shapeOf(layer.input)) };
+  }
 }
 
 function checkInput(model: VqmModel, input: Tensor): void {
@@ -122,7 +186,7 @@ function checkInput(model: VqmModel, input: Tensor): void {
     });
 }
 
-function int8(shape: number[], data: Int8Array): Tensor {
+export function int8(shape: number[], data: Int8Array): Tensor {
   return { dtype: "int8", shape, data };
 }
 

@@ -20,6 +20,20 @@ export type VqmRule =
   | "bound-accumulator"
   | "bound-product"
   | "bound-add"
+  /** A decoder's `sequence` section and what it requires of the layers (embed rows, the last argmax). */
+  | "sequence"
+  /** qk: `dh · 2^14 < 2^31` and `2^31 · m + 2^(s−1) < 2^62`. */
+  | "bound-qk"
+  /** av: `2^31 · m + 2^(s−1) < 2^62` (its `C < 2^17` is a "sequence" rule). */
+  | "bound-av"
+  /** centre: `D ≤ 2^15`. */
+  | "bound-centre"
+  /** normalize: `|beta| + 2^23 < 2^31` and bound 2 with `B = |beta| + 2^23`. */
+  | "bound-normalize"
+  /** normalize: `1 ≤ epsilon < 2^62`. */
+  | "epsilon-range"
+  /** softmax: 256 entries, `exp[255] = 2^16`, non-decreasing, each ≤ 2^16. */
+  | "softmax-table"
   /** Beyond a limit of contracts/ModelRegistry.sol (`model/chain-limits.ts`): the chain would refuse it. */
   | "chain-limit";
 
