@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
   withdraw: async () => (await import("./cli/withdraw.ts")).withdrawCommand,
   expire: async () => (await import("./cli/expire.ts")).expireCommand,
   watch: async () => (await import("./cli/watch.ts")).watchCommand,
+  explorer: async () => (await import("./cli/explorer.ts")).explorerCommand,
   "keeper start": async () => (await import("./cli/keeper-start.ts")).keeperStartCommand,
   "agent create": async () => (await import("./cli/agent-create.ts")).agentCreateCommand,
   "agent fund": async () => (await import("./cli/agent-fund.ts")).agentFundCommand,
