@@ -26,8 +26,12 @@ import {SequenceStep} from "./SequenceStep.sol";
 /// Decoders (docs/numeric-semantics.md, "Sequence models"; in progress): the pass-local kinds
 /// lut, centre, normalize, rowmax and softmax have their steps ({computePassElement},
 /// {passSumLayout}, {stepPassSum}, {finishPassSum}) over layers of the same pass `t`, computed by
-/// {SequenceStep}; embed, qk and av, which read the pass's token or other passes, revert with
-/// {StepReadsOtherPasses} until the game gives them those passes' roots.
+/// {SequenceStep}; there embed, qk and av, which read the pass's token or other passes, revert
+/// with {StepReadsOtherPasses}. Those three have their own entries, given the token or the roots
+/// of the other passes by the caller ({computeEmbedElement}; qk and av: {computeAttentionElement},
+/// {attentionSumLayout}, {stepAttentionSum}, {finishAttentionSum}). Like `rootA`/`rootB`, the
+/// prover trusts its caller for which root belongs to which pass and for the token: the dispute
+/// game is to check them against the agreed pass roots (not wired yet).
 /// @dev A proof is `abi.encode(ChunkProof[])`. Input elements of conv2d and maxpool2d may come
 /// from several chunks of the previous layer; every byte read is looked up in the proven chunks
 /// ({_read}), one kernel row at a time, so a missing one reverts with {StepChunkMissing} and
@@ -54,6 +58,8 @@ contract LayerStepProver is IOneStepProver {
     uint8 internal constant SOURCE_WEIGHTS = 0;
     uint8 internal constant SOURCE_A = 1;
     uint8 internal constant SOURCE_B = 2;
+    /// @dev Chunks of the value layer at the `k`-th pass of an av range: source `3 + k`.
+    uint256 internal constant SOURCE_VALUES = 3;
 
     /// @dev One conv2d prefix-sum step: geometry, output position, the weights of the range
     /// and the fan-in index of their first byte.
@@ -73,7 +79,8 @@ contract LayerStepProver is IOneStepProver {
         bytes32 weightsRoot;
     }
 
-    /// @notice One proven chunk: `source` 0 = weights blob, 1 = first input, 2 = second input.
+    /// @notice One proven chunk: `source` 0 = weights blob, 1 = first input, 2 = second input,
+    /// `3 + k` = an av step's value layer at its `k`-th pass ({stepAttentionSum}).
     struct ChunkProof {
         uint8 source;
         uint32 index;
@@ -97,6 +104,9 @@ contract LayerStepProver is IOneStepProver {
     /// @notice A decoder kind (embed, qk, av) whose element reads the pass's token or layers of
     /// other passes: not a pass-local step.
     error StepReadsOtherPasses(uint8 kind);
+    /// @notice `given` value-layer roots where the step reads `expected` passes (an av range's
+    /// length; none for qk).
+    error StepPassRootsMismatch(uint256 given, uint256 expected);
 
     /// @inheritdoc IOneStepProver
     function computeElement(
@@ -399,6 +409,223 @@ contract LayerStepProver is IOneStepProver {
         at = s.weightsOffset + 9 * width + 8 + i;
         p.shift = OneStepExecutor.readUint8(_read(chunks, SOURCE_WEIGHTS, at, 1), at, at);
         p.act = _act(s);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Decoders: steps that read the pass's token or other passes
+
+    /// @notice Element `element` of a qk or av layer at pass `pass`, as {SequenceStep} computes
+    /// it (int8), when its reduction fits one step ({attentionSumLayout}; longer ones revert with
+    /// {StepUnsupported} and go through {stepAttentionSum}, {finishAttentionSum}).
+    ///
+    /// The prover trusts its caller for which root belongs to which pass, as it does for the
+    /// pass-local steps: the dispute game checks each root against the agreed roots of its pass.
+    /// - qk, element `h·C + u`: `roots.rootA` is the query layer's trace root at pass `pass`,
+    ///   `roots.rootB` the key layer's at pass `u` (the pass the element names); `valueRoots`
+    ///   is empty. A masked element (`u > pass`) is −128 and reads nothing.
+    /// - av, element `h·dh + d`: `roots.rootA` is the probabilities' trace root at pass `pass`
+    ///   (`rootB` unused); `valueRoots[u]` the value layer's at pass `u`, for `u = 0 … pass`.
+    /// @param proof `abi.encode(ChunkProof[])`: sources 0 weights, 1 `rootA`, 2 `rootB`, and
+    /// `3 + k` the value layer against `valueRoots[k]`.
+    function computeAttentionElement(
+        bytes calldata spec,
+        uint256 pass,
+        PassRoots calldata roots,
+        bytes32[] calldata valueRoots,
+        uint256 element,
+        bytes calldata proof
+    ) external pure returns (bytes memory value) {
+        LayerSpec.Spec memory s = _spec(spec, element);
+        (uint256 terms, uint256 maxRange) = _attentionLayout(s, pass, element);
+        // INVARIANT: one step's work is bounded; longer reductions go through the reduction phase.
+        if (terms > maxRange) revert StepUnsupported(s.kind, terms);
+        ChunkProof[] memory chunks = _verifiedPasses(proof, roots, valueRoots, s.kind == LayerSpec.AV ? terms : 0);
+        return _attentionWhole(s, chunks, pass, element, terms);
+    }
+
+    /// @notice The terms of qk or av element `element`'s reduction at pass `pass` and the longest
+    /// range of one step: qk `dh` (0 when masked) by `MAX_QK_STEP`, av `pass + 1` by `MAX_AV_STEP`.
+    function attentionSumLayout(
+        bytes calldata spec,
+        uint256 pass,
+        uint256 element
+    ) external pure returns (uint256 terms, uint256 maxRange) {
+        return _attentionLayout(_spec(spec, element), pass, element);
+    }
+
+    /// @notice `S_to` of a qk or av reduction from the agreed `S_from = step.sumFrom` over terms
+    /// `[step.from, step.to)` (SequenceStep's `qkRange`, `avRange`). Roots as in
+    /// {computeAttentionElement}, except that av's `valueRoots` are those of passes
+    /// `step.from … step.to − 1` (length checked: `step.to − step.from`, at most `MAX_AV_STEP`).
+    function stepAttentionSum(
+        bytes calldata spec,
+        PassRoots calldata roots,
+        bytes32[] calldata valueRoots,
+        SequenceStep.Step calldata step,
+        bytes calldata proof
+    ) external pure returns (int256 sumTo) {
+        LayerSpec.Spec memory s = _spec(spec, step.element);
+        (uint256 terms, uint256 maxRange) = _attentionLayout(s, step.t, step.element);
+        // INVARIANT: one step checks one bounded range of the element's reduction.
+        if (step.from > step.to || step.to > terms || step.to - step.from > maxRange) {
+            revert StepRangeInvalid(step.from, step.to, terms);
+        }
+        uint256 passes = s.kind == LayerSpec.AV ? step.to - step.from : 0;
+        return _attentionReduce(s, _verifiedPasses(proof, roots, valueRoots, passes), step);
+    }
+
+    /// @notice The qk or av element that the agreed final state `accumulated` finishes to:
+    /// `requant(S, m, s, none)` with the layer's `m`, `s` from the weights blob (the only chunks
+    /// read); a masked qk element is −128 (nothing read). A state outside its kind's bound
+    /// reverts (`SequenceStateOutOfRange`).
+    function finishAttentionSum(
+        bytes calldata spec,
+        bytes32 weightsRoot,
+        uint256 pass,
+        uint256 element,
+        int256 accumulated,
+        bytes calldata proof
+    ) external pure returns (bytes memory value) {
+        LayerSpec.Spec memory s = _spec(spec, element);
+        _attentionLayout(s, pass, element); // a qk or av layer, a valid shape and pass
+        ChunkProof[] memory chunks = _verified(proof, bytes32(0), bytes32(0), weightsRoot);
+        return _attentionFinish(s, chunks, pass, element, accumulated);
+    }
+
+    /// @notice Element `element` of an embed layer at pass `pass`: the int8 of table row `row` at
+    /// `weightsOffset + row · width + element` of the weights blob, `row = min(max(token, 0),
+    /// rows − 1)` for a token embedding, `pass` for a position one (then `token` is ignored).
+    /// @param token tok(pass), which the caller proves (the dispute game: the prompt's id or the
+    /// argmax of pass `pass − 1`); the prover trusts it as it trusts the roots.
+    /// @param proof `abi.encode(ChunkProof[])`: the weights chunk of the element (source 0).
+    function computeEmbedElement(
+        bytes calldata spec,
+        uint256 pass,
+        int256 token,
+        bytes32 weightsRoot,
+        uint256 element,
+        bytes calldata proof
+    ) external pure returns (bytes memory value) {
+        LayerSpec.Spec memory s = _spec(spec, element);
+        if (s.kind != LayerSpec.EMBED) revert StepUnsupported(s.kind, 0);
+        ChunkProof[] memory chunks = _verified(proof, bytes32(0), bytes32(0), weightsRoot);
+        return _int8(_embed(s, s.params[2] == 0 ? _clampToken(token, s.params[0]) : pass, element, chunks));
+    }
+
+    /// @dev Embed element `i` of table row `row`; a row outside the table reverts in
+    /// SequenceStep.embed, before any offset is computed.
+    function _embed(
+        LayerSpec.Spec memory s,
+        uint256 row,
+        uint256 i,
+        ChunkProof[] memory chunks
+    ) private pure returns (int8) {
+        (uint256 rows, uint256 width) = (s.params[0], s.params[1]);
+        bytes memory cell;
+        uint256 at;
+        if (row < rows && i < width) {
+            at = s.weightsOffset + row * width + i;
+            cell = _read(chunks, SOURCE_WEIGHTS, at, 1);
+        }
+        return SequenceStep.embed(cell, at, s.weightsOffset, rows, width, row, i);
+    }
+
+    /// @dev `min(max(token, 0), rows − 1)` (the semantics' reading of an id; `rows ≥ 1`).
+    function _clampToken(int256 token, uint256 rows) private pure returns (uint256) {
+        if (token <= 0 || rows == 0) return 0;
+        return uint256(token) >= rows ? rows - 1 : uint256(token);
+    }
+
+    /// @dev `[1, H, C]` qk / `[1, H·dh]` av geometry, then terms and longest step range.
+    function _attentionLayout(
+        LayerSpec.Spec memory s,
+        uint256 pass,
+        uint256 element
+    ) private pure returns (uint256 terms, uint256 maxRange) {
+        uint8 kind = s.kind;
+        if (kind == LayerSpec.QK) return (SequenceStep.qkTerms(_heads(s), pass, element), SequenceStep.MAX_QK_STEP);
+        if (kind == LayerSpec.AV) return (SequenceStep.avTerms(_heads(s), pass, element), SequenceStep.MAX_AV_STEP);
+        revert StepUnsupported(kind, 0);
+    }
+
+    function _heads(LayerSpec.Spec memory s) private pure returns (SequenceStep.Attention memory) {
+        return SequenceStep.Attention(s.params[0], s.params[1], s.params[2]);
+    }
+
+    /// @dev `S_to` of a qk or av reduction over `[st.from, st.to)` (range checked by the caller).
+    function _attentionReduce(
+        LayerSpec.Spec memory s,
+        ChunkProof[] memory chunks,
+        SequenceStep.Step memory st
+    ) private pure returns (int256) {
+        SequenceStep.Attention memory g = _heads(s);
+        uint256 count = st.to - st.from;
+        if (s.kind == LayerSpec.QK) {
+            uint256 at = (st.element / g.context) * g.headDim + st.from;
+            SequenceStep.Slice memory q = SequenceStep.Slice(_read(chunks, SOURCE_A, at, count), at);
+            SequenceStep.Slice memory key = SequenceStep.Slice(_read(chunks, SOURCE_B, at, count), at);
+            return SequenceStep.qkRange(g, st, q, key);
+        }
+        uint256 first = (st.element / g.headDim) * g.context + st.from;
+        SequenceStep.Slice memory p = SequenceStep.Slice(_read(chunks, SOURCE_A, first, count), first);
+        bytes memory values = new bytes(count);
+        for (uint256 k; k < count; ++k)
+            values[k] = bytes1(uint8(_int8At(chunks, uint8(SOURCE_VALUES + k), st.element)));
+        return SequenceStep.avRange(g, st, p, values);
+    }
+
+    /// @dev A whole qk or av element of `terms` terms (a masked qk element has none).
+    function _attentionWhole(
+        LayerSpec.Spec memory s,
+        ChunkProof[] memory chunks,
+        uint256 pass,
+        uint256 e,
+        uint256 terms
+    ) private pure returns (bytes memory) {
+        int256 sum = terms == 0 ? int256(0) : _attentionReduce(s, chunks, SequenceStep.Step(pass, e, 0, terms, 0));
+        return _attentionFinish(s, chunks, pass, e, sum);
+    }
+
+    /// @dev The qk or av element `sum` finishes to; a masked qk element is −128 and reads nothing.
+    function _attentionFinish(
+        LayerSpec.Spec memory s,
+        ChunkProof[] memory chunks,
+        uint256 pass,
+        uint256 e,
+        int256 sum
+    ) private pure returns (bytes memory) {
+        SequenceStep.Attention memory g = _heads(s);
+        if (s.kind == LayerSpec.QK && SequenceStep.qkTerms(g, pass, e) == 0) return _int8(-128);
+        uint256 at = s.weightsOffset;
+        (int32 m, uint8 shift) = SequenceStep.attentionParams(_read(chunks, SOURCE_WEIGHTS, at, 5), at, at);
+        if (s.kind == LayerSpec.QK) return _int8(SequenceStep.qkFinish(g, pass, e, sum, m, shift));
+        return _int8(SequenceStep.avFinish(pass, sum, m, shift));
+    }
+
+    /// @dev {_verified} with the value layer's roots of `passes` passes: a chunk of source
+    /// `3 + k` is checked against `valueRoots[k]`.
+    function _verifiedPasses(
+        bytes calldata proof,
+        PassRoots calldata roots,
+        bytes32[] calldata valueRoots,
+        uint256 passes
+    ) private pure returns (ChunkProof[] memory chunks) {
+        // INVARIANT: one root per pass the range reads (none for qk), at most one av step's.
+        if (valueRoots.length != passes) revert StepPassRootsMismatch(valueRoots.length, passes);
+        chunks = abi.decode(proof, (ChunkProof[]));
+        if (chunks.length > MAX_CHUNKS) revert StepTooManyChunks(chunks.length);
+        for (uint256 i; i < chunks.length; ++i) {
+            ChunkProof memory c = chunks[i];
+            uint256 source = c.source;
+            bytes32 root;
+            if (source == SOURCE_WEIGHTS) root = roots.weightsRoot;
+            else if (source == SOURCE_A) root = roots.rootA;
+            else if (source == SOURCE_B) root = roots.rootB;
+            else if (source - SOURCE_VALUES < passes) root = valueRoots[source - SOURCE_VALUES];
+            else revert StepChunkInvalid(c.source, c.index);
+            // INVARIANT: every byte the step reads is committed by a root the caller vouches for.
+            if (!ChunkMerkle.verify(root, c.index, c.data, c.siblings)) revert StepChunkInvalid(c.source, c.index);
+        }
     }
 
     // ------------------------------------------------------------------------------------------

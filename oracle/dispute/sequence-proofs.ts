@@ -2,7 +2,9 @@
  * Step proofs of a decoder's pass-local layers (lut, centre, normalize, rowmax, softmax) as
  * LayerStepProver's `computePassElement`, `stepPassSum` and `finishPassSum` read them: the chunks
  * of the weights blob and of the layers `inputA`, `inputB` of the same pass that the step reads,
- * each once. The reads mirror the contract's; `passSumLayout` mirrors its namesake.
+ * each once. The reads mirror the contract's; `passSumLayout` mirrors its namesake. Below: qk and
+ * av (`computeAttentionElement`, `stepAttentionSum`, `finishAttentionSum`), whose key or value
+ * layers are those of other passes, and embed (`computeEmbedElement`), whose row is tok(t) or t.
  */
 import { BaseError } from "../errors.ts";
 import { toLittleEndianBytes, type Tensor } from "../model/tensor.ts";
@@ -142,5 +144,158 @@ export function passRangeProof(
 export function passFinishProof(spec: LayerSpec, sources: PassSources, pass: number, element: number): ChunkProof[] {
   const { need, proofs } = collector();
   needFinish(need, spec, sources, pass, element);
+  return proofs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps that read the pass's token or other passes: qk, av, embed
+
+/** First chunk source of an av step's value layers: the value at the range's `k`-th pass is source `3 + k`. */
+export const VALUE_SOURCES = 3;
+
+/**
+ * What a qk or av step reads. qk: `a` the query at pass `t`, `b` the key at the pass `u` its
+ * element names (absent when masked). av: `a` the probabilities at pass `t`, `values[k]` the
+ * value layer at pass `from + k` of the step's range (`[0, t + 1)` for a whole element).
+ */
+export type AttentionSources = { weights: StepSource; a: StepSource; b?: StepSource | undefined; values: StepSource[] };
+
+/**
+ * The sources of qk/av layer `spec`'s step on element `element` at pass `pass`; for av, the
+ * value layer at passes `from … to − 1` (default the whole element, `0 … pass`).
+ */
+export function attentionSources(
+  spec: LayerSpec,
+  passes: readonly (readonly Tensor[])[],
+  pass: number,
+  element: number,
+  weights: StepSource,
+  from = 0,
+  to = pass + 1,
+): AttentionSources {
+  const of = (ref: number, t: number): StepSource => {
+    const tensor = passes[t]?.[ref];
+    if (tensor === undefined) throw new PassStepUnsupportedError(`Layer ${ref} has no output at pass ${t}.`);
+    return stepSource(toLittleEndianBytes(tensor.data));
+  };
+  const a = of(spec.inputA, pass);
+  if (spec.kind === LayerKind.qk) {
+    const u = element % spec.params[2]!;
+    return { weights, a, b: u > pass ? undefined : of(spec.inputB, u), values: [] };
+  }
+  if (spec.kind !== LayerKind.av) throw new PassStepUnsupportedError(`Kind ${spec.kind} is not qk or av.`);
+  return { weights, a, values: Array.from({ length: Math.max(to - from, 0) }, (_, k) => of(spec.inputB, from + k)) };
+}
+
+/** `LayerStepProver.attentionSumLayout`: qk `dh` (0 when masked) by 8192, av `pass + 1` by 16. */
+export function attentionSumLayout(
+  spec: LayerSpec,
+  pass: number,
+  element: number,
+): { terms: number; maxRange: number } {
+  const [, headDim = 0, context = 0] = spec.params;
+  switch (spec.kind) {
+    case LayerKind.qk:
+      return { terms: element % context > pass ? 0 : headDim, maxRange: SEQUENCE_STEP_LIMITS.qk };
+    case LayerKind.av:
+      return { terms: pass + 1, maxRange: SEQUENCE_STEP_LIMITS.av };
+    default:
+      throw new PassStepUnsupportedError(`Kind ${spec.kind} is not qk or av.`);
+  }
+}
+
+/** The chunks of `[from, to)` of a qk or av element's reduction (av: `sources.values` are passes `from …`). */
+function needAttentionRange(
+  need: Need,
+  spec: LayerSpec,
+  sources: AttentionSources,
+  element: number,
+  from: number,
+  to: number,
+) {
+  const [, headDim = 0, context = 0] = spec.params;
+  const count = to - from;
+  if (spec.kind === LayerKind.qk) {
+    const at = Math.floor(element / context) * headDim + from;
+    need(Source.inputA, sources.a, at, count);
+    if (count > 0) {
+      if (sources.b === undefined) throw new PassStepUnsupportedError("A masked qk element reads no key.");
+      need(Source.inputB, sources.b, at, count);
+    }
+    return;
+  }
+  need(Source.inputA, sources.a, Math.floor(element / headDim) * context + from, count);
+  for (let k = 0; k < count; k++) {
+    const value = sources.values[k];
+    if (value === undefined) throw new PassStepUnsupportedError(`The value layer of the range's pass ${k} is missing.`);
+    need(VALUE_SOURCES + k, value, element, 1);
+  }
+}
+
+/** The chunks a qk or av finish reads: the layer's `m`, `s` (nothing for a masked qk element). */
+function needAttentionFinish(need: Need, spec: LayerSpec, sources: AttentionSources, pass: number, element: number) {
+  if (attentionSumLayout(spec, pass, element).terms === 0) return;
+  need(Source.weights, sources.weights, spec.weightsOffset, 5);
+}
+
+/** The proof of `computeAttentionElement(spec, pass, roots, valueRoots, element, proof)`. */
+export function attentionElementProof(
+  spec: LayerSpec,
+  sources: AttentionSources,
+  pass: number,
+  element: number,
+): ChunkProof[] {
+  const { need, proofs } = collector();
+  const { terms } = attentionSumLayout(spec, pass, element);
+  if (terms > 0) needAttentionRange(need, spec, sources, element, 0, terms);
+  needAttentionFinish(need, spec, sources, pass, element);
+  return proofs;
+}
+
+/** The proof of `stepAttentionSum(spec, roots, valueRoots, {t, element, from, to, sumFrom}, proof)`. */
+export function attentionRangeProof(
+  spec: LayerSpec,
+  sources: AttentionSources,
+  element: number,
+  from: number,
+  to: number,
+): ChunkProof[] {
+  const { need, proofs } = collector();
+  needAttentionRange(need, spec, sources, element, from, to);
+  return proofs;
+}
+
+/** The proof of `finishAttentionSum(spec, weightsRoot, pass, element, accumulated, proof)`. */
+export function attentionFinishProof(
+  spec: LayerSpec,
+  sources: AttentionSources,
+  pass: number,
+  element: number,
+): ChunkProof[] {
+  const { need, proofs } = collector();
+  needAttentionFinish(need, spec, sources, pass, element);
+  return proofs;
+}
+
+/**
+ * The table row of embed layer `spec` at pass `pass`: `min(max(token, 0), rows − 1)` for a token
+ * embedding (`params[2]` 0), `pass` for a position one.
+ */
+export function embedRow(spec: LayerSpec, pass: number, token: number): number {
+  const [rows = 0, , source = 0] = spec.params;
+  return source === 0 ? Math.min(Math.max(token, 0), rows - 1) : pass;
+}
+
+/** The proof of `computeEmbedElement(spec, pass, token, weightsRoot, element, proof)`: one weights chunk. */
+export function embedElementProof(
+  spec: LayerSpec,
+  weights: StepSource,
+  pass: number,
+  token: number,
+  element: number,
+): ChunkProof[] {
+  const { need, proofs } = collector();
+  const width = spec.params[1]!;
+  need(Source.weights, weights, spec.weightsOffset + embedRow(spec, pass, token) * width + element, 1);
   return proofs;
 }
