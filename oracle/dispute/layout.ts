@@ -7,7 +7,7 @@
 import { AbiCoder, getBytes } from "ethers";
 import { BaseError } from "../errors.ts";
 import { chunkLeaf, nodeHash, ZERO_HASH } from "../model/vqm/commitments.ts";
-import { weightsLayout } from "../model/vqm/commitments.ts";
+import { weightsLayout, type SequenceLayerLayout } from "../model/vqm/commitments.ts";
 import { layerShapes } from "../model/vqm/layer-shapes.ts";
 import { elementCount } from "../model/tensor.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
@@ -18,7 +18,23 @@ export class LayoutUnsupportedError extends BaseError {
 }
 
 /** `LayerSpec` kind codes. */
-export const LayerKind = { dense: 0, conv2d: 1, relu: 2, add: 3, maxpool2d: 4, reshape: 5, argmax: 6 } as const;
+export const LayerKind = {
+  dense: 0,
+  conv2d: 1,
+  relu: 2,
+  add: 3,
+  maxpool2d: 4,
+  reshape: 5,
+  argmax: 6,
+  embed: 7,
+  lut: 8,
+  centre: 9,
+  normalize: 10,
+  qk: 11,
+  rowmax: 12,
+  softmax: 13,
+  av: 14,
+} as const;
 
 export type LayerSpec = {
   kind: number;
@@ -34,10 +50,15 @@ export type LayerSpec = {
 const specType =
   "tuple(uint8 kind, int32 inputA, int32 inputB, uint32 outElements, uint8 elementSize, uint8 activation, uint32 weightsOffset, uint32[] params)";
 
-/** The spec of every layer of `model`, in layer order. */
+/**
+ * The spec of every layer of `model`, in layer order. A decoder's specs are those of one pass
+ * (one leaf per layer of a pass, the same at every pass): see LayerSpec.sol for the `params` of
+ * its kinds (7 … 14).
+ */
 export function layerSpecs(model: VqmModel): LayerSpec[] {
   const shapes = layerShapes(model);
   const weights = weightsLayout(model);
+  const context = model.sequence?.contextLength ?? 0;
   const shapeOf = (ref: number) => (ref === -1 ? model.input.shape : shapes[ref]!);
   return model.layers.map((layer, index) => {
     const outElements = elementCount(shapes[index]!);
@@ -109,13 +130,94 @@ export function layerSpecs(model: VqmModel): LayerSpec[] {
           params: [input[input.length - 1]!],
         };
       }
+      case "embed":
+        return {
+          ...base,
+          kind: LayerKind.embed,
+          inputA: -1,
+          weightsOffset: sequenceOffset(weights.sequenceByLayer[index]),
+          params: [layer.rows, layer.width, layer.source === "token" ? 0 : 1],
+        };
+      case "lut":
+        return {
+          ...base,
+          kind: LayerKind.lut,
+          inputA: layer.input,
+          weightsOffset: sequenceOffset(weights.sequenceByLayer[index]),
+          params: [outElements],
+        };
+      case "centre":
+        return { ...base, kind: LayerKind.centre, inputA: layer.input, elementSize: 4, params: [outElements] };
+      case "normalize":
+        return {
+          ...base,
+          kind: LayerKind.normalize,
+          inputA: layer.input,
+          activation: layer.requant.activation === "relu" ? 1 : 0,
+          weightsOffset: sequenceOffset(weights.sequenceByLayer[index]),
+          params: [outElements],
+        };
+      case "qk":
+        return {
+          ...base,
+          kind: LayerKind.qk,
+          inputA: layer.query,
+          inputB: layer.key,
+          weightsOffset: sequenceOffset(weights.sequenceByLayer[index]),
+          params: [layer.heads, layer.headDim, context],
+        };
+      case "rowmax": {
+        const input = shapeOf(layer.input);
+        return {
+          ...base,
+          kind: LayerKind.rowmax,
+          inputA: layer.input,
+          params: [outElements, input[input.length - 1]!],
+        };
+      }
+      case "softmax":
+        return {
+          ...base,
+          kind: LayerKind.softmax,
+          inputA: layer.input,
+          inputB: layer.rowmax,
+          weightsOffset: sequenceOffset(weights.sequenceByLayer[index]),
+          params: [elementCount(shapeOf(layer.rowmax)), context],
+        };
+      case "av":
+        return {
+          ...base,
+          kind: LayerKind.av,
+          inputA: layer.probs,
+          inputB: layer.value,
+          weightsOffset: sequenceOffset(weights.sequenceByLayer[index]),
+          params: [layer.heads, layer.headDim, context],
+        };
       default:
-        // Sequence layers (decoders) have no one-step in LayerSpec.sol yet.
-        throw new LayoutUnsupportedError(`Layer ${index} (${layer.kind}) has no dispute layout yet.`, {
-          details: ["Decoders (sequence models) cannot be registered as Optimistic models yet."],
+        throw new LayoutUnsupportedError(`Layer ${index} has no dispute layout.`, {
+          details: ["LayerSpec.sol has no kind code for it."],
         });
     }
   });
+}
+
+/**
+ * The blob offset a decoder layer's spec names: its table (embed, lut, softmax), `gamma`
+ * (normalize) or multiplier (qk, av).
+ */
+function sequenceOffset(entry: SequenceLayerLayout | undefined): number {
+  if (entry === undefined) return 0;
+  switch (entry.kind) {
+    case "embed":
+    case "lut":
+    case "softmax":
+      return entry.table.offset;
+    case "normalize":
+      return entry.gamma.offset;
+    case "qk":
+    case "av":
+      return entry.multiplier.offset;
+  }
 }
 
 /** `abi.encode(spec)` as LayerSpec.decode reads it. */
