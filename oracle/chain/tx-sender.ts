@@ -1,5 +1,6 @@
 import { keccak256, type ContractTransaction, type TransactionReceipt, type Wallet } from "ethers";
 import { BaseError } from "../errors.ts";
+import { createPipelinedTxSender, type PipelinedTxSenderOptions } from "./pipelined-tx-sender.ts";
 import { decodeRevert } from "./revert-error.ts";
 
 export type SendTransactionParameters = {
@@ -32,12 +33,29 @@ export type TxSender = {
   send(parameters: SendTransactionParameters): Promise<TransactionReceipt>;
 };
 
+export type CreateTxSenderOptions = PipelinedTxSenderOptions & {
+  /**
+   * `pipelined` (default): several transactions in flight, local nonces, fees and receipts read
+   * once per block ({@link createPipelinedTxSender}). `serial`: the sender before it, one
+   * transaction at a time with every read made for each; kept to measure against.
+   */
+  kind?: "serial" | "pipelined" | undefined;
+};
+
+/** The account's transaction sender, as `jobs.sender` chooses. */
+export function createTxSender(
+  wallet: Wallet,
+  { kind = "pipelined", ...options }: CreateTxSenderOptions = {},
+): TxSender {
+  return kind === "serial" ? createSerialTxSender(wallet) : createPipelinedTxSender(wallet, options);
+}
+
 /**
  * Sends transactions from one account one after another. Each is simulated (estimateGas) first,
  * so a revert is reported with its custom error and never consumes a nonce; the nonce is read
  * from the node's pending count, so a restart or a dropped transaction cannot leave a gap.
  */
-export function createTxSender(wallet: Wallet): TxSender {
+export function createSerialTxSender(wallet: Wallet): TxSender {
   let queue: Promise<unknown> = Promise.resolve();
 
   async function broadcast(

@@ -105,6 +105,8 @@ export const verityConfigSchema = z.strictObject({
       maxInputBytes: positiveInt.default(1_048_576),
       /** Also expire (refund) any request seen whose deadline passed while it was open, not only our own claims. */
       expireOthers: z.boolean().default(false),
+      /** How transactions are sent: `pipelined` (several in flight, nonces, fees and receipts per block) or `serial` (one at a time). */
+      sender: z.enum(["serial", "pipelined"]).default("pipelined"),
     })
     .prefault({}),
   log: z

@@ -41,5 +41,11 @@ export async function connectDaemon(config: VerityConfig): Promise<DaemonConnect
     throw new BaseError(`The deployment is for chain ${deployment.chainId} but the node is chain ${network.chainId}.`);
   }
   const wallet = createWallet(privateKey, provider);
-  return { provider, wallet, sender: createTxSender(wallet), deployment, suite: connectSuite(deployment, wallet) };
+  return {
+    provider,
+    wallet,
+    sender: createTxSender(wallet, { kind: config.jobs.sender, pollIntervalMs: config.chain.pollIntervalMs }),
+    deployment,
+    suite: connectSuite(deployment, wallet),
+  };
 }

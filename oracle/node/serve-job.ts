@@ -156,7 +156,12 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
         ctx.jobs.transition(requestId, "claimed");
       // Another claim of ours took the free stake first (ProviderInsufficientFreeStake), or a
       // slash took the stake below the minimum (ProviderNotEligible): wait for stake, as above.
-      else if (Number(after.status) === RequestStatus.Pending && !(await ctx.stake.canClaim(mode)))
+      // The first is kept even if stake is free again by now: with several transactions in
+      // flight, the claim that took it may already have settled when this revert is reported.
+      else if (
+        Number(after.status) === RequestStatus.Pending &&
+        (error.errorName === "ProviderInsufficientFreeStake" || !(await ctx.stake.canClaim(mode)))
+      )
         ctx.jobs.transition(requestId, "seen", { lastError: error.shortMessage });
       else ctx.jobs.transition(requestId, "skipped", { lastError: error.shortMessage });
       return;

@@ -50,6 +50,7 @@ describe("config/load-config", () => {
         releaseMarginSec: 60,
         maxInputBytes: 1_048_576,
         expireOthers: false,
+        sender: "pipelined",
       },
       log: { level: "info" },
       metrics: { port: null, host: "127.0.0.1" },
