@@ -18,6 +18,7 @@ import { positionInputName, tokenInputName } from "../model/vqm/emit-onnx.ts";
 import { openVqmOrt, type VqmOrtSession } from "../model/vqm/ort-executor.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import type { ModelSession } from "../runtime/create-session.ts";
+import { loadOnce } from "./load-once.ts";
 
 export type DecoderModel = {
   modelId: bigint;
@@ -52,8 +53,6 @@ export function createDecoderModels({
   threads,
   logger,
 }: CreateDecoderModelsParameters): DecoderModels {
-  const loading = new Map<bigint, Promise<DecoderModel | undefined>>();
-
   async function load(modelId: bigint): Promise<DecoderModel | undefined> {
     const folder = folders[modelId.toString()];
     if (folder === undefined) return undefined;
@@ -74,22 +73,7 @@ export function createDecoderModels({
     return { modelId, folder, model: read.model, tokenizer: read.tokenizer, session };
   }
 
-  return {
-    get(modelId) {
-      let entry = loading.get(modelId);
-      if (!entry) {
-        entry = load(modelId);
-        loading.set(modelId, entry);
-        entry.catch(() => loading.delete(modelId));
-      }
-      return entry;
-    },
-    async close() {
-      const settled = await Promise.allSettled(loading.values());
-      for (const result of settled) if (result.status === "fulfilled") await result.value?.session.release();
-      loading.clear();
-    },
-  };
+  return loadOnce(load, (decoder) => decoder?.session.release());
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ModelRegistry } from "../chain/connect.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { createSession, type ModelSession } from "../runtime/create-session.ts";
 import type { Logger } from "../log/logger.ts";
+import { loadOnce } from "./load-once.ts";
 
 /** A model ready to run: what the registry says of it and its onnxruntime session. */
 export type LoadedModel = {
@@ -53,8 +54,6 @@ export function createModelCache({
   threads,
   logger,
 }: ModelCacheParameters): ModelCache {
-  const loading = new Map<bigint, Promise<LoadedModel>>();
-
   async function load(modelId: bigint, signal?: AbortSignal): Promise<LoadedModel> {
     const model = await registry.getModel(modelId);
     const bytes = await content.get(model.contentId, { signal });
@@ -77,20 +76,5 @@ export function createModelCache({
     };
   }
 
-  return {
-    get(modelId, signal) {
-      let entry = loading.get(modelId);
-      if (!entry) {
-        entry = load(modelId, signal);
-        loading.set(modelId, entry);
-        entry.catch(() => loading.delete(modelId));
-      }
-      return entry;
-    },
-    async close() {
-      const settled = await Promise.allSettled(loading.values());
-      for (const result of settled) if (result.status === "fulfilled") await result.value.session.release();
-      loading.clear();
-    },
-  };
+  return loadOnce(load, (loaded) => loaded.session.release());
 }

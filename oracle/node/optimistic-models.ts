@@ -25,6 +25,7 @@ import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { ModelContentMismatchError } from "./model-cache.ts";
 import { refuseDecoder } from "./decoder-models.ts";
+import { loadOnce } from "./load-once.ts";
 
 export type OptimisticModel = {
   modelId: bigint;
@@ -70,7 +71,6 @@ export function createOptimisticModels({
   logger,
 }: CreateOptimisticModelsParameters): OptimisticModels {
   const modes = new Map<bigint, number>();
-  const loading = new Map<bigint, Promise<OptimisticModel>>();
 
   async function load(modelId: bigint, signal?: AbortSignal): Promise<OptimisticModel> {
     const [entry, verification] = await Promise.all([registry.getModel(modelId), registry.verificationOf(modelId)]);
@@ -137,6 +137,7 @@ export function createOptimisticModels({
     return modelFromFiles(manifest, onnx);
   }
 
+  const loaded = loadOnce(load);
   return {
     async mode(modelId) {
       let mode = modes.get(modelId);
@@ -146,15 +147,7 @@ export function createOptimisticModels({
       }
       return mode;
     },
-    get(modelId, signal) {
-      let entry = loading.get(modelId);
-      if (!entry) {
-        entry = load(modelId, signal);
-        loading.set(modelId, entry);
-        entry.catch(() => loading.delete(modelId));
-      }
-      return entry;
-    },
+    get: loaded.get,
   };
 }
 

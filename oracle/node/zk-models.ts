@@ -16,6 +16,7 @@ import { readZkModelFolder } from "../model/model-folder.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import { createProver, type ZkProver } from "../zk/prove.ts";
 import { refuseDecoder } from "./decoder-models.ts";
+import { loadOnce } from "./load-once.ts";
 
 export type ZkModel = {
   modelId: bigint;
@@ -53,8 +54,6 @@ export type CreateZkModelsParameters = {
 };
 
 export function createZkModels({ registry, dirs, logger }: CreateZkModelsParameters): ZkModels {
-  const loading = new Map<bigint, Promise<ZkModel>>();
-
   async function load(modelId: bigint): Promise<ZkModel> {
     const [entry, verification] = await Promise.all([registry.getModel(modelId), registry.verificationOf(modelId)]);
     if (Number(verification.mode) !== VerificationMode.Zk)
@@ -82,22 +81,7 @@ export function createZkModels({ registry, dirs, logger }: CreateZkModelsParamet
     return { modelId, model, prover, dir };
   }
 
-  return {
-    get(modelId) {
-      let entry = loading.get(modelId);
-      if (!entry) {
-        entry = load(modelId);
-        loading.set(modelId, entry);
-        entry.catch(() => loading.delete(modelId));
-      }
-      return entry;
-    },
-    async close() {
-      const settled = await Promise.allSettled(loading.values());
-      for (const result of settled) if (result.status === "fulfilled") await result.value.prover.close();
-      loading.clear();
-    },
-  };
+  return loadOnce(load, (zk) => zk.prover.close());
 }
 
 /**
