@@ -19,12 +19,10 @@ import path from "node:path";
 import { HDNodeWallet, parseEther, ZeroAddress, type Wallet } from "ethers";
 import { connectSuite, createRpcProvider, createWallet } from "../oracle/chain/connect.ts";
 import { readDeployment } from "../oracle/chain/deployment.ts";
-import { registerModel } from "../oracle/chain/register-model.ts";
 import { createTxSender } from "../oracle/chain/tx-sender.ts";
-import { readIris } from "../oracle/devnet/local-suite.ts";
+import { registerIris, spawnDevnetProcess, stakeAndOptIn } from "../oracle/devnet/devnet-process.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../oracle/devnet/spawn-daemon.ts";
 import { DEV_PRIVATE_KEYS, setBlockTime } from "../oracle/devnet/start-devnet.ts";
-import { openEmbeddedStore } from "../oracle/storage/embedded-store.ts";
 import { sleep } from "../oracle/util/retry.ts";
 
 const REQUESTS = Number(process.env.BENCH_LOAD_REQUESTS ?? 300);
@@ -46,57 +44,19 @@ type Row = {
   p95Ms: number;
 };
 
-async function waitForStdout(process: SpawnedDaemon, match: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    for (const line of process.stdout) {
-      const found = line.match(match);
-      if (found) return found;
-    }
-    if (Date.now() > until || process.child.exitCode !== null)
-      throw new Error(`no line ${match} from the devnet: ${process.stderr.join("\n")}`);
-    await sleep(100);
-  }
-}
-
 async function run(sender: "serial" | "pipelined", blockTimeSec: number | undefined, requests: number): Promise<Row> {
   const dir = mkdtempSync(path.join(tmpdir(), "verity-bench-load-"));
-  const deploymentFile = path.join(dir, "deployment.json");
-  const devnet = spawnDaemon({
-    command: ["devnet", "--port", "0", "--out", deploymentFile],
-    dir,
-    privateKey: "",
-    name: "devnet",
-  });
-  const daemons: SpawnedDaemon[] = [devnet];
+  const devnet = await spawnDevnetProcess(dir);
+  const { url, deploymentFile } = devnet;
+  const daemons: SpawnedDaemon[] = [devnet.process];
   try {
-    const url = (await waitForStdout(devnet, /^chain\s+(http:\/\/\S+)/))[1]!;
-    await waitForStdout(devnet, /^development keys/);
     const rpc = createRpcProvider(url, 100);
     const deployment = readDeployment(deploymentFile);
-    const modelOwner = createWallet(DEV_PRIVATE_KEYS[1], rpc);
     const provider = createWallet(DEV_PRIVATE_KEYS[2], rpc);
-
     const contentDir = path.join(dir, "content");
-    const content = await openEmbeddedStore({ dir: contentDir });
-    const { bytes, manifest } = readIris();
-    const contentId = await content.add(bytes);
-    await content.close();
-    const price = parseEther("0.001");
-    const modelId = await registerModel(connectSuite(deployment, modelOwner).modelRegistry, {
-      modelHash: manifest.modelHash,
-      contentId,
-      price,
-      royaltyBps: 500,
-      inputShape: manifest.input.shape,
-      outputShape: manifest.output.shape,
-      inputDtype: manifest.input.dtype,
-      outputDtype: manifest.output.dtype,
-    });
-    const registry = connectSuite(deployment, provider).providerRegistry;
+    const { modelId, price, manifest } = await registerIris(deployment, rpc, contentDir);
     // Enough stake for every claim at once, whatever the reservation per claim.
-    await (await registry.stake({ value: parseEther("1000") })).wait();
-    await (await registry.optIn(modelId)).wait();
+    await stakeAndOptIn(deployment, rpc, DEV_PRIVATE_KEYS[2], modelId, parseEther("1000"));
     if (blockTimeSec !== undefined) await setBlockTime(url, blockTimeSec);
 
     const daemon = spawnDaemon({

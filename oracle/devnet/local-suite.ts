@@ -145,6 +145,8 @@ export async function startLocalSuite({
       stateDir: path.join(dir, "provider"),
       chain: { pollIntervalMs: 100 },
       retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 400 },
+      // Any free port: tests run several daemons, and other checkouts may run theirs, at once.
+      metrics: { port: 0 },
       ...overrides,
     }),
     async close() {

@@ -24,6 +24,7 @@ import { createModelFormats } from "./model-formats.ts";
 import { createStakeGuard } from "./stake-guard.ts";
 import type { Job } from "../store/open-job-store.ts";
 import { runKeeper } from "./keeper.ts";
+import { isStoreError } from "./assess-health.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -41,7 +42,7 @@ const CURSOR_KEY = "market-requests";
 export async function runProviderDaemon({ config, logger, signal }: RunProviderDaemonParameters): Promise<void> {
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config);
+  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config, logger);
   const jobs = openJobStore({
     file: path.join(config.stateDir, "provider.sqlite"),
     chainId: deployment.chainId,
@@ -129,9 +130,14 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     account: wallet.address,
     chainId: deployment.chainId,
     lastPollAt: 0,
+    lastPollError: undefined,
     headBlock: 0n,
+    headMovedAt: Date.now(),
     cursorBlock: 0n,
     jobs: () => jobs.countByState(),
+    storeError: undefined,
+    sends: () => sender.inFlight(),
+    rpc: () => provider.endpoints(),
   };
   const inFlight = new Map<bigint, Promise<void>>();
   /** Jobs whose set-up is not ready: when to try each again, and the delay before that. */
@@ -159,7 +165,13 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     // Inside the try: a metrics port in use ends the daemon with everything closed.
     if (config.metrics.port !== null) {
       metrics = await startMetricsServer(
-        { ...config.metrics, port: config.metrics.port, pollIntervalMs: config.chain.pollIntervalMs },
+        {
+          ...config.metrics,
+          port: config.metrics.port,
+          pollIntervalMs: config.chain.pollIntervalMs,
+          rpcTimeoutMs: config.chain.rpcTimeoutMs,
+          health: config.health,
+        },
         status,
       );
       logger.info("metrics and health served", { url: metrics.url });
@@ -168,9 +180,13 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
       try {
         await pollOnce();
         failedPolls = 0;
+        status.lastPollError = undefined;
+        status.storeError = undefined;
       } catch (error) {
         // The node may be down or rate-limiting: keep the jobs, back off, poll again.
         failedPolls++;
+        status.lastPollError = error instanceof Error ? error.message : String(error);
+        if (isStoreError(error)) status.storeError = status.lastPollError;
         logger.warn("poll failed, retrying", { failedPolls, error });
       }
       const delay = Math.min(config.chain.pollIntervalMs * 2 ** Math.min(failedPolls, 6), config.retry.maxDelayMs);
@@ -196,6 +212,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     const block = await provider.getBlock("latest");
     if (block) {
       ctx.now = () => BigInt(block.timestamp);
+      if (BigInt(block.number) !== status.headBlock) status.headMovedAt = Date.now();
       status.headBlock = BigInt(block.number);
     }
     await followRequests();
@@ -232,6 +249,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
       logger.info("job step interrupted by the stop, resumes at the next start", { requestId });
       return;
     }
+    if (isStoreError(error)) status.storeError = error instanceof Error ? error.message : String(error);
     jobs.recordAttempt(requestId, error);
     if (error instanceof SetupNotReadyError) {
       const previous = waiting.get(requestId);

@@ -41,7 +41,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   // TEST-ONLY: a misconfigured watchtower whose own trace is wrong (it then loses its bonds).
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config);
+  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config, logger);
   const game = await connectDisputeGame(suite.inferenceMarket, wallet);
   const content = await openContentStore(config.storage);
   const results = openDisputeStore({

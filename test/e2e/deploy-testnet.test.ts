@@ -110,6 +110,8 @@ describe("docs/deploy-testnet.md, played against a second local node as a public
       SEPOLIA_RPC_URL: url,
       VERITY_KEYSTORE_PASSWORD: PASSWORD,
       DOC_TEST_REPO: root,
+      // /health on any free port, not the default 9474: other checkouts may run this test at once.
+      VERITY_METRICS_PORT: "0",
     };
     for (const block of blocks) if (block.kind === "file") writeFileSync(path.join(dir, block.name), block.body);
     const outputs: string[] = [];
