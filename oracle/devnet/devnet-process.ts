@@ -2,7 +2,7 @@ import path from "node:path";
 import { parseEther, type JsonRpcProvider } from "ethers";
 import { connectSuite, createWallet } from "../chain/connect.ts";
 import type { Deployment } from "../chain/deployment.ts";
-import { registerModel } from "../chain/register-model.ts";
+import { registerModel, formatsOf } from "../chain/register-model.ts";
 import { openEmbeddedStore } from "../storage/embedded-store.ts";
 import { sleep } from "../util/retry.ts";
 import { readIris, type IrisManifest } from "./local-suite.ts";
@@ -69,10 +69,7 @@ export async function registerIris(
     contentId,
     price,
     royaltyBps: 500,
-    inputShape: manifest.input.shape,
-    outputShape: manifest.output.shape,
-    inputDtype: manifest.input.dtype,
-    outputDtype: manifest.output.dtype,
+    ...formatsOf(manifest),
   });
   return { modelId, contentId, price, manifest };
 }

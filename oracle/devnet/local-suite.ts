@@ -13,7 +13,7 @@ import {
 } from "../chain/connect.ts";
 import { deployContract, deploySuite, type DeploySuiteParameters } from "../chain/deploy-suite.ts";
 import { writeDeployment, type Deployment } from "../chain/deployment.ts";
-import { registerModel } from "../chain/register-model.ts";
+import { registerModel, formatsOf } from "../chain/register-model.ts";
 import type { VerityConfigInput } from "../config/schema.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { openEmbeddedStore } from "../storage/embedded-store.ts";
@@ -105,10 +105,7 @@ export async function startLocalSuite({
     contentId,
     price,
     royaltyBps,
-    inputShape: manifest.input.shape,
-    outputShape: manifest.output.shape,
-    inputDtype: manifest.input.dtype,
-    outputDtype: manifest.output.dtype,
+    ...formatsOf(manifest),
   });
 
   const asProvider = connectSuite(deployment, provider).providerRegistry;

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { id as keccakText, keccak256, hexlify, ZeroAddress } from "ethers";
 import { connectSuite } from "../../oracle/chain/connect.ts";
 import { deployDisputeGame } from "../../oracle/chain/deploy-dispute-game.ts";
-import { registerModel, type ModelVerification } from "../../oracle/chain/register-model.ts";
+import { registerModel, type ModelVerification, formatsOf } from "../../oracle/chain/register-model.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
@@ -54,10 +54,7 @@ describe("decoders: the daemon generates text for an Attested request (real proc
       contentId: await local.content.add(onnx),
       price,
       royaltyBps: 500,
-      inputShape: manifest.input.shape,
-      outputShape: manifest.output.shape,
-      inputDtype: manifest.input.dtype,
-      outputDtype: manifest.output.dtype,
+      ...formatsOf(manifest),
       verification,
     });
     await (await connectSuite(local.deployment, local.actors.provider).providerRegistry.optIn(modelId)).wait();
