@@ -44,7 +44,11 @@ export async function connectDaemon(config: VerityConfig): Promise<DaemonConnect
   return {
     provider,
     wallet,
-    sender: createTxSender(wallet, { kind: config.jobs.sender, pollIntervalMs: config.chain.pollIntervalMs }),
+    sender: createTxSender(wallet, {
+      kind: config.jobs.sender,
+      pollIntervalMs: config.chain.pollIntervalMs,
+      confirmations: config.chain.confirmations,
+    }),
     deployment,
     suite: connectSuite(deployment, wallet),
   };
