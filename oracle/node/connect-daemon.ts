@@ -61,6 +61,7 @@ export async function connectDaemon(config: VerityConfig, logger?: Logger): Prom
         kind: config.jobs.sender,
         pollIntervalMs: config.chain.pollIntervalMs,
         rpcTimeoutMs: config.chain.rpcTimeoutMs,
+        confirmations: config.chain.confirmations,
       }),
     ),
     deployment,

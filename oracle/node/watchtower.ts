@@ -12,6 +12,8 @@
 import { getBytes } from "ethers";
 import { connectDisputeGame, gameResolution, gamesOf, GameSide, gameSideName } from "../chain/dispute-game.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
+import { keepHead, readHead } from "../chain/find-fork.ts";
+import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
 import type { VerityConfig } from "../config/schema.ts";
@@ -76,6 +78,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
         await pollOnce();
         failedPolls = 0;
       } catch (error) {
+        if (isSqliteCorruption(error)) throw error; // nothing to retry: ends with the fix
         failedPolls++;
         logger.warn("poll failed, retrying", { failedPolls, error });
       }
@@ -90,10 +93,20 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   }
 
   async function pollOnce(): Promise<void> {
-    const block = await provider.getBlock("latest");
-    if (!block) return;
-    now = BigInt(block.timestamp);
-    await followResults(BigInt(block.number));
+    // Reorg-safe like the provider's cursor: results of dropped blocks are read again.
+    const reading = await readHead({ provider, blocks: results.blocks, key: CURSOR_KEY });
+    if (reading.reorg) {
+      results.rewindCursor(CURSOR_KEY, reading.reorg.forkBlock);
+      const reopened = results.reopenSince("challenger", reading.reorg.changedSince);
+      own.clear(); // a re-used request id may come back with another input
+      logger.warn("chain reorganised, rewinding to the fork", {
+        forkBlock: reading.reorg.forkBlock,
+        resultsReopened: reopened,
+      });
+    }
+    keepHead(results.blocks, CURSOR_KEY, reading, config.chain.confirmations);
+    now = reading.head.timestamp;
+    await followResults(reading.head.number);
     for (const result of results.listActive("challenger")) {
       if (signal.aborted) return;
       try {

@@ -11,7 +11,9 @@ import { BaseError } from "../errors.ts";
  * let a dropped transaction be sent again: claiming → seen, submitting → claimed. Forward
  * jumps reconcile with the chain after a crash (it is the truth): seen → claimed when our
  * claim landed, claimed → done when our submission did, and claimed or submitting → released
- * when the request went to someone else.
+ * when the request went to someone else. Outside these moves, the store's `reopen` and
+ * `reopenReleased` put a job back to seen or claimed from any state when the chain no longer
+ * has its step (a reorg dropped it, or we released the request ourselves).
  */
 export const JOB_STATES = [
   "seen",
