@@ -13,6 +13,7 @@ import {IInferenceMarket} from "./interfaces/IInferenceMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
+import {Generation} from "./dispute/Generation.sol";
 import {TraceRoot} from "./dispute/TraceRoot.sol";
 
 /// @title InferenceMarket
@@ -561,7 +562,9 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IInferenceMarket
     function outputOf(uint256 requestId) external view returns (bytes memory) {
-        if (_requests[requestId].status != RequestStatus.Finalized) return "";
+        // The dispute game also reads a provisional output: it binds a decoder's output ids to
+        // the argmax layers of the trace under dispute (IDisputeGame.challengeOutput).
+        if (_requests[requestId].status != RequestStatus.Finalized && msg.sender != _disputeGame) return "";
         return _outputs[requestId];
     }
 
@@ -732,7 +735,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @dev Checks an Optimistic submission: `output` is canonical and `layerRoots` has one root
-    /// per layer, the last committing `output`'s elements. Returns when its window ends.
+    /// per layer, the last committing `output`'s elements; for a decoder (int32 `[1, P_max]`
+    /// input), one pass root per pass, `N ≤ T ≤ P_max + N − 1`. Returns when its window ends.
     function _checkTrace(
         uint256 requestId,
         uint256 modelId,
@@ -742,12 +746,23 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint256 headerLength = _checkOutput(requestId, modelId, output);
         IModelRegistry.Verification memory v = _models.verificationOf(modelId);
         uint256 count = layerRoots.length;
+        windowEnd = uint40(block.timestamp + v.challengeWindow); // < 2^40 until the year 36812
+        uint256 promptMax = Generation.promptMax(_models.inputFormatOf(modelId));
+        if (promptMax != 0) {
+            // A decoder: one root per pass, T = P + N − 1 with 1 <= P <= P_max. The input is not
+            // stored here, so the game checks T against the prompt's own P (a wrong count loses
+            // at once) and binds the output ids to the trace's argmax layers.
+            uint256 tokens = (output.length - headerLength) / 4;
+            if (count < tokens || count > promptMax + tokens - 1) {
+                revert MarketLayerCountMismatch(requestId, count, promptMax + tokens - 1);
+            }
+            return windowEnd;
+        }
         if (count != v.layerCount) revert MarketLayerCountMismatch(requestId, count, v.layerCount);
         bytes32 outputRoot = TraceRoot.rootOf(output[headerLength:]);
         bytes32 lastRoot = layerRoots[count - 1]; // count >= 1: the registry requires layerCount >= 1
         // INVARIANT: the trace under dispute is the trace of the output that would be settled.
         if (lastRoot != outputRoot) revert MarketOutputRootMismatch(requestId, lastRoot, outputRoot);
-        windowEnd = uint40(block.timestamp + v.challengeWindow); // < 2^40 until the year 36812
     }
 
     /// @dev The stake a claim reserves: the claim penalty, and for an Optimistic job at least

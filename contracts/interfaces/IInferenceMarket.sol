@@ -241,7 +241,7 @@ interface IInferenceMarket {
     function statusOf(uint256 requestId) external view returns (RequestStatus);
 
     /// @notice The output of a Finalized request (empty otherwise, including while an
-    /// `Optimistic` result is still provisional).
+    /// `Optimistic` result is still provisional, except to the dispute game).
     function outputOf(uint256 requestId) external view returns (bytes memory);
 
     /// @notice What `account` can withdraw in `token`.
