@@ -40,6 +40,7 @@ import { generateVqm } from "../oracle/model/vqm/sequence-executor.ts";
 import { validateVqm } from "../oracle/model/vqm/validate-vqm.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
 import { createSession } from "../oracle/runtime/create-session.ts";
+import { benchProvider, providerLabel } from "./bench-provider.ts";
 
 const presets: Record<string, Omit<GptConfig, "mlpRatio" | "layerNormEpsilon">> = {
   // A smoke-test size: seconds end to end.
@@ -158,8 +159,9 @@ for (const label of names) {
   // and the float graph over the 48 positions of the generation in one forward and over one
   // position. The latter is a KV-cached float decoder's step less its attention over the cache
   // (at most 48 rows, small next to the weights every step reads): its per-token time from below.
-  const plain = await openVqmOrt({ model, threads });
-  const traced = await openVqmOrt({ model, trace: true, threads });
+  const plain = await openVqmOrt({ model, threads, executionProvider: benchProvider });
+  const traced = await openVqmOrt({ model, trace: true, threads, executionProvider: benchProvider });
+  let floatProvider = "";
   const floatForward = async (T: number): Promise<() => Promise<unknown>> => {
     const cut = truncatedContext(config, weights, T);
     const session = await createSession({
@@ -168,7 +170,9 @@ for (const label of names) {
         opsetVersion: transformerOpset,
       }),
       threads,
+      executionProvider: benchProvider,
     });
+    floatProvider = providerLabel(session);
     sessions.push(session);
     const ids = new ort.Tensor(
       "int64",
@@ -217,13 +221,14 @@ for (const label of names) {
       ratio(refMs, intTraceMs),
       ratio(refMs, floatOneMs),
       `${(compileMs / 1000).toFixed(1)} s`,
+      `${providerLabel(plain.session)} / ${floatProvider}`,
       agree ? "yes" : "NO",
     ].join(" | "),
   );
 }
 
 console.log(
-  `Decoders, ${promptLength}-token prompt + ${newTokens} new tokens (${positions - 1} passes), onnxruntime CPU with ${threads} intra-op thread(s) per session, median of ${runs} runs after a warm-up, taken in turn (reference: one run):\n`,
+  `Decoders, ${promptLength}-token prompt + ${newTokens} new tokens (${positions - 1} passes), onnxruntime with ${threads} intra-op thread(s) per session, median of ${runs} runs after a warm-up, taken in turn (reference: one run):\n`,
 );
 const header = [
   "model",
@@ -238,14 +243,15 @@ const header = [
   "reference / int ORT (trace)",
   "reference / float T=1",
   "compile",
+  "ORT provider (int / float)",
   "tokens agree",
 ];
 console.log(`| ${header.join(" | ")} |`);
 console.log(
   `|---|${header
-    .slice(1, -1)
+    .slice(1, -2)
     .map(() => "---:|")
-    .join("")}---|`,
+    .join("")}---|---|`,
 );
 for (const row of rows) console.log(`| ${row} |`);
 if (disagreements > 0) process.exitCode = 1;

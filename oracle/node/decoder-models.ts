@@ -17,7 +17,7 @@ import type { Tokenizer } from "../model/text/tokenizer.ts";
 import { positionInputName, tokenInputName } from "../model/vqm/emit-onnx.ts";
 import { openVqmOrt, type VqmOrtSession } from "../model/vqm/ort-executor.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
-import type { ModelSession } from "../runtime/create-session.ts";
+import type { ExecutionProvider, ModelSession } from "../runtime/create-session.ts";
 import { loadOnce } from "./load-once.ts";
 
 export type DecoderModel = {
@@ -44,31 +44,49 @@ export type CreateDecoderModelsParameters = {
   /** Model id (decimal) → model folder (`models` folder entries). */
   folders: Record<string, string>;
   threads?: number | undefined;
+  /** `runtime.executionProvider`; a decoder is an integer graph, which createSession keeps on the CPU. */
+  executionProvider?: ExecutionProvider | undefined;
   logger: Logger;
 };
+
+export type ReadDecoderFolderParameters = Pick<CreateDecoderModelsParameters, "registry" | "folders"> & {
+  modelId: bigint;
+};
+
+/**
+ * The decoder in the model folder configured for `modelId`, checked against the registered
+ * modelHash; undefined when no folder is configured or it holds no decoder.
+ */
+export async function readDecoderFolder({ registry, folders, modelId }: ReadDecoderFolderParameters) {
+  const folder = folders[modelId.toString()];
+  if (folder === undefined) return undefined;
+  const read = await readModelFolder(folder).catch((error: unknown) => {
+    throw new DecoderModelError(`Model ${modelId}: cannot read its model folder ${folder}.`, {
+      details: error instanceof BaseError ? [error.shortMessage, ...error.details] : [String(error)],
+      cause: error,
+    });
+  });
+  if (read.model.sequence === undefined) return undefined;
+  const entry = await registry.getModel(modelId);
+  if (read.manifest.modelHash !== entry.modelHash)
+    throw new DecoderModelError(`Model ${modelId}: the model folder ${folder} holds another model.`, {
+      details: [`registered modelHash ${entry.modelHash}`, `vqm/manifest.json ${read.manifest.modelHash}`],
+    });
+  return { folder, read };
+}
 
 export function createDecoderModels({
   registry,
   folders,
   threads,
+  executionProvider,
   logger,
 }: CreateDecoderModelsParameters): DecoderModels {
   async function load(modelId: bigint): Promise<DecoderModel | undefined> {
-    const folder = folders[modelId.toString()];
-    if (folder === undefined) return undefined;
-    const read = await readModelFolder(folder).catch((error: unknown) => {
-      throw new DecoderModelError(`Model ${modelId}: cannot read its model folder ${folder}.`, {
-        details: error instanceof BaseError ? [error.shortMessage, ...error.details] : [String(error)],
-        cause: error,
-      });
-    });
-    if (read.model.sequence === undefined) return undefined;
-    const entry = await registry.getModel(modelId);
-    if (read.manifest.modelHash !== entry.modelHash)
-      throw new DecoderModelError(`Model ${modelId}: the model folder ${folder} holds another model.`, {
-        details: [`registered modelHash ${entry.modelHash}`, `vqm/manifest.json ${read.manifest.modelHash}`],
-      });
-    const session = await openVqmOrt({ model: read.model, onnx: read.onnx, threads });
+    const found = await readDecoderFolder({ registry, folders, modelId });
+    if (found === undefined) return undefined;
+    const { folder, read } = found;
+    const session = await openVqmOrt({ model: read.model, onnx: read.onnx, threads, executionProvider });
     logger.info("decoder loaded", { modelId, folder, ...read.model.sequence, tokenizer: read.tokenizer?.kind });
     return { modelId, folder, model: read.model, tokenizer: read.tokenizer, session };
   }

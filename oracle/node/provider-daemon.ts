@@ -29,6 +29,7 @@ import { keepHead, keepingReceiptBlocks, readHead, type Reorg } from "../chain/f
 import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { reopenStateAfterReorg } from "./reorg-recheck.ts";
 import { requestStatusName } from "../chain/request-status.ts";
+import { optedInModelIds } from "./served-models.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -84,6 +85,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     registry: suite.modelRegistry,
     folders: config.modelFolders,
     threads: config.runtime.threads,
+    executionProvider: config.runtime.executionProvider,
     logger,
   });
   const served = config.models.length > 0 ? new Set(config.models.map((m) => BigInt(m))) : undefined;
@@ -400,9 +402,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   /** The models this account opted in to, re-read at most once a minute. */
   async function optedInModels(): Promise<Set<bigint>> {
     if (optedIn && Date.now() - optedIn.at < 60_000) return optedIn.ids;
-    const count = await suite.modelRegistry.modelCount();
-    const ids = new Set<bigint>();
-    for (let id = 1n; id <= count; id++) if (await suite.providerRegistry.servesModel(wallet.address, id)) ids.add(id);
+    const ids = new Set(await optedInModelIds(suite, wallet.address));
     optedIn = { at: Date.now(), ids };
     return ids;
   }
