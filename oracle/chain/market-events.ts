@@ -1,5 +1,19 @@
-import { AbiCoder, getBytes, keccak256 } from "ethers";
+import { AbiCoder, getBytes, keccak256, type LogDescription, type TransactionReceipt } from "ethers";
 import type { InferenceMarket } from "./connect.ts";
+
+/** The market's events in `receipt` (logs of other contracts, or not the market's, left out). */
+export function marketLogsOf(market: InferenceMarket, receipt: TransactionReceipt): LogDescription[] {
+  const parsed: LogDescription[] = [];
+  for (const log of receipt.logs) {
+    try {
+      const event = market.interface.parseLog(log);
+      if (event) parsed.push(event);
+    } catch {
+      // Not one of the market's events.
+    }
+  }
+  return parsed;
+}
 
 /** An {InferenceRequested} event as the daemon needs it. */
 export type RequestedEvent = {

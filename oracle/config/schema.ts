@@ -118,6 +118,14 @@ export const verityConfigSchema = z.strictObject({
       expireOthers: z.boolean().default(false),
       /** How transactions are sent: `pipelined` (several in flight, nonces, fees and receipts per block) or `serial` (one at a time). */
       sender: z.enum(["serial", "pipelined"]).default("pipelined"),
+      /** Serve Attested requests without a claim (`fulfil`): one transaction per request instead of two. */
+      claimFree: z.boolean().default(true),
+      /** Claim-free results per transaction: 1 sends `fulfil`, more send `fulfilBatch` (at most the market's 64). */
+      batchMaxItems: positiveInt.max(64).default(16),
+      /** How long the first ready claim-free result waits for others before its batch is sent. */
+      batchWindowMs: nonNegativeInt.default(250),
+      /** Providers of a model take requests in turns ranked by keccak256(requestId, provider): rank r waits r × this after the request's block (0: no turns). */
+      assignmentWindowSec: nonNegativeInt.default(4),
     })
     .prefault({}),
   log: z

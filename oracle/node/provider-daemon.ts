@@ -8,6 +8,8 @@ import { sleep } from "../util/retry.ts";
 import { startMetricsServer, type DaemonStatus, type MetricsServer } from "./metrics-server.ts";
 import { createModelCache } from "./model-cache.ts";
 import { serveJob, SetupNotReadyError, type ServeJobContext } from "./serve-job.ts";
+import { createFulfilSender } from "./fulfil-sender.ts";
+import { createAssignment } from "./assignment.ts";
 import { expireRequests } from "./expire-requests.ts";
 import { ZeroAddress } from "ethers";
 import { attach } from "../chain/connect.ts";
@@ -115,6 +117,16 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     zk: zkModels,
     decoders,
     modeOf: (modelId) => optimisticModels.mode(modelId),
+    fulfil: config.jobs.claimFree
+      ? createFulfilSender({
+          market: suite.inferenceMarket,
+          sender,
+          // No more results can be waiting than jobs in flight: a batch that holds them all goes at once.
+          maxItems: Math.min(config.jobs.batchMaxItems, config.jobs.concurrency),
+          windowMs: config.jobs.batchWindowMs,
+          logger,
+        })
+      : undefined,
   };
   const defence: Omit<DefendContext, "game"> & { game: DisputeGame | undefined } = {
     market: suite.inferenceMarket,
@@ -151,6 +163,19 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     rpc: () => provider.endpoints(),
   };
   const inFlight = new Map<bigint, Promise<void>>();
+  const assignment = createAssignment({
+    registry: suite.providerRegistry,
+    rpc: provider,
+    self: wallet.address,
+    windowSec: config.jobs.assignmentWindowSec,
+    fromBlock: deployment.startBlock,
+  });
+  /**
+   * Requests another provider ranks before us for: the chain time from which each is ours to
+   * serve, and the same moment by this machine's clock (a chain that mines only on demand may
+   * not reach the turn's time on its own).
+   */
+  const turns = new Map<bigint, { turn: bigint; atMs: number }>();
   /** Jobs whose set-up is not ready: when to try each again, and the delay before that. */
   const waiting = new Map<bigint, { at: number; delayMs: number }>();
   let defending: Promise<void> | undefined;
@@ -244,13 +269,16 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     await followRequests(head.number);
     await recheckAfterReorg();
     status.lastPollAt = Date.now();
-    // Bounded: the jobs that can start now, plus those in flight or waiting that are passed over.
-    const limit = config.jobs.concurrency + inFlight.size + waiting.size + 16;
+    // Bounded: the jobs that can start now, plus those in flight, waiting for their set-up or
+    // for another provider's turn, which are passed over.
+    const limit = config.jobs.concurrency + inFlight.size + waiting.size + turns.size + 16;
     for (const job of jobs.listActive(limit)) {
       if (inFlight.size >= config.jobs.concurrency) break;
       if (inFlight.has(job.requestId)) continue;
       if ((waiting.get(job.requestId)?.at ?? 0) > Date.now()) continue;
-      const run = serveJob(ctx, job.requestId)
+      const turn = turns.get(job.requestId);
+      if (turn && turn.turn > ctx.now() && turn.atMs > Date.now()) continue;
+      const run = serveInTurn(job)
         .then(() => {
           if (waiting.delete(job.requestId)) logger.info("set-up ready, serving", { requestId: job.requestId });
           takeUpOwnRelease(job.requestId);
@@ -270,6 +298,24 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
         )
         .finally(() => (expiring = undefined));
     }
+  }
+
+  /**
+   * Serves a job, unless it is still open and another provider ranks before us for it
+   * (`jobs.assignmentWindowSec`): then it waits, without a read of the chain, for its turn.
+   */
+  async function serveInTurn(job: ActiveJob): Promise<void> {
+    if (job.state === "seen" && !turns.has(job.requestId)) {
+      const turn = await assignment.turnOf(job);
+      const waitSec = turn - ctx.now();
+      if (waitSec > 0n) {
+        turns.set(job.requestId, { turn, atMs: Date.now() + Number(waitSec) * 1000 });
+        logger.debug("another provider's turn first", { requestId: job.requestId, turn });
+        return;
+      }
+    }
+    turns.delete(job.requestId);
+    await serveJob(ctx, job.requestId);
   }
 
   /**

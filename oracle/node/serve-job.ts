@@ -18,7 +18,7 @@ import { traceTrees } from "../dispute/moves.ts";
 import { traceFilePath, writeTraceFile } from "../dispute/trace-file.ts";
 import type { DisputeStore } from "../store/open-dispute-store.ts";
 import { optimisticInput, type OptimisticModels } from "./optimistic-models.ts";
-import { hexlify, type ContractTransaction } from "ethers";
+import { hexlify, type ContractTransaction, type TransactionReceipt } from "ethers";
 import { decodeRevert } from "../chain/revert-error.ts";
 import { executeVqm } from "../model/vqm/reference-executor.ts";
 import { ZkProveError } from "../zk/prove.ts";
@@ -29,6 +29,7 @@ import { assertModelFormats, canonicalOutput, vqmFormats, type ModelFormatsCache
 import type { StakeGuard } from "./stake-guard.ts";
 import { assertNotDecoderGraph, DecoderModelError, type DecoderModels } from "./decoder-models.ts";
 import { runDecoder } from "./run-decoder.ts";
+import type { FulfilSender } from "./fulfil-sender.ts";
 
 export type ServeJobContext = {
   market: InferenceMarket;
@@ -60,6 +61,8 @@ export type ServeJobContext = {
   decoders?: DecoderModels | undefined;
   /** The model's registered `VerificationMode`; every model is served as Attested without it. */
   modeOf?: ((modelId: bigint) => Promise<number>) | undefined;
+  /** Serving Attested requests without a claim (`jobs.claimFree`): one `fulfil` per result, or batches. */
+  fulfil?: FulfilSender | undefined;
 };
 
 export type OptimisticServing = {
@@ -96,7 +99,8 @@ export class SetupNotReadyError extends BaseError {
 /**
  * Drives one job one step closer to a final local state, always from what the chain says now,
  * so that running it again after a crash never serves a request twice:
- * seen → claiming → claimed → submitting → done, or failed / released / expired / skipped.
+ * seen → claiming → claimed → submitting → done, or failed / released / expired / skipped;
+ * an Attested job served claim-free (`ctx.fulfil`) goes seen → submitting → done.
  */
 export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise<void> {
   const job = ctx.jobs.getJob(requestId);
@@ -105,6 +109,14 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
   const onchain = await ctx.market.getRequest(requestId);
   const status = Number(onchain.status);
   const mine = onchain.provider.toLowerCase() === ctx.sender.address.toLowerCase();
+
+  // A claim-free result we recorded but the chain has not settled (a crash, a dropped
+  // transaction): the stored output is sent again; if the first lands meanwhile, the market
+  // refuses or skips the second and the job ends done from what the chain says.
+  if (job.state === "submitting" && status === RequestStatus.Pending && ctx.fulfil) {
+    await fulfilClaimFree(ctx, ctx.fulfil, job, onchain, log);
+    return;
+  }
 
   if (job.state === "seen" || job.state === "claiming") {
     if (status === RequestStatus.Claimed && mine) {
@@ -135,6 +147,10 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
     if (!(await ctx.stake.canClaim(mode))) {
       if (job.state === "claiming") ctx.jobs.transition(requestId, "seen");
       return;
+    }
+    if (ctx.fulfil && mode === VerificationMode.Attested && job.state === "seen") {
+      const fulfilled = await fulfilClaimFree(ctx, ctx.fulfil, job, onchain, log);
+      if (fulfilled !== "claim") return;
     }
     if (job.state === "seen") ctx.jobs.transition(requestId, "claiming");
     try {
@@ -182,6 +198,70 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
     }
     await runAndSubmit(ctx, job, onchain, log);
   }
+}
+
+/**
+ * Serves an Attested request without a claim: runs it, records the output (seen → submitting),
+ * sends it through `fulfil` (alone or batched) and ends done, or, when the market skipped or
+ * refused it, ends as the chain says (settled or claimed by another: skipped; still open: seen,
+ * tried again at a later poll). Returns "claim" when the job must take the claim path instead: an
+ * input the model cannot run is reported by a claimant only.
+ */
+async function fulfilClaimFree(
+  ctx: ServeJobContext,
+  fulfil: FulfilSender,
+  job: Job,
+  onchain: { callbackGasLimit: bigint; callback: string },
+  log: Logger,
+): Promise<"claim" | void> {
+  const { requestId } = job;
+  let output = job.state === "submitting" ? job.output : undefined;
+  if (!output) {
+    try {
+      output = await attestedOutput(ctx, job, log);
+    } catch (error) {
+      if (ctx.signal?.aborted) throw error;
+      if (failureReasonOf(error) !== undefined) return "claim";
+      throw notReady(job, error);
+    }
+    if (job.state === "seen") ctx.jobs.transition(requestId, "submitting", { output });
+  }
+  let skippedBecause: string;
+  try {
+    const outcome = await fulfil.fulfil({ requestId, output, callbackGasLimit: onchain.callbackGasLimit });
+    if (outcome.served) {
+      const { receipt, batchSize } = outcome;
+      ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
+      log.info("fulfilled", { tx: receipt.hash, gasUsed: receipt.gasUsed, batchSize, outputBytes: output.length });
+      await warnIfCallbackFailed(ctx, receipt, requestId, onchain, log);
+      return;
+    }
+    skippedBecause = outcome.reason;
+  } catch (error) {
+    if (!(error instanceof ChainRevertError)) throw error;
+    skippedBecause = error.shortMessage;
+  }
+  const after = await ctx.market.getRequest(requestId);
+  const status = Number(after.status);
+  const mine = after.provider.toLowerCase() === ctx.sender.address.toLowerCase();
+  log.info("fulfil not served", { reason: skippedBecause, status: requestStatusName(status) });
+  if (status === RequestStatus.Finalized && mine) ctx.jobs.transition(requestId, "done");
+  else if (status === RequestStatus.Claimed && mine) ctx.jobs.transition(requestId, "claimed");
+  else if (status === RequestStatus.Pending)
+    ctx.jobs.transition(requestId, "seen", { lastError: skippedBecause }); // not eligible now, say
+  else ctx.jobs.transition(requestId, "skipped", { lastError: skippedBecause });
+}
+
+/** Warns the operator when the consumer's callback in `receipt` failed (settlement stands). */
+function warnIfCallbackFailed(
+  ctx: ServeJobContext,
+  receipt: TransactionReceipt,
+  requestId: bigint,
+  onchain: { callback: string; callbackGasLimit: bigint },
+  log: Logger,
+): Promise<void> {
+  const { callback, callbackGasLimit } = onchain;
+  return warnFailedCallback({ market: ctx.market, receipt, requestId, callback, callbackGasLimit, logger: log });
 }
 
 /**
@@ -352,14 +432,7 @@ async function runAndSubmit(
       gasUsed: receipt.gasUsed,
       outputBytes: encoded.length,
     });
-    await warnFailedCallback({
-      market: ctx.market,
-      receipt,
-      requestId,
-      callback: onchain.callback,
-      callbackGasLimit: onchain.callbackGasLimit,
-      logger: log,
-    });
+    await warnIfCallbackFailed(ctx, receipt, requestId, onchain, log);
   } catch (error) {
     if (!(error instanceof ChainRevertError)) throw error;
     // Our earlier submission may have landed before a crash: the next pass re-reads the chain.
@@ -381,6 +454,17 @@ async function prepareAttested(
   onchain: { callbackGasLimit: bigint },
   log: Logger,
 ): Promise<Prepared> {
+  const encoded = await attestedOutput(ctx, job, log);
+  return {
+    output: encoded,
+    transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
+    gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
+    submitted: "submitted",
+  };
+}
+
+/** Runs an Attested job (a decoder or an onnxruntime session) and returns its canonical output. */
+async function attestedOutput(ctx: ServeJobContext, job: Job, log: Logger): Promise<Uint8Array> {
   const input = await resolveInput(ctx, job, log);
   const formats = await ctx.formats.get(job.modelId);
   const decoder = await ctx.decoders?.get(job.modelId);
@@ -394,13 +478,7 @@ async function prepareAttested(
       expectedDType: formats.input.dtype,
     });
   }
-  const encoded = canonicalOutput(job.modelId, output, formats);
-  return {
-    output: encoded,
-    transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
-    gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
-    submitted: "submitted",
-  };
+  return canonicalOutput(job.modelId, output, formats);
 }
 
 /**

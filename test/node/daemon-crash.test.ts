@@ -23,7 +23,8 @@ describe("provider daemon killed between claim and submit", function () {
   const start = async () => {
     logs = [];
     daemon = spawnDaemon({
-      config: local.daemonConfig(),
+      // The claim path (daemon-fulfil.test.ts kills a claim-free one).
+      config: local.daemonConfig({ jobs: { claimFree: false } }),
       dir: temp.dir,
       privateKey: local.actors.provider.privateKey,
       onLog: (line) => logs.push(line),

@@ -71,7 +71,7 @@ describe("provider daemon: RPC outages, health and metrics", function () {
     expect(await submissionsOf(market, duringOutage)).to.equal(1);
 
     // The chain says Finalized a moment before the daemon records the job as done.
-    await daemon.waitForLog((line) => line.msg === "submitted" && line.requestId === duringOutage.toString());
+    await daemon.waitForLog((line) => line.msg === "fulfilled" && line.requestId === duringOutage.toString());
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).to.match(/^verity_up 1$/m);
     expect(metrics).to.match(/^verity_jobs\{state="done"\} [2-9]/m);
