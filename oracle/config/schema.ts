@@ -184,6 +184,8 @@ export const verityConfigSchema = z.strictObject({
     .strictObject({
       cheat: z
         .strictObject({
+          /** A decoder's forward pass (required for a decoder; absent for other models). */
+          pass: nonNegativeInt.optional(),
           layer: nonNegativeInt,
           element: nonNegativeInt,
           delta: z.int().refine((d) => d !== 0, { error: "a cheat of 0 changes nothing" }),

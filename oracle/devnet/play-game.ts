@@ -17,14 +17,19 @@
 import type { Signer } from "ethers";
 import type { Tensor } from "../model/tensor.ts";
 import { GamePhase, GameSide, type DisputeGame } from "../chain/dispute-game.ts";
-import { agreesWithSum, chunkBytes, differingElement, nodeChildren, type TraceTrees } from "../dispute/moves.ts";
+import {
+  agreesWithSum,
+  chunkBytes,
+  differingElement,
+  disputedLayer,
+  nodeChildren,
+  type TraceTrees,
+} from "../dispute/moves.ts";
 import { CHUNK_SIZE } from "../model/vqm/commitments.ts";
 import type { GenerationTrees } from "../dispute/generation-proofs.ts";
-import { encodeLayerSpec, layoutProof } from "../dispute/layout.ts";
-import { firstDifferingLayer } from "../dispute/moves.ts";
 import type { GasLog } from "./gas-log.ts";
-import { generationKit, type StepKit } from "./generation-kit.ts";
-import { layerKit } from "./layer-kit.ts";
+import { generationKit, type StepKit } from "../dispute/generation-kit.ts";
+import { layerKit } from "../dispute/layer-kit.ts";
 import type { RegisteredModel } from "./register-optimistic.ts";
 
 /**
@@ -164,13 +169,8 @@ async function revealLayers(game: DisputeGame, p: PlayGameParameters, view: Game
     await p.gas.record("revealLayers", game.connect(p.defender.signer).revealLayers(p.gameId, mine), role);
     return;
   }
-  const layer = firstDifferingLayer(mine, theirs) ?? 0;
-  const params = {
-    defenderRoots: mine,
-    roots: theirs,
-    layerSpec: encodeLayerSpec(p.model.specs[layer]!),
-    layoutProof: layoutProof(p.model.specs, layer),
-  };
+  const { layerSpec, layoutProof } = disputedLayer(p.model.specs, mine, theirs);
+  const params = { defenderRoots: mine, roots: theirs, layerSpec, layoutProof };
   const tx = game.connect(p.challenger.signer).revealChallengerLayers(p.gameId, params);
   await p.gas.record("revealChallengerLayers", tx, role);
 }

@@ -1,5 +1,6 @@
 /**
- * Decoders (text generation) as the provider daemon serves them in Attested mode: the decoder
+ * Decoders (text generation) as the provider daemon serves them in Attested mode (Optimistic
+ * decoders are served by the reference executor, oracle/node/optimistic-models.ts): the decoder
  * read from the model folder a `models` entry `{ "id", "folder" }` names (DIR/vqm with its
  * tokenizer, oracle/model/model-folder.ts), checked against the registered modelHash, and an
  * onnxruntime session of its one-pass graph for `generateVqmOrt`, opened once per model.
@@ -107,21 +108,18 @@ export function assertNotDecoderGraph(modelId: bigint, session: ModelSession): v
 }
 
 /**
- * Throws `error(message)` when `model` is a decoder: Optimistic and Zk serving of decoders need
- * the dispute game's pass bisection and a decoder circuit, which do not exist yet.
+ * Throws `error(message)` when `model` is a decoder: Zk serving of decoders needs a circuit of a
+ * generation, which does not exist yet (decoders are served Attested or Optimistic).
  */
 export function refuseDecoder<E extends BaseError>(
   modelId: bigint,
   model: VqmModel,
-  mode: "Optimistic" | "Zk",
   error: new (message: string, options: { details: string[] }) => E,
 ): void {
   if (model.sequence === undefined) return;
-  throw new error(`Model ${modelId} is a decoder, which cannot be served in ${mode} mode yet.`, {
+  throw new error(`Model ${modelId} is a decoder, which cannot be served in Zk mode yet.`, {
     details: [
-      mode === "Optimistic"
-        ? "Disputing a generation needs the dispute game's bisection over passes, not done yet: register it as Attested (verity model register DIR)."
-        : "No circuit proves a generation yet: register it as Attested (verity model register DIR).",
+      "No circuit proves a generation yet: register it as Attested (verity model register DIR) or Optimistic (--mode optimistic).",
     ],
   });
 }

@@ -15,7 +15,7 @@ import { ZeroAddress } from "ethers";
 import { attach } from "../chain/connect.ts";
 import type { DisputeGame } from "../chain/dispute-game.ts";
 import { assertCheatAllowed } from "../dispute/cheat.ts";
-import type { TraceTrees } from "../dispute/moves.ts";
+import type { CommittedRun } from "../dispute/committed-run.ts";
 import { openDisputeStore } from "../store/open-dispute-store.ts";
 import { defendResult, type DefendContext } from "./defend-results.ts";
 import { createOptimisticModels } from "./optimistic-models.ts";
@@ -138,7 +138,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     logger,
     now: () => ctx.now(),
     fromBlock: deployment.startBlock,
-    trees: new Map<bigint, TraceTrees>(),
+    runs: new Map<bigint, CommittedRun>(),
   };
   if (cheat) logger.warn("TEST-ONLY fault injection enabled: results will be wrong", { cheat });
   logger.info("provider daemon started", {

@@ -13,8 +13,8 @@ import { withRetry } from "../util/retry.ts";
 import type { Job, JobStore } from "../store/open-job-store.ts";
 import type { ModelCache } from "./model-cache.ts";
 import { VerificationMode } from "../chain/register-model.ts";
-import { executeWithCheat, type Cheat } from "../dispute/cheat.ts";
-import { traceTrees } from "../dispute/moves.ts";
+import type { Cheat } from "../dispute/cheat.ts";
+import { runCommitted, runLayers } from "../dispute/committed-run.ts";
 import { traceFilePath, writeTraceFile } from "../dispute/trace-file.ts";
 import type { DisputeStore } from "../store/open-dispute-store.ts";
 import { optimisticInput, type OptimisticModels } from "./optimistic-models.ts";
@@ -482,9 +482,10 @@ async function attestedOutput(ctx: ServeJobContext, job: Job, log: Logger): Prom
 }
 
 /**
- * An Optimistic model: the reference executor's full trace (with the test-only cheat applied
- * when configured) is kept on disk and the result tracked for finalize and defence before the
- * roots are submitted, so a crash after the submission lands still leaves a defended result.
+ * An Optimistic model: the reference executor's full trace (a decoder's generation: every pass's
+ * trace, committed to by its T = P + N − 1 pass roots), with the test-only cheat applied when
+ * configured, is kept on disk and the result tracked for finalize and defence before the roots
+ * are submitted, so a crash after the submission lands still leaves a defended result.
  */
 async function prepareOptimistic(
   ctx: ServeJobContext,
@@ -499,21 +500,27 @@ async function prepareOptimistic(
   );
   const formats = await ctx.formats.get(job.modelId);
   assertModelFormats(job.modelId, vqmFormats(model.model), formats);
-  const input = optimisticInput(model.model, job.input);
-  const { trace } = executeWithCheat(model.model, input, optimistic.cheat);
+  const started = performance.now();
+  const run = runCommitted(model.model, optimisticInput(model.model, job.input), optimistic.cheat);
   if (optimistic.cheat) log.warn("TEST-ONLY cheat applied to the trace", { ...optimistic.cheat });
-  const roots = traceTrees(trace).roots;
+  if (run.kind === "generation")
+    log.info("generated", {
+      promptTokens: run.promptLength,
+      newTokens: run.output.data.length,
+      passes: run.passes.length,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    });
   // Checked before anything is recorded: a result we could not submit must not be tracked.
-  const encoded = canonicalOutput(job.modelId, trace[trace.length - 1]!, formats);
-  writeTraceFile(traceFilePath(optimistic.stateDir, job.requestId), trace);
+  const encoded = canonicalOutput(job.modelId, run.output, formats);
+  writeTraceFile(traceFilePath(optimistic.stateDir, job.requestId), runLayers(run));
   optimistic.results.recordResults(
-    [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots }],
+    [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots: run.roots }],
     "",
     0n,
   );
   return {
     output: encoded,
-    transaction: ctx.market.submitOptimistic.populateTransaction(job.requestId, encoded, roots),
+    transaction: ctx.market.submitOptimistic.populateTransaction(job.requestId, encoded, run.roots),
     gasLimit: undefined,
     submitted: "optimistic result submitted",
   };

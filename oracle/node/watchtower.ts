@@ -1,8 +1,11 @@
 /**
  * The watchtower (`verity watch`): follows the Optimistic results of the models it knows,
- * re-executes each with the reference executor and compares the whole submitted output bytes
- * and the layer roots with its own. When the roots differ it opens its OWN game with the bond,
- * whatever games others have already opened over the result (the result is then Challenged;
+ * re-executes each with the reference executor (a decoder's generation: every forward pass) and
+ * compares the whole submitted output bytes and the layer roots (pass roots) with its own. When
+ * the roots differ it opens its OWN game with the bond (over a generation: at the first
+ * differing pass, then RevealLayers; when a generation's roots agree but a posted id is not the
+ * committed argmax, `challengeOutput` proves that at once), whatever games others have already
+ * opened over the result (the result is then Challenged;
  * it takes games until its window ends), never waits for theirs, and plays its game to the end
  * (bisect, one-step proof or, for a reduction too long for one step, the reduction phase;
  * timeout claims), then withdraws what it won, or its bond back when another game refunded the
@@ -17,12 +20,12 @@ import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
 import type { VerityConfig } from "../config/schema.ts";
-import { encodeLayerSpec, layoutProof } from "../dispute/layout.ts";
-import { firstDifferingByte, firstDifferingLayer, hex, traceTrees, type TraceTrees } from "../dispute/moves.ts";
+import { runCommitted, type CommittedRun, type GenerationRun } from "../dispute/committed-run.ts";
+import { layerOpening } from "../dispute/generation-proofs.ts";
+import { disputedLayer, firstDifferingByte, firstDifferingLayer, hex } from "../dispute/moves.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Tensor } from "../model/tensor.ts";
-import { encodeTensor } from "../model/tensor-codec.ts";
-import { assertCheatAllowed, executeWithCheat } from "../dispute/cheat.ts";
+import { decodeTensor, encodeTensor } from "../model/tensor-codec.ts";
+import { assertCheatAllowed } from "../dispute/cheat.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
 import { openDisputeStore, type NewResult, type TrackedGame, type TrackedResult } from "../store/open-dispute-store.ts";
 import { sleep } from "../util/retry.ts";
@@ -61,8 +64,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   const watched = new Set(
     (config.models.length > 0 ? config.models : Object.keys(config.dispute.manifests)).map((id) => BigInt(id)),
   );
-  /** Our trace of each result being checked or disputed, and our canonical output bytes. */
-  const own = new Map<bigint, { trees: TraceTrees; output: Uint8Array; input: Tensor }>();
+  /** Our run of each result being checked or disputed, and our canonical output bytes. */
+  const own = new Map<bigint, { run: CommittedRun; output: Uint8Array }>();
   let now = 0n;
   logger.info("watchtower started", {
     account: wallet.address,
@@ -151,9 +154,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     let entry = own.get(result.requestId);
     if (!entry) {
       const model = await models.get(result.modelId, signal);
-      const input = optimisticInput(model.model, result.input);
-      const { trace } = executeWithCheat(model.model, input, cheat);
-      entry = { trees: traceTrees(trace), output: encodeTensor(trace[trace.length - 1]!), input };
+      const run = runCommitted(model.model, optimisticInput(model.model, result.input), cheat);
+      entry = { run, output: encodeTensor(run.output) };
       own.set(result.requestId, entry);
     }
     return entry;
@@ -168,10 +170,16 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       return;
     }
     const mine = await ownTrace(result);
-    const k = firstDifferingLayer(mine.trees.roots, result.roots);
+    const k = firstDifferingLayer(mine.run.roots, result.roots);
     // What a consumer reads is the whole output, header included: compare it too, not only the roots.
     const submitted = await submittedOutput(requestId);
     const byte = submitted === undefined ? undefined : firstDifferingByte(mine.output, submitted);
+    const generation = mine.run.kind === "generation" ? mine.run : undefined;
+    if (k === undefined && byte !== undefined && generation) {
+      if (await adoptOurGame(result, log)) return;
+      await challengeOutput(result, generation, submitted!, log);
+      return;
+    }
     if (k === undefined) {
       if (byte === undefined) {
         log.info("result checked: trace agrees", {});
@@ -206,33 +214,80 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     }
     const model = await models.get(result.modelId, signal);
     const others = status === RequestStatus.Challenged ? Number(await market.openGamesOf(requestId)) : 0;
-    log.warn("result differs from our trace, challenging", { layer: k, openGames: others, outputByte: byte });
+    // A game over a generation starts at pass k and names its layer in RevealLayers.
+    const at = generation ? { pass: k } : { layer: k };
+    log.warn("result differs from our trace, challenging", { ...at, openGames: others, outputByte: byte });
+    const { layerSpec, layoutProof } = generation
+      ? { layerSpec: "0x", layoutProof: [] }
+      : disputedLayer(model.specs, result.roots, mine.run.roots);
     const params = {
       input: result.input,
       defenderRoots: result.roots,
-      challengerRoots: mine.trees.roots,
-      layerSpec: encodeLayerSpec(model.specs[k]!),
-      layoutProof: layoutProof(model.specs, k),
+      challengerRoots: mine.run.roots,
+      layerSpec,
+      layoutProof,
     };
     const bond = await game.requiredBond(requestId);
+    await openOurGame(
+      result,
+      "challenge",
+      game.challenge.populateTransaction(requestId, params, { value: bond }),
+      {
+        ...at,
+        bond,
+        openGames: others + 1,
+      },
+      log,
+    );
+  }
+
+  /**
+   * A generation whose pass roots agree with ours but whose posted ids do not: the first differing
+   * id is proven against the defender's committed argmax of its pass, which ends the game at once.
+   */
+  async function challengeOutput(result: TrackedResult, run: GenerationRun, submitted: Uint8Array, log: Logger) {
+    const { requestId } = result;
+    const status = Number(await suite.inferenceMarket.statusOf(requestId));
+    const [posted, ours] = [decodeTensor(submitted).data as Int32Array, run.output.data as Int32Array];
+    const index = ours.findIndex((id, i) => posted[i] !== id);
+    const challengeable = status === RequestStatus.Submitted || status === RequestStatus.Challenged;
+    if (!challengeable || now >= (await suite.inferenceMarket.windowEndOf(requestId))) {
+      log.warn("wrong output no longer challengeable", { status: requestStatusName(status), index });
+      results.update("challenger", requestId, { state: "settled", note: `missed: ${requestStatusName(status)}` });
+      own.delete(requestId);
+      return;
+    }
+    const pass = run.promptLength - 1 + index;
+    const argmax = run.trees.passes[0]!.roots.length - 1;
+    log.warn("posted token differs from the committed argmax, challenging the output", { index, pass });
+    const params = {
+      input: result.input,
+      defenderRoots: result.roots,
+      index,
+      argmax: layerOpening(run.trees, pass, argmax),
+      token: hex(run.trees.passes[pass]!.bytes[argmax]!),
+    };
+    const bond = await game.requiredBond(requestId);
+    const transaction = game.challengeOutput.populateTransaction(requestId, params, { value: bond });
+    await openOurGame(result, "challengeOutput", transaction, { index, pass, bond }, log);
+  }
+
+  /** Sends a challenge and records the game its `GameStarted` event names. */
+  async function openOurGame(
+    result: TrackedResult,
+    move: string,
+    transaction: Parameters<typeof sender.send>[0]["transaction"],
+    fields: Record<string, unknown>,
+    log: Logger,
+  ): Promise<void> {
+    const { requestId } = result;
     try {
-      const receipt = await sender.send({
-        action: `challenge request ${requestId}`,
-        transaction: game.challenge.populateTransaction(requestId, params, { value: bond }),
-      });
+      const receipt = await sender.send({ action: `${move} request ${requestId}`, transaction });
       for (const entry of receipt.logs) {
         const parsed = game.interface.parseLog(entry);
         if (parsed?.name !== "GameStarted") continue;
         const gameId = parsed.args.gameId as bigint;
-        log.info("game move", {
-          move: "challenge",
-          gameId,
-          layer: k,
-          bond,
-          openGames: others + 1,
-          gasUsed: receipt.gasUsed,
-          tx: receipt.hash,
-        });
+        log.info("game move", { move, gameId, ...fields, gasUsed: receipt.gasUsed, tx: receipt.hash });
         results.recordGame({ gameId, requestId, role: "challenger", challenger: wallet.address });
         results.update("challenger", requestId, { state: "disputing" });
       }
@@ -273,7 +328,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       if (entry.state === "resolved") continue;
       const step = await playGameStep(
         { game, sender, logger, fromBlock: deployment.startBlock },
-        { gameId: entry.gameId, role: "challenger", own: mine.trees, model, input: mine.input },
+        { gameId: entry.gameId, role: "challenger", own: mine.run, model, committedRoots: result.roots },
       );
       if (!step.resolved) {
         open++;

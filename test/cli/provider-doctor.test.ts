@@ -12,13 +12,13 @@ import path from "node:path";
 import { expect } from "chai";
 import { keccak256 } from "ethers";
 import { connectSuite } from "../../oracle/chain/connect.ts";
-import { registerModel } from "../../oracle/chain/register-model.ts";
+import { formatsOf, registerModel } from "../../oracle/chain/register-model.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { DEV_PRIVATE_KEYS } from "../../oracle/devnet/start-devnet.ts";
 import { readVqm, writeVqm } from "../../oracle/model/vqm/vqm-files.ts";
 import type { DoctorReport } from "../../oracle/node/provider-doctor.ts";
 import { integerGraphPinnedReason } from "../../oracle/runtime/integer-graph.ts";
-import { namesDecoder, namesTokenizer } from "../node/decoder-fixture.ts";
+import { namesDecoder, namesTokenizer } from "../../oracle/devnet/names-decoder.ts";
 import { tempDir } from "../node/helpers.ts";
 import { expectCleanFailure, verity } from "./run-verity.ts";
 
@@ -57,10 +57,7 @@ describe("verity provider doctor (real onnxruntime, local chain)", function () {
       contentId: await local.content.add(onnx),
       price: 10n ** 15n,
       royaltyBps: 500,
-      inputShape: manifest.input.shape,
-      outputShape: manifest.output.shape,
-      inputDtype: manifest.input.dtype,
-      outputDtype: manifest.output.dtype,
+      ...formatsOf(manifest),
     });
   });
 

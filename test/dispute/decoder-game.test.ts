@@ -14,7 +14,7 @@ import { network } from "hardhat";
 import { getBytes, hexlify } from "ethers";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { GasLog } from "../../oracle/devnet/gas-log.ts";
-import { generationKit } from "../../oracle/devnet/generation-kit.ts";
+import { generationKit } from "../../oracle/dispute/generation-kit.ts";
 import { startedGame } from "../../oracle/devnet/open-game.ts";
 import { playGame, type GenerationPlayer } from "../../oracle/devnet/play-game.ts";
 import { registerOptimistic } from "../../oracle/devnet/register-optimistic.ts";

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import type { OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import type { Cheat } from "../../oracle/dispute/cheat.ts";
+import type { VerityConfigInput } from "../../oracle/config/schema.ts";
 import { parseEther, Wallet } from "ethers";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
 import { waitForStatus } from "./helpers.ts";
@@ -12,15 +13,25 @@ export const disputeInput = syntheticInput(disputeModel, 3);
 
 export type Party = SpawnedDaemon & { logs: DaemonLogLine[] };
 
-/** Starts a provider daemon (`cheat` set: the cheating one) or, with `watch`, a watchtower. */
+/**
+ * Starts a provider daemon (`cheat` set: the cheating one) or, with `watch`, a watchtower; of the
+ * suite's models, or of `models` (config entries, model folders say) when given.
+ */
 export async function startParty(
   opt: OptimisticSuite,
   dir: string,
-  { name, wallet, watch = false, cheat }: { name: string; wallet: Wallet; watch?: boolean; cheat?: Cheat },
+  {
+    name,
+    wallet,
+    watch = false,
+    cheat,
+    models,
+  }: { name: string; wallet: Wallet; watch?: boolean; cheat?: Cheat; models?: VerityConfigInput["models"] },
 ): Promise<Party> {
   const logs: DaemonLogLine[] = [];
+  const config = opt.config(name, opt.modelIds, cheat);
   const party = spawnDaemon({
-    config: opt.config(name, opt.modelIds, cheat),
+    config: models ? { ...config, models } : config,
     dir,
     name,
     privateKey: wallet.privateKey,

@@ -7,9 +7,9 @@
  * is read from the honest generation; the openings' paths from the defender's committed one.
  * Layers of the one-pass kinds (dense, add, argmax, …) reuse layer-kit.ts over pass k's layers.
  */
-import { encodeLayerSpec, LayerKind } from "../dispute/layout.ts";
-import { encodeProofs, stepSource } from "../dispute/chunk-proofs.ts";
-import { elementBytes } from "../dispute/moves.ts";
+import { encodeLayerSpec, LayerKind } from "./layout.ts";
+import { encodeProofs, stepSource } from "./chunk-proofs.ts";
+import { elementBytes } from "./moves.ts";
 import {
   encodeGenerationStep,
   stepReads,
@@ -17,7 +17,7 @@ import {
   tokenChunk,
   type GenerationStepContext,
   type GenerationTrees,
-} from "../dispute/generation-proofs.ts";
+} from "./generation-proofs.ts";
 import {
   attentionElementProof,
   attentionFinishProof,
@@ -30,18 +30,17 @@ import {
   passRangeProof,
   passSources,
   passSumLayout,
-} from "../dispute/sequence-proofs.ts";
-import { sequencePrefixStates, type SequenceReductionLayer } from "../dispute/sequence-reduction.ts";
-import type { ChunkProof } from "../dispute/chunk-proofs.ts";
+} from "./sequence-proofs.ts";
+import { sequencePrefixStates, type SequenceReductionLayer } from "./sequence-reduction.ts";
+import type { ChunkProof } from "./chunk-proofs.ts";
 import type { Tensor } from "../model/tensor.ts";
-import { layerKit, type LayerKit } from "./layer-kit.ts";
-import type { RegisteredModel } from "./register-optimistic.ts";
+import { layerKit, type KitModel, type LayerKit } from "./layer-kit.ts";
 
 /** A LayerKit whose prefix states may exceed 2^53 (a decoder's normalize sums). */
 export type StepKit = Omit<LayerKit, "states"> & { states: (element: number) => readonly (number | bigint)[] };
 
 export type GenerationKitParameters = {
-  model: Pick<RegisteredModel, "specs" | "blob" | "model">;
+  model: KitModel;
   pass: number;
   layer: number;
   /** The honest generation (`passes[t][layer]`): the agreed data every step reads. */
