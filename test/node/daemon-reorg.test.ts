@@ -128,9 +128,8 @@ for (const claimFree of [false, true])
     // The submission's receipt was handed out, then dropped: the job submits again with a nonce
     // above the dropped one, which the sender fills (a transfer to itself) so it is not stuck.
     // Claim-free serving has no claim to keep.
-    (claimFree ? it.skip : it)(
-      "reorg after the claim was mined drops the submission: submitted again, once",
-      async () => {
+    if (!claimFree)
+      it("reorg after the claim was mined drops the submission: submitted again, once", async () => {
         startMining();
         const id = await ask(local, input(1));
         await daemon.waitForLog((line) => isAbout(line, id, "claimed"), 30_000);
@@ -142,8 +141,7 @@ for (const claimFree of [false, true])
         // Back to claimed, not seen: the claim is still on the chain and is not made twice.
         const reopened = logs.filter((line) => isAbout(line, id, REOPENED));
         expect(reopened.map((line) => line.now)).to.deep.equal(["claimed"]);
-      },
-    );
+      });
 
     it("reorg after the submission was mined: nothing of ours dropped, nothing served twice", async () => {
       const id = await askMined(input(2));
