@@ -24,12 +24,8 @@
  */
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
-import { readOnnx } from "../oracle/model/onnx/read-onnx.ts";
 import { writeOnnx } from "../oracle/model/onnx/write-onnx.ts";
-import { quantiseDecoder } from "../oracle/model/quantise/quantise-decoder.ts";
-import { gptParameterCount, initGptWeights } from "../oracle/model/train/gpt.ts";
 import type { GptConfig, GptWeights } from "../oracle/model/train/gpt.ts";
-import { createPrng } from "../oracle/model/train/prng.ts";
 import {
   transformerInputName,
   transformerOnnxGraph,
@@ -41,14 +37,7 @@ import { validateVqm } from "../oracle/model/vqm/validate-vqm.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
 import { createSession } from "../oracle/runtime/create-session.ts";
 import { benchProvider, providerLabel } from "./bench-provider.ts";
-
-const presets: Record<string, Omit<GptConfig, "mlpRatio" | "layerNormEpsilon">> = {
-  // A smoke-test size: seconds end to end.
-  tiny: { layers: 2, width: 64, heads: 4, vocabSize: 256, contextLength: 64 },
-  "10m": { layers: 6, width: 384, heads: 6, vocabSize: 4096, contextLength: 128 },
-  "100m": { layers: 12, width: 768, heads: 12, vocabSize: 8192, contextLength: 128 },
-  "gpt2-small": { layers: 12, width: 768, heads: 12, vocabSize: 50257, contextLength: 1024 },
-};
+import { assertGptPresets, syntheticDecoder } from "./synthetic-gpt.ts";
 
 const { values } = parseArgs({
   options: {
@@ -69,8 +58,7 @@ const calibrationPrompts = Number(values["calibration-prompts"]);
 const threads = Number(values.threads);
 const names = values.models.split(",").filter((name) => name !== "");
 if (values["gpt2-small"] && !names.includes("gpt2-small")) names.push("gpt2-small");
-for (const name of names)
-  if (!(name in presets)) throw new RangeError(`Unknown model "${name}"; use ${Object.keys(presets).join(", ")}.`);
+assertGptPresets(names);
 if (!Number.isInteger(runs) || runs < 1) throw new RangeError("--runs must be a positive integer.");
 if (!Number.isInteger(threads) || threads < 1) throw new RangeError("--threads must be a positive integer.");
 if (!Number.isInteger(calibrationPrompts) || calibrationPrompts < 1)
@@ -128,27 +116,11 @@ const rows: string[] = [];
 let disagreements = 0;
 
 for (const label of names) {
-  const config: GptConfig = { ...presets[label]!, mlpRatio: 4, layerNormEpsilon: 1e-5 };
-  const parameters = gptParameterCount(config);
-  const shape = `${config.layers}L/${config.width}/${config.heads}h, V ${config.vocabSize}, C ${config.contextLength}`;
-  log(`${label}: ${shape}, ${parameters.toLocaleString("en-US")} parameters`);
-  const weights = initGptWeights(config, 1);
-  const floatBytes = writeOnnx({
-    graph: transformerOnnxGraph({ config, weights, name: `gpt-${label}` }),
-    opsetVersion: transformerOpset,
-  });
-
-  // Calibration: random token ids over the positions a generation reaches (seeded, so reruns compile the same model).
-  const prng = createPrng(7);
-  const prompts = Array.from({ length: calibrationPrompts }, () =>
-    Array.from({ length: positions }, () => prng.int(config.vocabSize)),
+  const { config, shape, parameters, weights, model, compileMs, prng } = syntheticDecoder(
+    { label, calibrationPrompts, promptLength, newTokens },
+    log,
   );
-  const { ms: compileMs, result: compiled } = await timed(() =>
-    quantiseDecoder({ onnx: readOnnx(floatBytes), prompts, promptLength, newTokens }),
-  );
-  const model = compiled.model;
   validateVqm(model); // quantiseDecoder validates too; kept so the check is visible here.
-  log(`${label}: compiled in ${(compileMs / 1000).toFixed(1)} s (${calibrationPrompts} prompts × ${positions} passes)`);
 
   const promptIds = Int32Array.from({ length: promptLength }, () => prng.int(config.vocabSize));
   const input: Tensor = { dtype: "int32", shape: [1, promptLength], data: promptIds };

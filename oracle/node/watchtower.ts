@@ -150,11 +150,17 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     results.recordResults(found, CURSOR_KEY, range.toBlock);
   }
 
-  async function ownTrace(result: TrackedResult) {
+  async function ownTrace(result: TrackedResult, log: Logger) {
     let entry = own.get(result.requestId);
     if (!entry) {
       const model = await models.get(result.modelId, signal);
+      const started = performance.now();
       const run = runCommitted(model.model, optimisticInput(model.model, result.input), cheat);
+      // How long checking a result takes, the watchtower's side of the provider's "generated".
+      log.info("result re-executed", {
+        ...(run.kind === "generation" ? { passes: run.passes.length } : {}),
+        seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+      });
       entry = { run, output: encodeTensor(run.output) };
       own.set(result.requestId, entry);
     }
@@ -169,7 +175,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       await playOurGames(result, ours, log);
       return;
     }
-    const mine = await ownTrace(result);
+    const mine = await ownTrace(result, log);
     const k = firstDifferingLayer(mine.run.roots, result.roots);
     // What a consumer reads is the whole output, header included: compare it too, not only the roots.
     const submitted = await submittedOutput(requestId);
@@ -322,7 +328,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   async function playOurGames(result: TrackedResult, ours: TrackedGame[], log: Logger): Promise<void> {
     const { requestId } = result;
     const model = await models.get(result.modelId, signal);
-    const mine = await ownTrace(result);
+    const mine = await ownTrace(result, log);
     let open = 0;
     for (const entry of ours) {
       if (entry.state === "resolved") continue;

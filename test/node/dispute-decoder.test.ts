@@ -83,6 +83,12 @@ describe("Optimistic decoders: a generation finalized, a cheat in a token or an 
     const generated = await provider.waitForLog((line) => line.msg === "generated" && line.requestId === id.toString());
     expect(generated).to.include({ promptTokens: P, newTokens: 6, passes: P + 6 - 1 });
     await watcher.waitForLog((line) => line.msg === "result checked: trace agrees" && line.requestId === id.toString());
+    // The watchtower's side of "generated": how long checking the result took (bench-transformer-dispute reads it).
+    const rerun = await watcher.waitForLog(
+      (line) => line.msg === "result re-executed" && line.requestId === id.toString(),
+    );
+    expect(rerun).to.include({ passes: P + 6 - 1 });
+    expect(rerun.seconds).to.be.a("number");
     await advance(opt, 601);
     expect(await waitForStatus(market, id, ["Finalized"])).to.equal("Finalized");
     expect(await market.outputOf(id)).to.equal(hexlify(encodeTensor(honest.output)));
