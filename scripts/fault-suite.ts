@@ -11,7 +11,13 @@
  * - no honest provider slashed (no `Slashed` of our providers, no refund with a claim penalty);
  * - none served twice (at most one `ResultSubmitted` per request);
  * - the market's `balance == escrowed + owed` (ETH);
- * - no claim/release loop (`RequestReleased` at most once per request).
+ * - no claim/release loop (`RequestReleased` at most once per request);
+ * - every Finalized output equal to onnxruntime's output for that request's own input.
+ *
+ * Reorgs: `evm_snapshot` at a random point, `evm_revert` a few blocks later. The requesters here
+ * take a receipt as final (no confirmations), so the suite re-sends every request the revert
+ * dropped, with another sample as input: it is mined again under the same id the dropped one had
+ * (ids count up), and must be served with its own input, not the dropped one's.
  *
  * `test/node/fault-suite.test.ts` runs a short mixed scenario in `npm test`; this script runs
  * every scenario and prints the table kept in docs/BENCHMARKS.md. Environment: FAULT_SEED (default
@@ -21,7 +27,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { HDNodeWallet, parseEther, ZeroAddress, type JsonRpcProvider } from "ethers";
+import { HDNodeWallet, hexlify, parseEther, ZeroAddress, type JsonRpcProvider } from "ethers";
 import { attach, connectSuite, createRpcProvider, createWallet, type Suite } from "../oracle/chain/connect.ts";
 import { readDeployment, type Deployment } from "../oracle/chain/deployment.ts";
 import { requestStatusName } from "../oracle/chain/request-status.ts";
@@ -32,10 +38,15 @@ import {
   stakeAndOptIn,
   type DevnetProcess,
 } from "../oracle/devnet/devnet-process.ts";
+import { readIris } from "../oracle/devnet/local-suite.ts";
 import { startRpcProxy, type RpcProxy } from "../oracle/devnet/rpc-proxy.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../oracle/devnet/spawn-daemon.ts";
 import { DEV_PRIVATE_KEYS } from "../oracle/devnet/start-devnet.ts";
 import { encodeContentInput } from "../oracle/model/input-envelope.ts";
+import { createTensor } from "../oracle/model/tensor.ts";
+import { encodeTensor } from "../oracle/model/tensor-codec.ts";
+import { createSession } from "../oracle/runtime/create-session.ts";
+import { runInference } from "../oracle/runtime/run-inference.ts";
 import { openEmbeddedStore } from "../oracle/storage/embedded-store.ts";
 import { sleep } from "../oracle/util/retry.ts";
 import type { ProviderRegistry } from "../types/ethers-contracts/ProviderRegistry.ts";
@@ -45,18 +56,15 @@ import type { ProviderRegistry } from "../types/ethers-contracts/ProviderRegistr
  * (the node refuses connections), `rpc-hang` (the node accepts and never answers),
  * `store-removed` / `store-corrupted` (the content folder deleted, or its blocks overwritten,
  * and the daemon restarted so that it must fetch the model again; then put back),
- * `content-missing` (requests whose input content id is in no store), `reorg` (not yet: needs the
- * reorg-safe job store and cursor; {@link FAULTS_NOT_YET}).
+ * `content-missing` (requests whose input content id is in no store), `reorg` (`evm_snapshot`, then
+ * `evm_revert` 2–5 blocks later; the dropped requests re-sent with other inputs).
  */
 export type FaultKind =
   "kill9" | "sigterm" | "rpc-down" | "rpc-hang" | "store-removed" | "store-corrupted" | "content-missing" | "reorg";
 
-/** Fault kinds listed in the table but not run: they wait for work in progress elsewhere. */
-export const FAULTS_NOT_YET: readonly FaultKind[] = ["reorg"];
-
 export type Scenario = {
   name: string;
-  faults: readonly Exclude<FaultKind, "reorg">[];
+  faults: readonly FaultKind[];
   /** Requests with inline input, streamed over `streamSec`. */
   requests: number;
   /** Requests whose input content is missing (with `content-missing`). */
@@ -64,7 +72,7 @@ export type Scenario = {
   providers: 1 | 2;
   accounts: number;
   streamSec: number;
-  /** How many times each process fault (kill9, sigterm) strikes. */
+  /** How many times each process fault (kill9, sigterm) and each reorg strikes. */
   strikes?: number | undefined;
   /** How long an RPC or store fault lasts; s. */
   outageSec?: number | undefined;
@@ -79,6 +87,12 @@ export type ScenarioResult = {
   refunded: number;
   other: string[];
   servedTwice: number;
+  /** Requests a reorg dropped (each re-sent with another input). */
+  dropped: number;
+  /** Live requests under an id a dropped request had, with another input than it. */
+  reusedIds: number;
+  /** Finalized requests whose output is not onnxruntime's for their own input. */
+  wrongOutputs: number;
   releases: number;
   slashes: number;
   penalties: number;
@@ -123,6 +137,23 @@ function corruptBlocks(dir: string): number {
 }
 
 type Provider = { key: string; name: string; daemon: SpawnedDaemon | undefined };
+
+/** A request as mined: its id, transaction, sender (index) and input (an iris sample, or missing content). */
+type SentRequest = { id: bigint; hash: string; account: number; sample: number | "missing" };
+
+/** onnxruntime's encoded output for each iris sample: what a Finalized request must hold. */
+async function referenceOutputs(): Promise<string[]> {
+  const { bytes, manifest } = readIris();
+  const session = await createSession({ model: bytes });
+  try {
+    const outputs: string[] = [];
+    for (const sample of manifest.samples)
+      outputs.push(hexlify(encodeTensor(await runInference(session, createTensor("float32", [1, 4], sample.input)))));
+    return outputs;
+  } finally {
+    await session.release();
+  }
+}
 
 /** Runs one scenario on a fresh devnet and checks what must hold. */
 export async function runScenario(
@@ -189,32 +220,86 @@ export async function runScenario(
     const users = Array.from({ length: scenario.accounts }, (_, i) =>
       createWallet(HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${6 + i}`).privateKey, rpc!),
     );
-    const senders: TxSender[] = users.map((user) => createTxSender(user, { pollIntervalMs: 100 }));
+    const market = connectSuite(deployment, users[0]!).inferenceMarket;
+    const senders: TxSender[] = [];
+    // After a revert the senders' local nonces are ahead of the chain: new senders read them again.
+    const newSenders = () => users.forEach((user, u) => (senders[u] = createTxSender(user, { pollIntervalMs: 100 })));
+    newSenders();
     const missing = scenario.faults.includes("content-missing") ? (scenario.missing ?? 2) : 0;
     const total = scenario.requests + missing;
     const gapMs = (scenario.streamSec * 1000) / total;
-    const inline = manifest.samples[0]!.inputEnvelope;
-    const ids: bigint[] = [];
+    const samples = manifest.samples;
+    // Requests on the chain as it is now (a reorg takes out the ones it dropped).
+    const live: SentRequest[] = [];
+    const dropped: SentRequest[] = [];
+    // A revert waits for request sends in flight, and holds new ones, so each has its receipt
+    // from one side of it.
+    let paused: Promise<void> | undefined;
+    let inFlight = 0;
+    const request = async (u: number, sample: number | "missing") => {
+      while (paused) await paused;
+      inFlight++;
+      try {
+        const deadline =
+          BigInt((await rpc!.getBlock("latest"))!.timestamp) +
+          BigInt(sample === "missing" ? MISSING_TTL_SEC : INLINE_TTL_SEC);
+        const asker = connectSuite(deployment, users[u]!).inferenceMarket;
+        const input = sample === "missing" ? encodeContentInput(missingCid) : samples[sample]!.inputEnvelope;
+        const receipt = await senders[u]!.send({
+          action: `request (sample ${sample})`,
+          transaction: asker.requestInference.populateTransaction(modelId, input, price, deadline, ZeroAddress, 0, {
+            value: price,
+          }),
+        });
+        const event = receipt.logs.find((entry) => entry.address === deployment.contracts.inferenceMarket)!;
+        live.push({ id: BigInt(event.topics[1]!), hash: receipt.hash, account: u, sample });
+      } finally {
+        inFlight--;
+      }
+    };
     // Spread over the stream: the k-th of `missing` at the middle of its share.
     const missingAt = new Set(Array.from({ length: missing }, (_, k) => Math.floor(((k + 0.5) * total) / missing)));
     const send = async (i: number) => {
       await sleep(i * gapMs);
-      const isMissing = missingAt.has(i);
-      const block = await rpc!.getBlock("latest");
-      const deadline = BigInt(block!.timestamp) + BigInt(isMissing ? MISSING_TTL_SEC : INLINE_TTL_SEC);
-      const u = i % users.length;
-      const market = connectSuite(deployment, users[u]!).inferenceMarket;
-      const input = isMissing ? encodeContentInput(missingCid) : inline;
-      const receipt = await senders[u]!.send({
-        action: `request ${i}`,
-        transaction: market.requestInference.populateTransaction(modelId, input, price, deadline, ZeroAddress, 0, {
-          value: price,
-        }),
-      });
-      const event = receipt.logs.find((entry) => entry.address === deployment.contracts.inferenceMarket)!;
-      ids.push(BigInt(event.topics[1]!));
+      await request(i % users.length, missingAt.has(i) ? "missing" : i % samples.length);
     };
     const stream = Promise.all(Array.from({ length: total }, (_, i) => send(i)));
+
+    /** Snapshot, `depth` blocks (waited for, else mined), revert; re-sends what was dropped. */
+    const reorg = async (depth: number) => {
+      const mark = (await rpc!.send("evm_snapshot", [])) as string;
+      const base = Number(await rpc!.send("eth_blockNumber", []));
+      const until = Date.now() + 10_000;
+      while (Number(await rpc!.send("eth_blockNumber", [])) < base + depth) {
+        if (Date.now() > until) await rpc!.send("evm_mine", []);
+        else await sleep(100);
+      }
+      let resume = () => {};
+      paused = new Promise<void>((resolve) => (resume = resolve));
+      while (inFlight > 0) await sleep(20);
+      // From a little below: a block may have been mined between the snapshot and reading `base`.
+      const submitted = await market.queryFilter(market.filters.ResultSubmitted(), Math.max(base - 3, 0));
+      if ((await rpc!.send("evm_revert", [mark])) !== true) throw new Error(`evm_revert ${mark} refused`);
+      const kept = Number(await rpc!.send("eth_blockNumber", []));
+      const results = submitted.filter((event) => event.blockNumber > kept).length;
+      const gone: SentRequest[] = [];
+      for (const sent of [...live])
+        if ((await rpc!.getTransactionReceipt(sent.hash)) === null) {
+          gone.push(sent);
+          live.splice(live.indexOf(sent), 1);
+        }
+      dropped.push(...gone);
+      newSenders();
+      paused = undefined;
+      resume();
+      // Another sample, so that a request served with the dropped one's input shows.
+      await Promise.all(
+        gone.map((sent) =>
+          request(sent.account, sent.sample === "missing" ? "missing" : (sent.sample + 1) % samples.length),
+        ),
+      );
+      return `${gone.length} requests and ${results} results dropped`;
+    };
 
     // The faults, each at its own random point within the stream.
     const outageMs = (scenario.outageSec ?? 3) * 1000;
@@ -222,8 +307,9 @@ export async function runScenario(
     // Missing content is in the requests themselves, not an event in time.
     const injected: string[] = missing > 0 ? [`content missing ×${missing}`] : [];
     const timed = scenario.faults.filter((fault) => fault !== "content-missing");
+    const repeated = (fault: FaultKind) => fault === "kill9" || fault === "sigterm" || fault === "reorg";
     const faults = timed.flatMap((fault) =>
-      Array.from({ length: fault === "kill9" || fault === "sigterm" ? (scenario.strikes ?? 1) : 1 }, () => ({
+      Array.from({ length: repeated(fault) ? (scenario.strikes ?? 1) : 1 }, () => ({
         fault,
         atMs: at(),
       })),
@@ -234,8 +320,14 @@ export async function runScenario(
       for (const { fault, atMs } of faults) {
         await sleep(Math.max(0, t0 + atMs - Date.now()));
         const victim = providers[Math.floor(random() * providers.length)]!;
-        injected.push(`${fault}@${(atMs / 1000).toFixed(1)}s`);
-        log(`  fault ${fault} at ${(atMs / 1000).toFixed(1)} s (${victim.name})`);
+        const when = `${fault}@${(atMs / 1000).toFixed(1)}s`;
+        log(`  fault ${fault} at ${(atMs / 1000).toFixed(1)} s (${fault === "reorg" ? "the chain" : victim.name})`);
+        if (fault === "reorg") {
+          const depth = 2 + Math.floor(random() * 4);
+          injected.push(`${when} (${depth} blocks: ${await reorg(depth)})`);
+          continue;
+        }
+        injected.push(when);
         if (fault === "kill9") {
           await victim.daemon!.kill();
           await sleep(500 + random() * 1500);
@@ -260,9 +352,9 @@ export async function runScenario(
       }
     })();
     await Promise.all([stream, injecting]);
+    const ids = live.map((sent) => sent.id);
 
     // Settle: wait for every request to end, refunding what passed its deadline.
-    const market = connectSuite(deployment, users[0]!).inferenceMarket;
     const until = Date.now() + 120_000 + MISSING_TTL_SEC * 1000;
     for (;;) {
       const open: bigint[] = [];
@@ -282,7 +374,18 @@ export async function runScenario(
       await rpc.send("evm_mine", []);
       await sleep(1000);
     }
-    const result = await check({ scenario, deployment, rpc, market, ids, providers, stakesBefore, injected, started });
+    const result = await check({
+      scenario,
+      deployment,
+      rpc,
+      market,
+      live,
+      dropped,
+      providers,
+      stakesBefore,
+      injected,
+      started,
+    });
     // Only the suite stops daemons: one that ended by itself crashed or gave up.
     for (const provider of providers) {
       const { child, stderr } = provider.daemon!;
@@ -313,7 +416,8 @@ async function check({
   deployment,
   rpc,
   market,
-  ids,
+  live,
+  dropped,
   providers,
   stakesBefore,
   injected,
@@ -323,13 +427,20 @@ async function check({
   deployment: Deployment;
   rpc: JsonRpcProvider;
   market: Suite["inferenceMarket"];
-  ids: bigint[];
+  live: SentRequest[];
+  dropped: SentRequest[];
   providers: Provider[];
   stakesBefore: bigint[];
   injected: string[];
   started: number;
 }): Promise<ScenarioResult> {
+  const ids = live.map((sent) => sent.id);
   const statuses = await Promise.all(ids.map(async (id) => requestStatusName(await market.statusOf(id))));
+  const reference = await referenceOutputs();
+  let wrongOutputs = 0;
+  for (const [i, sent] of live.entries())
+    if (statuses[i] === "Finalized" && sent.sample !== "missing")
+      if (hexlify(await market.outputOf(sent.id)) !== reference[sent.sample]) wrongOutputs++;
   const count = (name: string) => statuses.filter((status) => status === name).length;
   const submitted = await market.queryFilter(market.filters.ResultSubmitted(), 0);
   const perRequest = new Map<bigint, number>();
@@ -357,6 +468,9 @@ async function check({
     refunded: count("Refunded"),
     other: statuses.filter((status) => status !== "Finalized" && status !== "Refunded"),
     servedTwice: [...perRequest.values()].filter((n) => n > 1).length,
+    dropped: dropped.length,
+    reusedIds: live.filter((sent) => dropped.some((gone) => gone.id === sent.id && gone.sample !== sent.sample)).length,
+    wrongOutputs,
     releases: released.length,
     slashes: slashes.length,
     penalties: refunds.filter((event) => event.args.penalty > 0n).length,
@@ -366,6 +480,9 @@ async function check({
   };
   const expected = scenario.requests + (scenario.faults.includes("content-missing") ? (scenario.missing ?? 2) : 0);
   if (ids.length !== expected) result.failures.push(`${ids.length} of ${expected} requests were sent`);
+  if (new Set(ids).size !== ids.length) result.failures.push("two live requests under one id");
+  if (wrongOutputs > 0)
+    result.failures.push(`${wrongOutputs} Finalized output(s) differ from the reference for their own input`);
   if (result.other.length > 0)
     result.failures.push(`requests neither Finalized nor Refunded: ${result.other.join(", ")}`);
   if (result.servedTwice > 0) result.failures.push(`${result.servedTwice} request(s) served twice`);
@@ -439,19 +556,35 @@ export const BENCH_SCENARIOS: Scenario[] = [
     accounts: 4,
     streamSec: 40,
   },
+  { name: "reorg ×3", faults: ["reorg"], strikes: 3, requests: 30, providers: 1, accounts: 4, streamSec: 30 },
+  {
+    name: "two providers: reorg ×3",
+    faults: ["reorg"],
+    strikes: 3,
+    requests: 30,
+    providers: 2,
+    accounts: 4,
+    streamSec: 30,
+  },
+  {
+    name: "two providers: reorg ×2, kill -9 ×2",
+    faults: ["reorg", "kill9"],
+    strikes: 2,
+    requests: 30,
+    providers: 2,
+    accounts: 4,
+    streamSec: 30,
+  },
 ];
 
 function table(results: ScenarioResult[], seed: number): string {
   const lines = [
     `Faults (seed ${seed}): iris requests streamed from several accounts, devnet as its own process, daemons behind a fault proxy\n`,
-    "| scenario | providers | requests | Finalized | Refunded | served twice | releases | honest slashed | balance = escrowed + owed | faults injected | time | result |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|",
+    "| scenario | providers | requests | Finalized | Refunded | served twice | releases | honest slashed | balance = escrowed + owed | outputs = reference | faults injected | time | result |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---|",
     ...results.map(
       (r) =>
-        `| ${r.name} | ${r.providers} | ${r.requests} | ${r.finalized} | ${r.refunded} | ${r.servedTwice} | ${r.releases} | ${r.slashes + r.penalties} | ${r.balanceOk ? "yes" : "NO"} | ${r.faults} | ${r.seconds.toFixed(0)} s | ${r.failures.length === 0 ? "pass" : `FAIL: ${r.failures.join("; ")}`} |`,
-    ),
-    ...FAULTS_NOT_YET.map(
-      (fault) => `| ${fault} | | | | | | | | | not yet: needs the reorg-safe job store and cursor | | not yet |`,
+        `| ${r.name} | ${r.providers} | ${r.requests} | ${r.finalized} | ${r.refunded} | ${r.servedTwice} | ${r.releases} | ${r.slashes + r.penalties} | ${r.balanceOk ? "yes" : "NO"} | ${r.wrongOutputs === 0 ? "yes" : `NO (${r.wrongOutputs})`} | ${r.faults} | ${r.seconds.toFixed(0)} s | ${r.failures.length === 0 ? "pass" : `FAIL: ${r.failures.join("; ")}`} |`,
     ),
   ];
   return lines.join("\n");
