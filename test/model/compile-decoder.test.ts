@@ -210,6 +210,22 @@ describe("decoder compiler: refusals by node and op", () => {
     expect(error.message).to.include("KV-cache");
   });
 
+  it("refuses an attention-mask input by name, not as a KV cache", () => {
+    const graph = base();
+    graph.inputs.push({ name: "attention_mask", dtype: "float32", shape: [1, 4] });
+    const scores = node(graph, "attn/scores/MatMul");
+    graph.nodes.splice(graph.nodes.indexOf(scores) + 1, 0, {
+      name: "/transformer/h.0/attn/MaskAdd",
+      opType: "Add",
+      inputs: [scores.outputs[0]!, "attention_mask"],
+      outputs: ["masked"],
+    });
+    const error = refusal(graph);
+    expect(error.node).to.equal("/transformer/h.0/attn/MaskAdd");
+    expect(error.message).to.include("attention-mask input");
+    expect(error.message).not.to.include("KV-cache");
+  });
+
   it("refuses sampling", () => {
     const graph = base();
     graph.nodes.push({ name: "/sample/Multinomial", opType: "Multinomial", inputs: ["logits"], outputs: ["sampled"] });
