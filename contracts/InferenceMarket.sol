@@ -13,12 +13,14 @@ import {IInferenceMarket} from "./interfaces/IInferenceMarket.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
+import {Generation} from "./dispute/Generation.sol";
 import {TraceRoot} from "./dispute/TraceRoot.sol";
 
 /// @title InferenceMarket
 /// @notice Requests for inference: the fee is escrowed (ETH or the model's ERC-20), a staked
 /// provider claims the request and submits the output, and settlement credits provider, model
-/// owner and protocol, all paid by pull ({withdraw}). `Attested` results settle at {submit},
+/// owner and protocol, all paid by pull ({withdraw}). `Attested` results settle at {submit}, or
+/// without a claim at {fulfil} and {fulfilBatch} (claim and submission in one call),
 /// `Zk` results at {submitWithProof} once the model's verifier accepts the proof, `Optimistic`
 /// results at {finalize} once their challenge window has passed and every game over them has
 /// ended; the dispute game (set once with {setDisputeGame}) opens any number of games over a
@@ -49,6 +51,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @notice Gas kept back before the callback for the CALL itself (cold account access and
     /// the few instructions between the gas check and the call).
     uint256 public constant CALLBACK_GAS_RESERVE = 5000;
+    /// @notice The most requests one {fulfilBatch} serves: it bounds the batch's gas.
+    uint256 public constant MAX_BATCH = 64;
     uint256 private constant BPS = 10_000;
 
     /// @dev A request as stored: 5 slots instead of the 7 of {IInferenceMarket.Request}, laid
@@ -83,6 +87,35 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint40 windowEnd;
         uint64 openGames;
         bool faultProven;
+    }
+
+    /// @dev What a {fulfilBatch} carries from item to item, in memory: what it read of the
+    /// model of the current run of items (loaded once per change of model), the credits summed
+    /// per token (one entry per distinct token, at most one per item) and the model owner's
+    /// running credit (credited when the owner or the token changes).
+    struct Batch {
+        uint256 modelId;
+        address modelOwner;
+        uint16 royaltyBps;
+        bool eligibleChecked;
+        IModelRegistry.TensorFormat outputFormat;
+        uint16 protocolFeeBps;
+        TokenTotals[] totals;
+        uint256 tokenCount;
+        address ownerRunAccount;
+        address ownerRunToken;
+        uint256 ownerRunAmount;
+        uint256 reserved;
+        uint256 served;
+    }
+
+    /// @dev The sums a {fulfilBatch} moves in one token: out of escrow, to the provider, to
+    /// the treasury.
+    struct TokenTotals {
+        address token;
+        uint256 escrow;
+        uint256 provider;
+        uint256 protocol;
     }
 
     IModelRegistry private immutable _models;
@@ -267,6 +300,85 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
         _checkOutput(requestId, modelId, output);
         _submitFinal(requestId, modelId, r, output);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Requirements: the request is Pending, or Claimed by the caller (then this is
+    /// {submit}); its deadline has not passed; the model is `Attested`; a caller of a Pending
+    /// request is eligible on the provider registry for its model (staked at the minimum and
+    /// opted in: {MarketProviderNotEligible}); `output` is the model's canonical output tensor.
+    /// Nothing is reserved (the job opens and ends in this call), so free stake is not needed
+    /// beyond the registry's minimum. Settlement is that of {submit}. Guarded against
+    /// reentrancy: the callback cannot re-enter the market's guarded functions (requests,
+    /// fulfilments, expiries, withdrawals); all state is settled before it runs.
+    /// Emits {ResultSubmitted}, {RequestFinalized}, {Credited}, the registry's {JobRecorded}
+    /// and, with a callback, {CallbackResult}.
+    function fulfil(uint256 requestId, bytes calldata output) external nonReentrant {
+        StoredRequest storage r = _requests[requestId];
+        _openToCaller(requestId, r, true);
+        _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
+        uint256 modelId = r.modelId;
+        if (r.status == RequestStatus.Pending) {
+            _checkEligible(requestId, modelId);
+            r.provider = msg.sender;
+        }
+        _checkOutput(requestId, modelId, output);
+        _submitFinal(requestId, modelId, r, output);
+    }
+
+    /// @inheritdoc IInferenceMarket
+    /// @dev Requirements: `1 <= requestIds.length == outputs.length <= MAX_BATCH`; every item
+    /// that is open to the caller (as in {fulfil}; others are skipped) is of an `Attested` model
+    /// ({MarketWrongMode}) with a canonical output ({MarketOutputMalformed}), and the caller is
+    /// eligible for the model of every Pending item; an unknown id reverts
+    /// ({MarketRequestUnknown}). Order: every item's state (status, output, provider) and every
+    /// credit and escrow change first, then the registry (one {IProviderRegistry-completeJobs}
+    /// for the whole batch: the reservations of the items the caller had claimed, and the count
+    /// served), then the callbacks in item order, each with its own gas limit (the call reverts
+    /// with {MarketInsufficientGasForCallback} if one cannot get it), so `balance == escrowed +
+    /// owed` holds whenever a consumer runs. Credits are summed: the provider and the treasury
+    /// once per token, the model owner once per run of consecutive items with the same owner
+    /// and token; each item's split is that of {submit} (reported per item by
+    /// {RequestFinalized}), so the sums equal the per-item sums exactly. Guarded against reentrancy.
+    function fulfilBatch(
+        uint256[] calldata requestIds,
+        bytes[] calldata outputs
+    ) external nonReentrant returns (uint256 served) {
+        uint256 count = requestIds.length;
+        if (count != outputs.length) revert MarketBatchLengthMismatch(count, outputs.length);
+        // INVARIANT: a batch's gas is bounded, whoever fills it.
+        if (count == 0 || count > MAX_BATCH) revert MarketBatchSizeInvalid(count, MAX_BATCH);
+        Batch memory b;
+        b.protocolFeeBps = _protocolFeeBps;
+        b.totals = new TokenTotals[](count);
+        bool[] memory settled = new bool[](count);
+
+        // Effect and emit: every item, before anything is called.
+        for (uint256 i; i < count; ++i) {
+            settled[i] = _fulfilItem(b, requestIds[i], outputs[i]);
+        }
+        served = b.served;
+        if (served == 0) return 0;
+
+        // Account: one credit per party and token.
+        _credit(b.ownerRunAccount, b.ownerRunToken, b.ownerRunAmount);
+        address treasury = _treasury;
+        for (uint256 t; t < b.tokenCount; ++t) {
+            TokenTotals memory totals = b.totals[t];
+            _escrowed[totals.token] -= totals.escrow;
+            _credit(msg.sender, totals.token, totals.provider);
+            _credit(treasury, totals.token, totals.protocol);
+        }
+
+        // Interact: the registry (trusted), then each consumer with its own gas limit.
+        _providers.completeJobs(msg.sender, b.reserved, served);
+        for (uint256 i; i < count; ++i) {
+            if (!settled[i]) continue;
+            uint256 requestId = requestIds[i];
+            StoredRequest storage r = _requests[requestId];
+            address callback = r.callback;
+            if (callback != address(0)) _callBack(requestId, callback, r.callbackGasLimit, outputs[i]);
+        }
     }
 
     /// @inheritdoc IInferenceMarket
@@ -561,7 +673,9 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IInferenceMarket
     function outputOf(uint256 requestId) external view returns (bytes memory) {
-        if (_requests[requestId].status != RequestStatus.Finalized) return "";
+        // The dispute game also reads a provisional output: it binds a decoder's output ids to
+        // the argmax layers of the trace under dispute (IDisputeGame.challengeOutput).
+        if (_requests[requestId].status != RequestStatus.Finalized && msg.sender != _disputeGame) return "";
         return _outputs[requestId];
     }
 
@@ -652,6 +766,116 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         return r.modelId;
     }
 
+    /// @dev Whether request `r` is open to a fulfilment by the caller: Pending, or Claimed by
+    /// the caller, and its deadline not passed. If not, reverts as {claim} or {submit} would
+    /// when `strict`, else emits {FulfilSkipped} and returns false. An unknown id always reverts:
+    /// it is the caller's bug, not a race.
+    function _openToCaller(uint256 requestId, StoredRequest storage r, bool strict) private returns (bool) {
+        RequestStatus status = r.status;
+        // INVARIANT: one provider at a time holds a request.
+        if (status == RequestStatus.Claimed && r.provider != msg.sender) {
+            if (strict) revert MarketNotProvider(requestId, msg.sender);
+            return _skip(requestId, FulfilSkipReason.ClaimedByOther);
+        }
+        // INVARIANT: a request settles once.
+        if (status != RequestStatus.Pending && status != RequestStatus.Claimed) {
+            if (strict || status == RequestStatus.None) _revertWrongStatus(requestId, status);
+            return _skip(requestId, FulfilSkipReason.NotOpen);
+        }
+        uint40 deadline = r.deadline;
+        // INVARIANT: after the deadline a request can only expire.
+        if (block.timestamp > deadline) {
+            if (strict) revert MarketDeadlinePassed(requestId, deadline);
+            return _skip(requestId, FulfilSkipReason.DeadlinePassed);
+        }
+        return true;
+    }
+
+    /// @dev Emits a {FulfilSkipped} event; returns false (the item is not served).
+    function _skip(uint256 requestId, FulfilSkipReason reason) private returns (bool) {
+        emit FulfilSkipped(requestId, msg.sender, reason);
+        return false;
+    }
+
+    /// @dev Reverts with {MarketProviderNotEligible} unless the caller is staked and serves `modelId`.
+    function _checkEligible(uint256 requestId, uint256 modelId) private view {
+        // INVARIANT: only staked providers serving the model serve it, claim or no claim.
+        if (!_providers.isEligible(msg.sender, modelId)) {
+            revert MarketProviderNotEligible(requestId, msg.sender, modelId);
+        }
+    }
+
+    /// @dev One item of a {fulfilBatch}: if open to the caller, checks it, finalizes it, stores
+    /// its output and adds its split to the batch's sums (no credit, no call yet); returns
+    /// whether it was served. Emits {FulfilSkipped}, or {ResultSubmitted} and {RequestFinalized}.
+    function _fulfilItem(Batch memory b, uint256 requestId, bytes calldata output) private returns (bool) {
+        StoredRequest storage r = _requests[requestId];
+        if (!_openToCaller(requestId, r, false)) return false;
+        _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
+        uint256 modelId = r.modelId;
+        if (modelId != b.modelId) {
+            // Model ids start at 1, so the first item always loads.
+            b.modelId = modelId;
+            (b.modelOwner, b.royaltyBps) = _models.royaltyInfo(modelId);
+            b.outputFormat = _models.outputFormatOf(modelId);
+            b.eligibleChecked = false;
+        }
+        if (r.status == RequestStatus.Claimed) {
+            b.reserved += r.reservedStake;
+        } else {
+            if (!b.eligibleChecked) {
+                _checkEligible(requestId, modelId);
+                b.eligibleChecked = true;
+            }
+            r.provider = msg.sender;
+        }
+        _checkOutputFormat(requestId, b.outputFormat, output);
+
+        // Effect and emit.
+        r.status = RequestStatus.Finalized;
+        _outputs[requestId] = output;
+        emit ResultSubmitted(requestId, msg.sender, output);
+        uint256 fee = r.fee;
+        address token = r.feeToken;
+        (uint256 providerFee, uint256 royalty, uint256 protocolFee_) = _split(fee, b.royaltyBps, b.protocolFeeBps);
+        emit RequestFinalized(requestId, providerFee, royalty, protocolFee_);
+        _addToTotals(b, token, fee, providerFee, protocolFee_);
+        if (b.modelOwner != b.ownerRunAccount || token != b.ownerRunToken) {
+            // A new run: the last one's royalties are credited now (state only, nothing called).
+            _credit(b.ownerRunAccount, b.ownerRunToken, b.ownerRunAmount);
+            b.ownerRunAccount = b.modelOwner;
+            b.ownerRunToken = token;
+            b.ownerRunAmount = 0;
+        }
+        b.ownerRunAmount += royalty;
+        unchecked {
+            // Cannot overflow: at most MAX_BATCH items.
+            ++b.served;
+        }
+        return true;
+    }
+
+    /// @dev Adds one item's escrow release, provider fee and protocol fee to the batch's sums in
+    /// `token` (a linear search over the distinct tokens seen, at most `MAX_BATCH`).
+    function _addToTotals(
+        Batch memory b,
+        address token,
+        uint256 fee,
+        uint256 providerFee,
+        uint256 protocolFee_
+    ) private pure {
+        uint256 t;
+        while (t < b.tokenCount && b.totals[t].token != token) ++t;
+        if (t == b.tokenCount) {
+            b.totals[t].token = token;
+            ++b.tokenCount;
+        }
+        TokenTotals memory totals = b.totals[t];
+        totals.escrow += fee;
+        totals.provider += providerFee;
+        totals.protocol += protocolFee_;
+    }
+
     /// @dev Finalizes an `Attested` or `Zk` result submitted by the caller: stores the output,
     /// settles and calls back. Emits {ResultSubmitted}, {RequestFinalized}, {Credited} and, with
     /// a callback, {CallbackResult} events.
@@ -723,16 +947,26 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         bytes calldata output
     ) private view returns (uint256 headerLength) {
         IModelRegistry.TensorFormat memory f = _models.outputFormatOf(modelId);
-        headerLength = f.headerLength;
+        _checkOutputFormat(requestId, f, output);
+        return f.headerLength;
+    }
+
+    /// @dev Reverts with {MarketOutputMalformed} unless `output` is a tensor of format `f`.
+    function _checkOutputFormat(
+        uint256 requestId,
+        IModelRegistry.TensorFormat memory f,
+        bytes calldata output
+    ) private pure {
         // INVARIANT: a consumer reads the registered header and exactly the registered number of
         // elements, never bytes that nothing binds.
-        if (output.length != f.byteLength || keccak256(output[:headerLength]) != f.headerHash) {
+        if (output.length != f.byteLength || keccak256(output[:f.headerLength]) != f.headerHash) {
             revert MarketOutputMalformed(requestId, output.length, f.byteLength);
         }
     }
 
     /// @dev Checks an Optimistic submission: `output` is canonical and `layerRoots` has one root
-    /// per layer, the last committing `output`'s elements. Returns when its window ends.
+    /// per layer, the last committing `output`'s elements; for a decoder (int32 `[1, P_max]`
+    /// input), one pass root per pass, `N ≤ T ≤ P_max + N − 1`. Returns when its window ends.
     function _checkTrace(
         uint256 requestId,
         uint256 modelId,
@@ -742,12 +976,23 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint256 headerLength = _checkOutput(requestId, modelId, output);
         IModelRegistry.Verification memory v = _models.verificationOf(modelId);
         uint256 count = layerRoots.length;
+        windowEnd = uint40(block.timestamp + v.challengeWindow); // < 2^40 until the year 36812
+        uint256 promptMax = Generation.promptMax(_models.inputFormatOf(modelId));
+        if (promptMax != 0) {
+            // A decoder: one root per pass, T = P + N − 1 with 1 <= P <= P_max. The input is not
+            // stored here, so the game checks T against the prompt's own P (a wrong count loses
+            // at once) and binds the output ids to the trace's argmax layers.
+            uint256 tokens = (output.length - headerLength) / 4;
+            if (count < tokens || count > promptMax + tokens - 1) {
+                revert MarketLayerCountMismatch(requestId, count, promptMax + tokens - 1);
+            }
+            return windowEnd;
+        }
         if (count != v.layerCount) revert MarketLayerCountMismatch(requestId, count, v.layerCount);
         bytes32 outputRoot = TraceRoot.rootOf(output[headerLength:]);
         bytes32 lastRoot = layerRoots[count - 1]; // count >= 1: the registry requires layerCount >= 1
         // INVARIANT: the trace under dispute is the trace of the output that would be settled.
         if (lastRoot != outputRoot) revert MarketOutputRootMismatch(requestId, lastRoot, outputRoot);
-        windowEnd = uint40(block.timestamp + v.challengeWindow); // < 2^40 until the year 36812
     }
 
     /// @dev The stake a claim reserves: the claim penalty, and for an Optimistic job at least
@@ -798,14 +1043,25 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     function _settle(uint256 requestId, uint256 modelId, address provider, address token, uint256 fee) private {
         (address modelOwner, uint16 royaltyBps) = _models.royaltyInfo(modelId);
         _escrowed[token] -= fee;
-        uint256 royalty = (fee * royaltyBps) / BPS;
-        uint256 protocolFee_ = (fee * _protocolFeeBps) / BPS;
-        // Checked: a registry whose royalty plus the protocol fee exceeded 100% would revert here.
-        uint256 providerFee = fee - royalty - protocolFee_;
+        (uint256 providerFee, uint256 royalty, uint256 protocolFee_) = _split(fee, royaltyBps, _protocolFeeBps);
         emit RequestFinalized(requestId, providerFee, royalty, protocolFee_);
         _credit(provider, token, providerFee);
         _credit(modelOwner, token, royalty);
         _credit(_treasury, token, protocolFee_);
+    }
+
+    /// @dev The split of `fee`: `royalty = fee * royaltyBps / 10000`, `protocolFee_ = fee *
+    /// protocolFeeBps / 10000`, the provider the rest, so the three sum to `fee` exactly and
+    /// rounding favours the provider.
+    function _split(
+        uint256 fee,
+        uint16 royaltyBps,
+        uint16 protocolFeeBps
+    ) private pure returns (uint256 providerFee, uint256 royalty, uint256 protocolFee_) {
+        royalty = (fee * royaltyBps) / BPS;
+        protocolFee_ = (fee * protocolFeeBps) / BPS;
+        // Checked: a registry whose royalty plus the protocol fee exceeded 100% would revert here.
+        providerFee = fee - royalty - protocolFee_;
     }
 
     function _revertWrongStatus(uint256 requestId, RequestStatus status) private pure {

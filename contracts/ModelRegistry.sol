@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {Generation} from "./dispute/Generation.sol";
 
 /// @title ModelRegistry
 /// @notice Registry of the models Verity serves. Anyone may register a model; its owner may
@@ -69,7 +70,8 @@ contract ModelRegistry is IModelRegistry {
     /// {ModelVerificationInvalid}); for `Zk` and `Optimistic` models integer dtypes, tensors of
     /// at most `MAX_INPUT_BYTES` / `MAX_OUTPUT_BYTES` ({ModelTensorTooLarge}), a verifier with code
     /// ({ModelVerifierHasNoCode}) or a window within {challengeWindowBounds}
-    /// ({ModelChallengeWindowInvalid}). Emits a {ModelRegistered} event and, for `Zk` and
+    /// ({ModelChallengeWindowInvalid}); an `Optimistic` decoder (int32 `[1, P_max]` input) at most
+    /// `Generation.MAX_PASSES` passes, `P_max + N − 1` ({ModelGenerationTooLong}). Emits a {ModelRegistered} event and, for `Zk` and
     /// `Optimistic` models, a {ModelVerificationRegistered} event.
     function register(RegisterParams calldata params) external returns (uint256 modelId) {
         // INVARIANT: a model is bound to its bytes: both commitments are present.
@@ -284,6 +286,13 @@ contract ModelRegistry is IModelRegistry {
         }
         if (verified && output.byteLength > MAX_OUTPUT_BYTES) {
             revert ModelTensorTooLarge(true, output.byteLength, MAX_OUTPUT_BYTES);
+        }
+        uint256 promptMax = Generation.promptMax(input);
+        if (params.mode == VerificationMode.Optimistic && promptMax != 0) {
+            // INVARIANT: a decoder's game lists one root per pass, T <= P_max + N − 1, in one
+            // challenge's calldata; a longer generation could not be disputed under the move ceiling.
+            uint256 passes = promptMax + (output.byteLength - output.headerLength) / 4 - 1;
+            if (passes > Generation.MAX_PASSES) revert ModelGenerationTooLong(passes, Generation.MAX_PASSES);
         }
         Formats storage formats = _formats[modelId];
         formats.input = input;

@@ -149,6 +149,17 @@ contract ProviderRegistry is IProviderRegistry, Ownable2Step, ReentrancyGuardTra
     }
 
     /// @inheritdoc IProviderRegistry
+    /// @dev Requirements: the caller is the market; `amount <= reservedOf(provider)`; `count`
+    /// fits 64 bits (the market passes at most its batch size).
+    function completeJobs(address provider, uint256 amount, uint256 count) external {
+        _onlyMarket();
+        _release(provider, amount);
+        Provider storage p = _providers[provider];
+        p.served += SafeCast.toUint64(count);
+        emit JobsServed(provider, count);
+    }
+
+    /// @inheritdoc IProviderRegistry
     /// @dev Requirements: the caller is the market; `slashAmount <= amount <= reservedOf(provider)`.
     /// Since reserved stake is active stake, the whole `slashAmount` is always there to take.
     function failJob(address provider, uint256 amount, uint256 slashAmount, address to) external nonReentrant {

@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   "provider stake": async () => (await import("./cli/provider-commands.ts")).providerStakeCommand,
   "provider start": async () => (await import("./cli/provider-commands.ts")).providerStartCommand,
   "provider status": async () => (await import("./cli/provider-commands.ts")).providerStatusCommand,
+  "provider doctor": async () => (await import("./cli/provider-doctor.ts")).providerDoctorCommand,
   "provider unbond": async () => (await import("./cli/provider-unbond.ts")).providerUnbondCommand,
   "keystore create": async () => (await import("./cli/keystore-create.ts")).keystoreCreateCommand,
   request: async () => (await import("./cli/request.ts")).requestCommand,

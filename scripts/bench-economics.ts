@@ -22,7 +22,7 @@ import { deployWithProfile } from "../oracle/chain/deploy-with-profile.ts";
 import { GameSide } from "../oracle/chain/dispute-game.ts";
 import { cheatedStates, withElementMoved } from "../oracle/devnet/cheat-trace.ts";
 import { GasLog, type GasEntry } from "../oracle/devnet/gas-log.ts";
-import { layerKit } from "../oracle/devnet/layer-kit.ts";
+import { layerKit } from "../oracle/dispute/layer-kit.ts";
 import { challengeParams, openGame } from "../oracle/devnet/open-game.ts";
 import { playGame, type Player } from "../oracle/devnet/play-game.ts";
 import { registerOptimistic } from "../oracle/devnet/register-optimistic.ts";

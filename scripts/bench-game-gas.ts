@@ -16,7 +16,7 @@ import { GameSide } from "../oracle/chain/dispute-game.ts";
 import { cheatedStates, withElementMoved } from "../oracle/devnet/cheat-trace.ts";
 import { deployGameSuite } from "../oracle/devnet/deploy-game-suite.ts";
 import { GasLog } from "../oracle/devnet/gas-log.ts";
-import { layerKit } from "../oracle/devnet/layer-kit.ts";
+import { layerKit } from "../oracle/dispute/layer-kit.ts";
 import { challengeParams, openGame } from "../oracle/devnet/open-game.ts";
 import { playGame } from "../oracle/devnet/play-game.ts";
 import { registerOptimistic } from "../oracle/devnet/register-optimistic.ts";

@@ -24,12 +24,8 @@
  */
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
-import { readOnnx } from "../oracle/model/onnx/read-onnx.ts";
 import { writeOnnx } from "../oracle/model/onnx/write-onnx.ts";
-import { quantiseDecoder } from "../oracle/model/quantise/quantise-decoder.ts";
-import { gptParameterCount, initGptWeights } from "../oracle/model/train/gpt.ts";
 import type { GptConfig, GptWeights } from "../oracle/model/train/gpt.ts";
-import { createPrng } from "../oracle/model/train/prng.ts";
 import {
   transformerInputName,
   transformerOnnxGraph,
@@ -40,14 +36,8 @@ import { generateVqm } from "../oracle/model/vqm/sequence-executor.ts";
 import { validateVqm } from "../oracle/model/vqm/validate-vqm.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
 import { createSession } from "../oracle/runtime/create-session.ts";
-
-const presets: Record<string, Omit<GptConfig, "mlpRatio" | "layerNormEpsilon">> = {
-  // A smoke-test size: seconds end to end.
-  tiny: { layers: 2, width: 64, heads: 4, vocabSize: 256, contextLength: 64 },
-  "10m": { layers: 6, width: 384, heads: 6, vocabSize: 4096, contextLength: 128 },
-  "100m": { layers: 12, width: 768, heads: 12, vocabSize: 8192, contextLength: 128 },
-  "gpt2-small": { layers: 12, width: 768, heads: 12, vocabSize: 50257, contextLength: 1024 },
-};
+import { benchProvider, providerLabel } from "./bench-provider.ts";
+import { assertGptPresets, syntheticDecoder } from "./synthetic-gpt.ts";
 
 const { values } = parseArgs({
   options: {
@@ -68,8 +58,7 @@ const calibrationPrompts = Number(values["calibration-prompts"]);
 const threads = Number(values.threads);
 const names = values.models.split(",").filter((name) => name !== "");
 if (values["gpt2-small"] && !names.includes("gpt2-small")) names.push("gpt2-small");
-for (const name of names)
-  if (!(name in presets)) throw new RangeError(`Unknown model "${name}"; use ${Object.keys(presets).join(", ")}.`);
+assertGptPresets(names);
 if (!Number.isInteger(runs) || runs < 1) throw new RangeError("--runs must be a positive integer.");
 if (!Number.isInteger(threads) || threads < 1) throw new RangeError("--threads must be a positive integer.");
 if (!Number.isInteger(calibrationPrompts) || calibrationPrompts < 1)
@@ -127,27 +116,11 @@ const rows: string[] = [];
 let disagreements = 0;
 
 for (const label of names) {
-  const config: GptConfig = { ...presets[label]!, mlpRatio: 4, layerNormEpsilon: 1e-5 };
-  const parameters = gptParameterCount(config);
-  const shape = `${config.layers}L/${config.width}/${config.heads}h, V ${config.vocabSize}, C ${config.contextLength}`;
-  log(`${label}: ${shape}, ${parameters.toLocaleString("en-US")} parameters`);
-  const weights = initGptWeights(config, 1);
-  const floatBytes = writeOnnx({
-    graph: transformerOnnxGraph({ config, weights, name: `gpt-${label}` }),
-    opsetVersion: transformerOpset,
-  });
-
-  // Calibration: random token ids over the positions a generation reaches (seeded, so reruns compile the same model).
-  const prng = createPrng(7);
-  const prompts = Array.from({ length: calibrationPrompts }, () =>
-    Array.from({ length: positions }, () => prng.int(config.vocabSize)),
+  const { config, shape, parameters, weights, model, compileMs, prng } = syntheticDecoder(
+    { label, calibrationPrompts, promptLength, newTokens },
+    log,
   );
-  const { ms: compileMs, result: compiled } = await timed(() =>
-    quantiseDecoder({ onnx: readOnnx(floatBytes), prompts, promptLength, newTokens }),
-  );
-  const model = compiled.model;
   validateVqm(model); // quantiseDecoder validates too; kept so the check is visible here.
-  log(`${label}: compiled in ${(compileMs / 1000).toFixed(1)} s (${calibrationPrompts} prompts × ${positions} passes)`);
 
   const promptIds = Int32Array.from({ length: promptLength }, () => prng.int(config.vocabSize));
   const input: Tensor = { dtype: "int32", shape: [1, promptLength], data: promptIds };
@@ -158,8 +131,9 @@ for (const label of names) {
   // and the float graph over the 48 positions of the generation in one forward and over one
   // position. The latter is a KV-cached float decoder's step less its attention over the cache
   // (at most 48 rows, small next to the weights every step reads): its per-token time from below.
-  const plain = await openVqmOrt({ model, threads });
-  const traced = await openVqmOrt({ model, trace: true, threads });
+  const plain = await openVqmOrt({ model, threads, executionProvider: benchProvider });
+  const traced = await openVqmOrt({ model, trace: true, threads, executionProvider: benchProvider });
+  let floatProvider = "";
   const floatForward = async (T: number): Promise<() => Promise<unknown>> => {
     const cut = truncatedContext(config, weights, T);
     const session = await createSession({
@@ -168,7 +142,9 @@ for (const label of names) {
         opsetVersion: transformerOpset,
       }),
       threads,
+      executionProvider: benchProvider,
     });
+    floatProvider = providerLabel(session);
     sessions.push(session);
     const ids = new ort.Tensor(
       "int64",
@@ -217,13 +193,14 @@ for (const label of names) {
       ratio(refMs, intTraceMs),
       ratio(refMs, floatOneMs),
       `${(compileMs / 1000).toFixed(1)} s`,
+      `${providerLabel(plain.session)} / ${floatProvider}`,
       agree ? "yes" : "NO",
     ].join(" | "),
   );
 }
 
 console.log(
-  `Decoders, ${promptLength}-token prompt + ${newTokens} new tokens (${positions - 1} passes), onnxruntime CPU with ${threads} intra-op thread(s) per session, median of ${runs} runs after a warm-up, taken in turn (reference: one run):\n`,
+  `Decoders, ${promptLength}-token prompt + ${newTokens} new tokens (${positions - 1} passes), onnxruntime with ${threads} intra-op thread(s) per session, median of ${runs} runs after a warm-up, taken in turn (reference: one run):\n`,
 );
 const header = [
   "model",
@@ -238,14 +215,15 @@ const header = [
   "reference / int ORT (trace)",
   "reference / float T=1",
   "compile",
+  "ORT provider (int / float)",
   "tokens agree",
 ];
 console.log(`| ${header.join(" | ")} |`);
 console.log(
   `|---|${header
-    .slice(1, -1)
+    .slice(1, -2)
     .map(() => "---:|")
-    .join("")}---|`,
+    .join("")}---|---|`,
 );
 for (const row of rows) console.log(`| ${row} |`);
 if (disagreements > 0) process.exitCode = 1;

@@ -11,6 +11,7 @@ import { emitOnnx } from "../oracle/model/vqm/emit-onnx.ts";
 import { executeVqmOrt, openVqmOrt } from "../oracle/model/vqm/ort-executor.ts";
 import { executeVqm } from "../oracle/model/vqm/reference-executor.ts";
 import { syntheticInput, syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
+import { benchProvider, providerLabel } from "./bench-provider.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
 const runs = Number(values.runs);
@@ -40,7 +41,9 @@ for (const { label, sizes } of models) {
   let onnx: Uint8Array = new Uint8Array();
   const emitMs = await timed(() => (onnx = emitOnnx(model)));
   let session: Awaited<ReturnType<typeof openVqmOrt>> | undefined;
-  const sessionMs = await timed(async () => (session = await openVqmOrt({ model, onnx })));
+  const sessionMs = await timed(
+    async () => (session = await openVqmOrt({ model, onnx, executionProvider: benchProvider })),
+  );
   const ort = session!;
   const expected = encodeTensor(executeVqm(model, input).output);
   const got = encodeTensor((await executeVqmOrt(ort, input)).output);
@@ -55,11 +58,13 @@ for (const { label, sizes } of models) {
   const ref = median(reference);
   const fast = median(onnxruntime);
   rows.push(
-    `| ${label} | ${sizes.join("-")} | ${parameters.toLocaleString("en-US")} | ${ref.toFixed(2)} | ${fast.toFixed(2)} | ${(ref / fast).toFixed(1)}x | ${emitMs.toFixed(0)} | ${sessionMs.toFixed(0)} |`,
+    `| ${label} | ${sizes.join("-")} | ${parameters.toLocaleString("en-US")} | ${ref.toFixed(2)} | ${fast.toFixed(2)} | ${(ref / fast).toFixed(1)}x | ${emitMs.toFixed(0)} | ${sessionMs.toFixed(0)} | ${providerLabel(ort.session)} |`,
   );
 }
 
-console.log(`VQM inference, median of ${runs} runs (ms), batch 1, onnxruntime CPU with default threads:\n`);
-console.log("| model | sizes | parameters | reference | onnxruntime | ratio | emit ONNX | ort session |");
-console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+console.log(`VQM inference, median of ${runs} runs (ms), batch 1, onnxruntime with default threads:\n`);
+console.log(
+  "| model | sizes | parameters | reference | onnxruntime | ratio | emit ONNX | ort session | ORT provider |",
+);
+console.log("|---|---|---:|---:|---:|---:|---:|---:|---|");
 for (const row of rows) console.log(row);

@@ -2,7 +2,8 @@
  * `npm run bench`: measured figures for docs/BENCHMARKS.md. Everything runs on the in-process
  * Hardhat chain (EDR, Prague rules) with the iris demo model.
  *
- *   1. Gas per call of the request lifecycle (median over several requests, warm storage).
+ *   1. Gas per call of the request lifecycle (median over several requests, warm storage), and
+ *      of claim-free fulfilment, alone and in batches of 1, 8 and 32 (gas per request).
  *   2. Daemon throughput: requests served end to end by the real daemon process.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -68,6 +69,31 @@ for (let round = 0; round < ROUNDS; round++) {
   );
   await (await asProvider.claim(released)).wait();
   record("release", await (await asProvider.release(released)).wait());
+
+  // Claim-free: one transaction per request, or one per batch (its gas shared by the batch).
+  const ask = async () =>
+    requestId(
+      (await (
+        await asUser.requestInference(iris.modelId, input, iris.price, await deadline(), ZeroAddress, 0, {
+          value: iris.price,
+        })
+      ).wait())!,
+    );
+  record(
+    "fulfil (claim-free claim + submit + settle, no callback)",
+    await (await asProvider.fulfil(await ask(), output)).wait(),
+  );
+  for (const n of [1, 8, 32]) {
+    const ids: bigint[] = [];
+    for (let i = 0; i < n; i++) ids.push(await ask());
+    const batch = (await (
+      await asProvider.fulfilBatch(
+        ids,
+        ids.map(() => output),
+      )
+    ).wait())!;
+    (gas[`fulfilBatch of ${n}, per request`] ??= []).push(batch.gasUsed / BigInt(n));
+  }
   record("withdraw (provider, ETH)", await (await asProvider.withdraw(ZeroAddress)).wait());
 }
 

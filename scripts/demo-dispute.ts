@@ -11,16 +11,22 @@
  * bisected and proven on-chain, the cheater slashed once and the requester refunded, the other
  * game over it ends moot (bond back) or lost. The griefer's false game against the honest result
  * loses its bond to the provider, and the honest result still finalizes when its window ends
- * (games never move it). Every move is printed with its gas.
+ * (games never move it). Then a transformer (a random decoder of two blocks) is served
+ * Optimistic by a cheating provider twice: once with one generated token changed, once with one
+ * attention score of its first block changed; each time the watchtower replays the generation,
+ * challenges at the first differing pass, the game narrows to that pass's layer and element and
+ * proves it on-chain, and the cheater is slashed. Every move is printed with its gas.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { formatEther, parseEther, Wallet, ZeroAddress } from "ethers";
 import { requestStatusName } from "../oracle/chain/request-status.ts";
+import { namesDecoder } from "../oracle/devnet/names-decoder.ts";
 import { startOptimisticSuite } from "../oracle/devnet/optimistic-suite.ts";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../oracle/devnet/spawn-daemon.ts";
 import type { Cheat } from "../oracle/dispute/cheat.ts";
+import type { Tensor } from "../oracle/model/tensor.ts";
 import { syntheticInput, syntheticMlp } from "../oracle/model/vqm/synthetic-vqm.ts";
 import { sleep } from "../oracle/util/retry.ts";
 
@@ -35,9 +41,27 @@ const GRIEF: Cheat = { layer: 0, element: 1200, delta: 2 };
 say("Verity dispute demo (Optimistic mode)");
 // dense 8 → 3000 (relu, 3 chunks of trace), dense 3000 → 4, argmax: one model per provider.
 const models = [7, 8].map((seed) => syntheticMlp({ seed, sizes: [8, 3000, 4], argmax: true }));
-const opt = await startOptimisticSuite({ dir, models, challengeWindowSec: WINDOW });
+// A decoder over 27 ids: prompts of up to 8, 6 generated, two blocks.
+const decoder = namesDecoder(11);
+/** The prompt ids 0, 13, 1, 18 (P = 4), padded with −1: passes 0 … 8, gen[k] the argmax of pass 3 + k. */
+const PROMPT: Tensor = { dtype: "int32", shape: [1, 8], data: Int32Array.from([0, 13, 1, 18, -1, -1, -1, -1]) };
+const firstQk = decoder.layers.findIndex((layer) => layer.kind === "qk");
+const DECODER_CHEATS: { party: Party; what: string; cheat: Cheat }[] = [
+  {
+    party: "token-cheat",
+    what: "generated token gen[2] changed",
+    cheat: { pass: 5, layer: decoder.layers.length - 1, element: 0, delta: 1 },
+  },
+  // Head 1's score of position 2 in the first block (a middle layer), unmasked at pass 5.
+  {
+    party: "score-cheat",
+    what: "one attention score changed",
+    cheat: { pass: 5, layer: firstQk, element: 18, delta: 3 },
+  },
+];
+const opt = await startOptimisticSuite({ dir, models: [...models, decoder], challengeWindowSec: WINDOW });
 const { local, actors, game } = opt;
-const [honestModel, cheatModel] = opt.modelIds as [bigint, bigint];
+const [honestModel, cheatModel, decoderModel] = opt.modelIds as [bigint, bigint, bigint];
 const market = local.suite.inferenceMarket;
 const registry = local.suite.providerRegistry;
 const griefer = new Wallet(Wallet.createRandom().privateKey, local.rpc);
@@ -52,10 +76,10 @@ say(
 say(`  models      #${honestModel} and #${cheatModel}: ${models[0]!.name.replace(/-7$/, "")}, window ${WINDOW} s`);
 say(`  honest      ${actors.honest.address} serves #${honestModel}`);
 say(`  cheater     ${actors.cheater.address} serves #${cheatModel} (TEST-ONLY cheat: layer 0, element 2500, +3)`);
-say(`  watchtower  ${actors.watcher.address} watches both`);
-say(`  griefer     ${griefer.address} watches both (TEST-ONLY wrong trace: layer 0, element 1200, +2)`);
-
-type Party = "honest" | "cheater" | "watchtower" | "griefer";
+say(`  transformer #${decoderModel}: ${decoder.name}, ${decoder.layers.length} layers a pass, window ${WINDOW} s`);
+say(`  watchtower  ${actors.watcher.address} watches all three`);
+say(`  griefer     ${griefer.address} watches both MLPs (TEST-ONLY wrong trace: layer 0, element 1200, +2)`);
+type Party = "honest" | "cheater" | "watchtower" | "griefer" | "token-cheat" | "score-cheat";
 const events: { party: Party; line: DaemonLogLine }[] = [];
 // The cheater looks at the chain every 1.5 s, the others every 0.1 s: its game with the first
 // watcher to challenge is then still open when the second one opens its own, on any machine.
@@ -77,7 +101,7 @@ const parties: SpawnedDaemon[] = [
   spawnParty("honest", actors.honest.privateKey, [honestModel], false),
   spawnParty("cheater", actors.cheater.privateKey, [cheatModel], false, CHEAT),
   spawnParty("watchtower", actors.watcher.privateKey, opt.modelIds, true),
-  spawnParty("griefer", griefer.privateKey, opt.modelIds, true, GRIEF),
+  spawnParty("griefer", griefer.privateKey, [honestModel, cheatModel], true, GRIEF),
 ];
 const [honestParty, cheaterParty, watchtower, grieferParty] = parties as [
   SpawnedDaemon,
@@ -88,6 +112,10 @@ const [honestParty, cheaterParty, watchtower, grieferParty] = parties as [
 
 function print(party: Party, line: DaemonLogLine): void {
   const who = party.padEnd(10);
+  // A game over a generation starts at a pass and names its layer in RevealLayers.
+  const at = [line.pass === undefined ? "" : `pass ${line.pass}`, line.layer === undefined ? "" : `layer ${line.layer}`]
+    .filter(Boolean)
+    .join(" ");
   const gas = line.gasUsed === undefined ? "" : `  gas ${Number(line.gasUsed).toLocaleString("en-US")}`;
   const req = line.requestId === undefined ? "" : `request ${line.requestId}: `;
   if (line.msg === "optimistic result submitted") say(`  [${who}] ${req}submitOptimistic${gas}`);
@@ -95,15 +123,17 @@ function print(party: Party, line: DaemonLogLine): void {
   else if (line.msg === "result checked: trace agrees") say(`  [${who}] ${req}re-executed, trace agrees`);
   else if (line.msg === "result differs from our trace, challenging")
     say(
-      `  [${who}] ${req}re-executed, first differing layer ${line.layer}: challenge` +
+      `  [${who}] ${req}re-executed, first differing ${line.pass === undefined ? "layer" : "pass"} ${line.pass ?? line.layer}: challenge` +
         (Number(line.openGames) > 0 ? ` (${line.openGames} game(s) already open: a game of our own)` : ""),
     );
   else if (line.msg === "our result is challenged, defending")
     say(`  [${who}] ${req}game ${line.gameId} opened by ${String(line.challenger).slice(0, 10)}…: defending`);
   else if (line.msg === "game move")
     say(
-      `  [${who}] ${req}game ${line.gameId}: ${String(line.move).padEnd(12)} layer ${line.layer}` +
-        (line.move === "challenge" ? "" : ` height ${line.height} position ${line.position}`) +
+      `  [${who}] ${req}game ${line.gameId}: ${String(line.move).padEnd(12)} ${at}` +
+        (line.move === "challenge" || (String(line.move).startsWith("reveal") && line.phase === "RevealLayers")
+          ? ""
+          : ` height ${line.height} position ${line.position}`) +
         gas,
     );
   else if (line.msg === "proving one step") say(`  [${who}] game ${line.gameId}: one-step of element ${line.element}`);
@@ -119,6 +149,10 @@ function print(party: Party, line: DaemonLogLine): void {
   else if (line.msg === "wrong result no longer challengeable")
     say(`  [${who}] ${req}too late to challenge (${line.status})`);
   else if (line.msg === "finalized") say(`  [${who}] ${req}finalize${gas}`);
+  else if (line.msg === "generated")
+    say(
+      `  [${who}] ${req}generated ${line.newTokens} tokens after a prompt of ${line.promptTokens}: ${line.passes} passes`,
+    );
   else if (line.level === "error") say(`  [${who}] ERROR ${line.msg} ${JSON.stringify(line.error ?? "")}`);
 }
 
@@ -204,6 +238,26 @@ try {
       `griefer ${gas("griefer").toLocaleString("en-US")}, cheater ${gas("cheater").toLocaleString("en-US")}, ` +
       `honest ${gas("honest").toLocaleString("en-US")}`,
   );
+  say("");
+  say("a transformer served Optimistic: one pass root per forward pass");
+  await cheaterParty.stop();
+  const decoderOutcomes: { what: string; status: string; before: bigint; after: bigint; id: bigint }[] = [];
+  for (const { party, what, cheat } of DECODER_CHEATS) {
+    say(
+      `  ${party}: the cheater's account serves #${decoderModel} (TEST-ONLY cheat: pass ${cheat.pass}, layer ${cheat.layer}, element ${cheat.element}, +${cheat.delta}: ${what})`,
+    );
+    const cheating = spawnParty(party, actors.cheater.privateKey, [decoderModel], false, cheat);
+    parties.push(cheating);
+    await cheating.waitForLog((line) => line.msg === "provider daemon started");
+    const before = await registry.stakeOf(actors.cheater.address);
+    const id = await opt.ask(decoderModel, PROMPT);
+    const status = await waitFor(id, ["Refunded", "Finalized"]);
+    await Promise.all([logged(watchtower, "game resolved", id), logged(cheating, "optimistic result settled", id)]);
+    await cheating.stop();
+    decoderOutcomes.push({ what, status, before, after: await registry.stakeOf(actors.cheater.address), id });
+  }
+  for (const { what, status, before, after, id } of decoderOutcomes)
+    say(`  request ${id} (${what})  ${status}; cheater stake ${formatEther(before)} → ${formatEther(after)} ETH`);
   const grieferLost = events.some(
     (e) =>
       e.party === "griefer" &&
@@ -216,7 +270,8 @@ try {
     honestStatus === "Finalized" &&
     stakeAfter < stakeBefore &&
     overCheat.mostAtOnce >= 2 &&
-    grieferLost;
+    grieferLost &&
+    decoderOutcomes.every((o) => o.status === "Refunded" && o.after < o.before);
   say(
     `  done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${ok ? "the cheat was caught" : "UNEXPECTED OUTCOME"}`,
   );

@@ -13,7 +13,7 @@ import path from "node:path";
 import { keccak256, parseEther, ZeroAddress } from "ethers";
 import { loadNamesCorpus } from "../models/names/names-data.ts";
 import { connectSuite } from "../oracle/chain/connect.ts";
-import { registerModel } from "../oracle/chain/register-model.ts";
+import { registerModel, formatsOf } from "../oracle/chain/register-model.ts";
 import { RequestStatus } from "../oracle/chain/request-status.ts";
 import { startLocalSuite } from "../oracle/devnet/local-suite.ts";
 import { spawnDaemon } from "../oracle/devnet/spawn-daemon.ts";
@@ -72,10 +72,7 @@ const modelId = await registerModel(registry, {
   contentId: await local.content.add(vqmOnnx),
   price,
   royaltyBps: 500,
-  inputShape: manifest.input.shape,
-  outputShape: manifest.output.shape,
-  inputDtype: manifest.input.dtype,
-  outputDtype: manifest.output.dtype,
+  ...formatsOf(manifest),
 });
 await (await connectSuite(local.deployment, local.actors.provider).providerRegistry.optIn(modelId)).wait();
 say(

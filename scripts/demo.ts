@@ -168,7 +168,10 @@ while (pending.size > 0) {
     const claimed = (
       await suite.inferenceMarket.queryFilter(suite.inferenceMarket.filters.RequestClaimed(request.id))
     )[0];
-    const submitGas = finalized ? (await finalized.getTransactionReceipt()).gasUsed : 0n;
+    const settledBy = finalized ? await finalized.getTransactionReceipt() : undefined;
+    const submitGas = settledBy?.gasUsed ?? 0n;
+    // A fulfilBatch settles several requests in one transaction: its gas is theirs together.
+    const sharedBy = settledBy ? settledBy.logs.filter((log) => log.topics[0] === finalized!.topics[0]).length : 1;
     const claimGas = claimed ? (await claimed.getTransactionReceipt()).gasUsed : 0n;
     say(
       [
@@ -178,7 +181,10 @@ while (pending.size > 0) {
         `predicted ${iris.manifest.labels[predicted] ?? "?"} (true: ${request.sample.label})`,
         `status ${requestStatusName(status)}`,
         `fee ${formatEther((await suite.inferenceMarket.getRequest(request.id)).fee)} ETH`,
-        `gas request ${request.requestGas} / claim ${claimGas} / ${request.zk ? "submitWithProof (verify+settle)" : "submit+settle"} ${submitGas}`,
+        // An Attested request the daemon served without a claim: one fulfil did all three.
+        claimed
+          ? `gas request ${request.requestGas} / claim ${claimGas} / ${request.zk ? "submitWithProof (verify+settle)" : "submit+settle"} ${submitGas}`
+          : `gas request ${request.requestGas} / fulfil (claim+submit+settle) ${submitGas}${sharedBy > 1 ? ` for ${sharedBy} requests in one fulfilBatch` : ""}`,
         ...(request.zk ? [`proved in ${provedSeconds(request.id)} s`] : []),
         same ? `= ${reference}` : `DIFFERS from ${reference}`,
       ].join("  "),

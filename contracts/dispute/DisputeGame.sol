@@ -11,6 +11,9 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOneStepProver} from "../interfaces/IOneStepProver.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 import {LayerSpec} from "./LayerSpec.sol";
+import {GenerationProver} from "./GenerationProver.sol";
+import {LayerStepProver} from "./LayerStepProver.sol";
+import {SequenceStep} from "./SequenceStep.sol";
 import {TraceRoot} from "./TraceRoot.sol";
 
 /// @title DisputeGame
@@ -27,6 +30,13 @@ import {TraceRoot} from "./TraceRoot.sol";
 /// chunk; the challenger names an element and the {IOneStepProver} recomputes it from agreed
 /// data. Each side has a chess clock of `clock` seconds that runs while it is to move; a side
 /// that has used its whole clock can no longer move and loses by {claimTimeout}.
+///
+/// Generations (docs/protocol.md, "Games over a generation"): for a decoder (an int32 prompt
+/// input) the roots are pass roots; the game finds the first differing pass, both sides reveal
+/// its layer roots ({revealLayers}, {revealChallengerLayers}) and the game goes on over the first
+/// differing layer of that pass, its steps computed by the {GenerationProver} it deploys, which
+/// opens every root a step reads against the agreed passes. {challengeOutput} binds the output
+/// ids to the committed argmax layers.
 ///
 /// Reductions: a dense, conv2d, argmax or maxpool2d element whose reduction is too long for one
 /// step is settled by a second bisection over its prefix states `S_0 = 0 … S_n` ({openSum}):
@@ -53,7 +63,12 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// - slot 0: challenger (160) | lastMoveAt (40) | phase (8) | turn (8) | winner (8) | layer (16) | height (8)
     /// - slot 1: defender (160) | defenderUsed (40) | challengerUsed (40)
     /// - slot 2: position (32) | chunkCount (32) | elementSize (8) | bond (128) | lastChunkLength (16)
-    /// - then requestId and the hashes, one slot each.
+    /// - slot 3: pass (32) | passCount (32) | promptLength (32) | layerCount (16), for a game over a
+    ///   decoder's generation (`passCount` nonzero exactly then)
+    /// - then requestId and the hashes, one slot each. In a game over a generation, `rootA` is the
+    ///   root of the prompt (the input's elements) and `rootB` the defender's generation root
+    ///   (over its pass roots); during RevealLayers `specHash` holds the model's layout root and
+    ///   `defenderLeft` the hash of the defender's revealed layer roots.
     struct Game {
         address challenger;
         Timestamp lastMoveAt;
@@ -70,6 +85,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         uint8 elementSize;
         uint128 bond;
         uint16 lastChunkLength;
+        uint32 pass;
+        uint32 passCount;
+        uint32 promptLength;
+        uint16 layerCount;
         uint256 requestId;
         bytes32 defenderNode;
         bytes32 challengerNode;
@@ -99,15 +118,17 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
 
     /// @notice Every honest prefix state `S` satisfies `|S| < SUM_BOUND`: dot products stay
     /// below 2^31 (bound 1 of docs/numeric-semantics.md), argmax states below 2^40, maxpool2d
-    /// states below 2^8. A larger claim is refused.
-    int256 public constant SUM_BOUND = 2 ** 40;
+    /// states below 2^8; of a decoder's reductions, normalize's `Σc²` is the largest, below
+    /// `2^16 · D^3` for an agreed (honest) centre, `< 2^62` for `D < 2^15`. A larger claim is refused.
+    int256 public constant SUM_BOUND = 2 ** 62;
 
-    /// @notice The most gas an honest defender spends on one game, whatever the model: a reveal
-    /// per tree level (at most 24: a layer has at most `2^32` elements of at most 4 bytes, so
-    /// `2^24` chunks), the chunk, the reduction claim, a posted state per reduction level (at
-    /// most 32: a reduction has at most `2^32` elements) and a timeout claim, each at its
-    /// measured worst case with calldata. `test/dispute/GasCeiling.test.ts` checks it.
-    uint256 public constant DEFENDER_GAS_BOUND = 4_000_000;
+    /// @notice The most gas an honest defender spends on one game, whatever the model: for a
+    /// decoder, the reveal of one pass's layer roots (at most `MAX_LAYERS`); a reveal per tree
+    /// level (at most 24: a layer has at most `2^32` elements of at most 4 bytes, so `2^24`
+    /// chunks), the chunk, the reduction claim, a posted state per reduction level (at most 32:
+    /// a reduction has at most `2^32` elements) and a timeout claim, each at its measured worst
+    /// case with calldata. `test/dispute/GasCeiling.test.ts` checks it.
+    uint256 public constant DEFENDER_GAS_BOUND = 6_000_000;
 
     /// @notice The most gas any single move may need, for either side, whatever the model (a
     /// one-step or reduction step at its largest, a challenge of a `MAX_LAYERS` model).
@@ -118,6 +139,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     IModelRegistry private immutable _models;
     address private immutable _providers;
     IOneStepProver private immutable _prover;
+    GenerationProver private immutable _generation;
     address private immutable _treasury;
     uint128 private immutable _bondFloor;
     uint256 private immutable _bondGasPrice;
@@ -186,6 +208,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         _models = IModelRegistry(models);
         _providers = providers;
         _prover = IOneStepProver(prover);
+        _generation = new GenerationProver(LayerStepProver(prover));
         _treasury = treasury;
         _bondFloor = bondFloor;
         _bondGasPrice = bondGasPrice;
@@ -216,50 +239,94 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// layer and differ; `layerSpec` is leaf `k` of the model's layout (k = first differing
     /// layer) with a proof of the layout tree's depth. The layers read by layer k are agreed (they
     /// come before k): their roots, or the root of the input's element bytes, are stored for the
-    /// step. The defender moves first.
+    /// step. The defender moves first. For a decoder (an int32 prompt input) the roots are pass
+    /// roots, their count must be `P + N − 1` (else the challenger wins at once) and the game
+    /// enters RevealLayers at the first differing pass ({_startGeneration}).
     function challenge(
         uint256 requestId,
         ChallengeParams calldata p
     ) external payable nonReentrant returns (uint256 gameId) {
         // Validate the bond, then freeze the result (trusted market; it reverts unless the
         // request is Submitted within its window; any later revert undoes the freeze).
-        uint128 bond = _bond;
-        if (msg.value != bond) revert GameWrongBond(msg.value, bond);
-        (address provider, IModelRegistry.Verification memory v) = _open(requestId, p);
-        uint256 k = _firstDifference(requestId, p, v);
-        LayerSpec.Spec memory spec = LayerSpec.decode(p.layerSpec);
-        if (spec.outElements == 0 || (spec.elementSize != 1 && spec.elementSize != 4)) revert GameSpecInvalid(k);
-
-        // Effect.
-        unchecked {
-            // Cannot overflow: one id per call.
-            gameId = ++_gameCount;
-        }
-        Game storage g = _games[gameId];
-        g.requestId = requestId;
-        g.challenger = msg.sender;
-        g.defender = provider;
-        g.bond = bond;
-        g.layer = uint16(k); // < MAX_LAYERS
-        _storeLayer(g, p, k, spec);
-        g.weightsRoot = v.weightsRoot;
-        g.phase = g.height == 0 ? Phase.AwaitChunk : Phase.Bisecting;
-        g.turn = Side.Defender;
-        g.lastMoveAt = Timestamp.wrap(uint40(block.timestamp));
-        _bondsHeld += bond;
-
-        emit GameStarted(
-            gameId,
+        (address provider, uint256 modelId, IModelRegistry.Verification memory v) = _open(
             requestId,
-            msg.sender,
-            provider,
-            uint16(k),
-            g.height,
-            g.chunkCount,
-            g.defenderNode,
-            g.challengerNode,
-            bond
+            p.input,
+            p.defenderRoots
         );
+        uint256 promptLength = _generation.promptLengthOf(p.input[1:]);
+        Game storage g;
+        (gameId, g) = _newGame(requestId, provider, v.weightsRoot);
+        bool malformed;
+        if (promptLength != 0) {
+            malformed = _startGeneration(gameId, g, p, v, modelId, promptLength);
+        } else {
+            _startLayers(g, p, v);
+        }
+        _emitStarted(gameId, g);
+        if (malformed) _resolve(gameId, g, Side.Challenger);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: `msg.value == requiredBond(requestId)`; the request is Submitted or
+    /// Challenged within its window; `p.input` and `p.defenderRoots` are the request's input (an
+    /// int32 prompt: the model is a decoder) and submitted pass roots, `T = P + N − 1` of them;
+    /// `p.argmax` opens the trace root of the last layer (argmax) of pass `P − 1 + p.index` in the
+    /// defender's generation, and `p.token` is its element (4 bytes). Reverts with
+    /// {GameNoDisagreement} if that element is the output's id `p.index`.
+    function challengeOutput(
+        uint256 requestId,
+        OutputChallengeParams calldata p
+    ) external payable nonReentrant returns (uint256 gameId) {
+        (address provider, uint256 modelId, IModelRegistry.Verification memory v) = _open(
+            requestId,
+            p.input,
+            p.defenderRoots
+        );
+        (bytes32 root, bytes4 posted) = _outputToken(requestId, modelId, v, p);
+        // INVARIANT: the bytes a consumer reads are the tokens the disputable trace generated.
+        if (bytes4(p.token) == posted) revert GameNoDisagreement(requestId);
+        Game storage g;
+        (gameId, g) = _newGame(requestId, provider, v.weightsRoot);
+        g.defenderNode = root;
+        _emitStarted(gameId, g);
+        emit OutputTokenMismatch(gameId, p.index, bytes4(p.token), posted);
+        _resolve(gameId, g, Side.Challenger);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase RevealLayers, the defender to move (the caller is the defender)
+    /// and within its clock; one root per layer of a pass, whose {Generation-rootOfRoots} is the
+    /// defender's disputed pass root.
+    function revealLayers(uint256 gameId, bytes32[] calldata roots) external {
+        Game storage g = _move(gameId, Phase.RevealLayers, Side.Defender);
+        bytes32 passRoot = _passRootOf(g, roots);
+        // INVARIANT: the defender stays bound to the pass root it submitted.
+        if (passRoot != g.defenderNode) revert GameNodeMismatch(gameId, g.defenderNode, passRoot);
+        g.defenderLeft = keccak256(abi.encodePacked(roots));
+        g.turn = Side.Challenger;
+        emit LayersRevealed(gameId, Side.Defender, g.pass, roots);
+    }
+
+    /// @inheritdoc IDisputeGame
+    /// @dev Requirements: phase RevealLayers, the challenger to move and within its clock;
+    /// `p.defenderRoots` are the defender's revealed roots; `p.roots` (one per layer) hash to the
+    /// challenger's disputed pass root; `p.layerSpec` and `p.layoutProof` open leaf `l` of the
+    /// model's layout (l = first differing layer). The defender moves next.
+    function revealChallengerLayers(uint256 gameId, LayerRevealParams calldata p) external {
+        Game storage g = _move(gameId, Phase.RevealLayers, Side.Challenger);
+        bytes32 revealed = keccak256(abi.encodePacked(p.defenderRoots));
+        if (revealed != g.defenderLeft) revert GameNodeMismatch(gameId, g.defenderLeft, revealed);
+        bytes32 passRoot = _passRootOf(g, p.roots);
+        // INVARIANT: the challenger stays bound to the pass root it posted.
+        if (passRoot != g.challengerNode) revert GameNodeMismatch(gameId, g.challengerNode, passRoot);
+        // Both lists have L roots and different pass roots, so they differ somewhere.
+        uint256 layer;
+        while (p.defenderRoots[layer] == p.roots[layer]) ++layer;
+        // The layout root is held in `specHash` until the layer is known.
+        _checkLayout(g.specHash, layer, p.defenderRoots.length, p.layerSpec, p.layoutProof);
+        emit LayersRevealed(gameId, Side.Challenger, g.pass, p.roots);
+        _storeLayer(g, layer, p.layerSpec, p.defenderRoots[layer], p.roots[layer]);
+        emit LayerDisputed(gameId, g.pass, uint16(layer), g.height, g.chunkCount, g.defenderNode, g.challengerNode);
     }
 
     /// @inheritdoc IDisputeGame
@@ -354,7 +421,9 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         Game storage g = _move(gameId, Phase.AwaitStep, Side.Challenger);
         (uint256 element, bytes memory claimed) = _claimedElement(gameId, g, chunk, offset);
         _checkSpec(gameId, g, layerSpec);
-        (uint256 fanIn, uint256 maxRange) = _prover.sumLayout(layerSpec, element);
+        (uint256 fanIn, uint256 maxRange) = g.passCount != 0
+            ? _generation.sumLayout(layerSpec, g.pass, element)
+            : _prover.sumLayout(layerSpec, element);
         // INVARIANT: the range fits the packed slot and every step makes progress.
         if (fanIn > type(uint32).max) revert GameSpecInvalid(g.layer);
         if (maxRange == 0) maxRange = 1;
@@ -384,7 +453,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         _checkSum(gameId, total);
         _checkSpec(gameId, g, layerSpec);
         Sum storage s = _sums[gameId];
-        bytes memory value = _prover.finishSum(layerSpec, g.weightsRoot, s.element, total, paramsProof);
+        bytes memory value =
+            g.passCount != 0
+                ? _generation.finishSum(layerSpec, _context(g), s.element, total, paramsProof)
+                : _prover.finishSum(layerSpec, g.weightsRoot, s.element, total, paramsProof);
         // INVARIANT: the defender's final state must yield the element it committed to.
         bool consistent = value.length == g.elementSize && bytes4(value) == s.claimed;
         emit SumClaimed(gameId, total, consistent);
@@ -392,7 +464,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
             _resolve(gameId, g, Side.Challenger);
             return;
         }
-        s.sumHi = int64(total); // |total| < 2^31
+        s.sumHi = int64(total); // |total| < SUM_BOUND = 2^62
         _nextSumMove(g, s);
     }
 
@@ -403,7 +475,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         Game storage g = _move(gameId, Phase.SumBisecting, Side.Defender);
         _checkSum(gameId, sum);
         Sum storage s = _sums[gameId];
-        s.sumMid = int64(sum); // |sum| < 2^31
+        s.sumMid = int64(sum); // |sum| < SUM_BOUND = 2^62
         g.turn = Side.Challenger;
         emit SumPosted(gameId, _mid(s), sum);
     }
@@ -511,7 +583,11 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
                 defenderRight: g.defenderRight,
                 specHash: g.specHash,
                 rootA: g.rootA,
-                rootB: g.rootB
+                rootB: g.rootB,
+                pass: g.pass,
+                passCount: g.passCount,
+                promptLength: g.promptLength,
+                layerCount: g.layerCount
             });
     }
 
@@ -640,6 +716,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         bytes calldata stepProof
     ) private view returns (bytes memory) {
         _checkSpec(gameId, g, layerSpec);
+        if (g.passCount != 0) return _generation.computeElement(layerSpec, _context(g), element, stepProof);
         return _prover.computeElement(layerSpec, g.rootA, g.rootB, g.weightsRoot, element, stepProof);
     }
 
@@ -650,6 +727,10 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         bytes calldata layerSpec,
         bytes calldata stepProof
     ) private view returns (int256) {
+        if (g.passCount != 0) {
+            SequenceStep.Step memory step = SequenceStep.Step(g.pass, s.element, s.lo, s.hi, s.sumLo);
+            return _generation.stepSum(layerSpec, _context(g), step, stepProof);
+        }
         return _prover.stepSum(layerSpec, g.rootA, g.weightsRoot, s.element, s.lo, s.hi, s.sumLo, stepProof);
     }
 
@@ -728,36 +809,190 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Freezes the result in the market and checks the challenge against it: the input and
-    /// the defender's roots are those of the request.
+    /// @dev Checks the bond, freezes the result in the market and checks the challenge against
+    /// it: the input and the defender's roots are those of the request.
     function _open(
         uint256 requestId,
-        ChallengeParams calldata p
-    ) private returns (address provider, IModelRegistry.Verification memory v) {
-        uint256 modelId;
+        bytes calldata input,
+        bytes32[] calldata defenderRoots
+    ) private returns (address provider, uint256 modelId, IModelRegistry.Verification memory v) {
+        if (msg.value != _bond) revert GameWrongBond(msg.value, _bond);
         bytes32 inputHash;
         bytes32 rootsHash;
         (provider, modelId, inputHash, rootsHash) = _market.openChallenge(requestId);
         // INVARIANT: the game is about the input the requester paid for and the roots submitted.
-        if (keccak256(p.input) != inputHash) revert GameInputMismatch(requestId);
-        if (p.input[0] != 0x00) revert GameInputNotInline(requestId);
-        if (keccak256(abi.encodePacked(p.defenderRoots)) != rootsHash) revert GameRootsMismatch(requestId);
+        if (keccak256(input) != inputHash) revert GameInputMismatch(requestId);
+        if (input[0] != 0x00) revert GameInputNotInline(requestId);
+        if (keccak256(abi.encodePacked(defenderRoots)) != rootsHash) revert GameRootsMismatch(requestId);
         v = _models.verificationOf(modelId);
     }
 
-    /// @dev Stores the disputed layer's geometry, both roots and the agreed roots it reads.
-    function _storeLayer(Game storage g, ChallengeParams calldata p, uint256 k, LayerSpec.Spec memory spec) private {
+    /// @dev A new game of `requestId` against `provider`, the defender to move. Its bond (the
+    /// value {_open} checked) is held.
+    function _newGame(
+        uint256 requestId,
+        address provider,
+        bytes32 weightsRoot
+    ) private returns (uint256 gameId, Game storage g) {
+        uint128 bond = _bond;
+        unchecked {
+            // Cannot overflow: one id per call.
+            gameId = ++_gameCount;
+        }
+        g = _games[gameId];
+        g.requestId = requestId;
+        g.challenger = msg.sender;
+        g.defender = provider;
+        g.bond = bond;
+        g.weightsRoot = weightsRoot;
+        g.turn = Side.Defender;
+        g.lastMoveAt = Timestamp.wrap(uint40(block.timestamp));
+        _bondsHeld += bond;
+    }
+
+    /// @dev The defender's argmax root of the output's id `p.index` (opened, with `p.token` its
+    /// element) and the id it posted.
+    function _outputToken(
+        uint256 requestId,
+        uint256 modelId,
+        IModelRegistry.Verification memory v,
+        OutputChallengeParams calldata p
+    ) private view returns (bytes32 root, bytes4 posted) {
+        uint256 promptLength = _generation.promptLengthOf(p.input[1:]);
+        IModelRegistry.TensorFormat memory out = _models.outputFormatOf(modelId);
+        uint256 count = p.defenderRoots.length;
+        uint256 tokens = (out.byteLength - out.headerLength) / 4;
+        // INVARIANT: only a well-formed generation's ids are compared (a wrong pass count loses
+        // at {challenge}).
+        if (promptLength == 0 || count + 1 != promptLength + tokens || p.index >= tokens) {
+            revert GameOutputNotDisputable(requestId, p.index);
+        }
+        // Every pass of the defender's own generation may be opened (as if pass `T` were disputed).
+        GenerationProver.PassContext memory c;
+        (c.pass, c.layerCount, c.passCount, c.generationRoot) = (
+            count,
+            v.layerCount,
+            count,
+            _generation.rootOfRoots(p.defenderRoots)
+        );
+        // The pass of id `index` is P − 1 + index < T, as index < N.
+        root = _generation.layerRoot(c, promptLength - 1 + p.index, v.layerCount - 1, p.argmax);
+        // INVARIANT: the element is the defender's committed argmax (one int32, one chunk).
+        if (p.token.length != 4 || ChunkMerkle.leafHash(0, p.token) != root) {
+            revert GameOutputTokenInvalid(requestId, p.index);
+        }
+        uint256 at = out.headerLength + 4 * p.index;
+        bytes memory output = _market.outputOf(requestId);
+        posted = bytes4(bytes.concat(output[at], output[at + 1], output[at + 2], output[at + 3]));
+    }
+
+    /// @dev Emits the {GameStarted} event of game `g`.
+    function _emitStarted(uint256 gameId, Game storage g) private {
+        emit GameStarted(
+            gameId,
+            g.requestId,
+            g.challenger,
+            g.defender,
+            g.layer,
+            g.height,
+            g.chunkCount,
+            g.defenderNode,
+            g.challengerNode,
+            g.bond
+        );
+    }
+
+    /// @dev The start of a game over a generation: the pass count is checked (`T = P + N − 1`;
+    /// otherwise `malformed`, and the challenger wins at once), the first differing pass `k` is
+    /// found and the game enters RevealLayers over its two pass roots. Emits
+    /// {GenerationDisputed} (or {PassCountMismatch}).
+    function _startGeneration(
+        uint256 gameId,
+        Game storage g,
+        ChallengeParams calldata p,
+        IModelRegistry.Verification memory v,
+        uint256 modelId,
+        uint256 promptLength
+    ) private returns (bool malformed) {
+        IModelRegistry.TensorFormat memory out = _models.outputFormatOf(modelId);
+        uint256 count = p.defenderRoots.length; // <= P_max + N − 1 (the market's check)
+        uint256 expected = promptLength + (out.byteLength - out.headerLength) / 4 - 1;
+        g.passCount = uint32(count);
+        g.promptLength = uint32(promptLength);
+        g.layerCount = uint16(v.layerCount); // <= MAX_LAYERS
+        g.phase = Phase.RevealLayers;
+        // INVARIANT: a generation commits exactly one pass per position read.
+        if (count != expected) {
+            emit PassCountMismatch(gameId, count, expected);
+            return true;
+        }
+        if (p.challengerRoots.length != count) revert GameLayerCountMismatch(p.challengerRoots.length, count);
+        uint256 k;
+        // Bounded: count = P + N − 1, both bounded by the registry's tensor sizes.
+        while (k < count && p.defenderRoots[k] == p.challengerRoots[k]) ++k;
+        if (k == count) revert GameNoDisagreement(g.requestId);
+        g.pass = uint32(k);
+        g.rootA = TraceRoot.rootOf(TraceRoot.elementBytes(p.input[1:]));
+        g.rootB = _generation.rootOfRoots(p.defenderRoots);
+        g.specHash = v.layoutRoot;
+        g.defenderNode = p.defenderRoots[k];
+        g.challengerNode = p.challengerRoots[k];
+        emit GenerationDisputed(gameId, k, count, promptLength);
+    }
+
+    /// @dev The start of a game over one forward pass: the first differing layer `k`, its
+    /// geometry and the agreed roots it reads.
+    function _startLayers(Game storage g, ChallengeParams calldata p, IModelRegistry.Verification memory v) private {
+        uint256 k = _firstDifference(g.requestId, p, v);
+        LayerSpec.Spec memory spec = _storeLayer(g, k, p.layerSpec, p.defenderRoots[k], p.challengerRoots[k]);
+        g.rootA = _agreedRoot(k, spec.inputA, p);
+        if (spec.kind == LayerSpec.ADD) g.rootB = _agreedRoot(k, spec.inputB, p);
+    }
+
+    /// @dev The pass root of `roots`, which must hold one root per layer of a pass.
+    function _passRootOf(Game storage g, bytes32[] calldata roots) private view returns (bytes32) {
+        if (roots.length != g.layerCount) revert GameLayerCountMismatch(roots.length, g.layerCount);
+        return _generation.rootOfRoots(roots);
+    }
+
+    /// @dev What the generation prover needs of game `g`.
+    function _context(Game storage g) private view returns (GenerationProver.PassContext memory) {
+        return
+            GenerationProver.PassContext(
+                g.pass,
+                g.layer,
+                g.layerCount,
+                g.passCount,
+                g.promptLength,
+                g.rootA,
+                g.rootB,
+                g.weightsRoot
+            );
+    }
+
+    /// @dev Stores layer `k`'s geometry (its spec checked) and the two disputed roots; the
+    /// defender moves next, bisecting (or opening its only chunk).
+    function _storeLayer(
+        Game storage g,
+        uint256 k,
+        bytes calldata layerSpec,
+        bytes32 defenderRoot,
+        bytes32 challengerRoot
+    ) private returns (LayerSpec.Spec memory spec) {
+        spec = LayerSpec.decode(layerSpec);
+        if (spec.outElements == 0 || (spec.elementSize != 1 && spec.elementSize != 4)) revert GameSpecInvalid(k);
+        g.layer = uint16(k); // < MAX_LAYERS
         g.elementSize = spec.elementSize;
         uint256 totalBytes = uint256(spec.outElements) * spec.elementSize;
         uint256 chunkCount = _chunkCount(totalBytes);
         g.chunkCount = uint32(chunkCount); // < 2^32: outElements is a uint32 and elementSize <= 4
         g.lastChunkLength = uint16(totalBytes - (chunkCount - 1) * ChunkMerkle.CHUNK_SIZE);
         g.height = uint8(_depth(chunkCount)); // <= 32
-        g.defenderNode = p.defenderRoots[k];
-        g.challengerNode = p.challengerRoots[k];
-        g.specHash = keccak256(p.layerSpec);
-        g.rootA = _agreedRoot(k, spec.inputA, p);
-        if (spec.kind == LayerSpec.ADD) g.rootB = _agreedRoot(k, spec.inputB, p);
+        g.defenderNode = defenderRoot;
+        g.challengerNode = challengerRoot;
+        g.specHash = keccak256(layerSpec);
+        g.phase = g.height == 0 ? Phase.AwaitChunk : Phase.Bisecting;
+        g.turn = Side.Defender;
     }
 
     /// @dev The first layer whose roots differ, with its spec proven against the layout root.
@@ -771,10 +1006,20 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         // Bounded: layerCount <= ModelRegistry.MAX_LAYERS.
         while (k < layers && p.defenderRoots[k] == p.challengerRoots[k]) ++k;
         if (k == layers) revert GameNoDisagreement(requestId);
+        _checkLayout(v.layoutRoot, k, layers, p.layerSpec, p.layoutProof);
+    }
+
+    /// @dev Reverts unless `layerSpec` is leaf `k` of the layout tree of `layers` leaves under
+    /// `layoutRoot`.
+    function _checkLayout(
+        bytes32 layoutRoot,
+        uint256 k,
+        uint256 layers,
+        bytes calldata layerSpec,
+        bytes32[] calldata layoutProof
+    ) private pure {
         // INVARIANT: the layer's geometry is the registered one.
-        if (
-            p.layoutProof.length != _depth(layers) || !ChunkMerkle.verify(v.layoutRoot, k, p.layerSpec, p.layoutProof)
-        ) {
+        if (layoutProof.length != _depth(layers) || !ChunkMerkle.verify(layoutRoot, k, layerSpec, layoutProof)) {
             revert GameLayoutProofInvalid(k);
         }
     }

@@ -16,7 +16,8 @@ pragma solidity ^0.8.28;
 ///
 /// A decoder's layers (docs/numeric-semantics.md, "Sequence models") are those of ONE pass; the
 /// layout has one leaf per layer of a pass, the same at every pass. Their `params`:
-/// - embed: `[rows, width, source]`, source 0 the pass's token, 1 its position (`inputA` -1);
+/// - embed: `[rows, width, 0, bos]` of the pass's token (bos the token of an empty prompt),
+///   `[rows, width, 1]` of its position (`inputA` -1);
 /// - lut: `[elements]`;
 /// - centre, normalize: `[D]` (the row width; centre's output is int32, `elementSize` 4;
 ///   normalize's `inputA` is its centre and `activation` its requant's);

@@ -23,7 +23,7 @@ import {SequenceStep} from "./SequenceStep.sol";
 /// {StepUnsupported}: the game's reduction phase covers it. Every step therefore stays under the
 /// game's `MOVE_GAS_CEILING` (test/dispute/GasCeiling.test.ts).
 ///
-/// Decoders (docs/numeric-semantics.md, "Sequence models"; in progress): the pass-local kinds
+/// Decoders (docs/numeric-semantics.md, "Sequence models"): the pass-local kinds
 /// lut, centre, normalize, rowmax and softmax have their steps ({computePassElement},
 /// {passSumLayout}, {stepPassSum}, {finishPassSum}) over layers of the same pass `t`, computed by
 /// {SequenceStep}; there embed, qk and av, which read the pass's token or other passes, revert
@@ -31,7 +31,7 @@ import {SequenceStep} from "./SequenceStep.sol";
 /// of the other passes by the caller ({computeEmbedElement}; qk and av: {computeAttentionElement},
 /// {attentionSumLayout}, {stepAttentionSum}, {finishAttentionSum}). Like `rootA`/`rootB`, the
 /// prover trusts its caller for which root belongs to which pass and for the token: the dispute
-/// game is to check them against the agreed pass roots (not wired yet).
+/// game's {GenerationProver} opens them against the agreed passes first.
 /// @dev A proof is `abi.encode(ChunkProof[])`. Input elements of conv2d and maxpool2d may come
 /// from several chunks of the previous layer; every byte read is looked up in the proven chunks
 /// ({_read}), one kernel row at a time, so a missing one reverts with {StepChunkMissing} and

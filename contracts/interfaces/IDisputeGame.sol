@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {GenerationProver} from "../dispute/GenerationProver.sol";
+
 /// @notice A point in time, in seconds since the epoch.
 type Timestamp is uint40;
 /// @notice A length of time, in seconds.
@@ -31,7 +33,10 @@ interface IDisputeGame {
     /// (sums of a dot product, running maximum of a row or window: {IOneStepProver}):
     /// `SumClaim`: the defender claims the final state `S_n`; `SumBisecting`: the defender posts
     /// the state at the range's midpoint, the challenger agrees or not; `AwaitSumStep`: the
-    /// challenger proves the last range ({proveSumStep}).
+    /// challenger proves the last range ({proveSumStep}). `RevealLayers` (a game over a decoder's
+    /// generation, after the first differing pass `k` is found): the defender reveals its layer
+    /// roots of pass `k` ({revealLayers}), then the challenger its own ({revealChallengerLayers}),
+    /// and the game goes on in the first differing layer of that pass, from `Bisecting` on.
     enum Phase {
         None,
         Bisecting,
@@ -40,12 +45,15 @@ interface IDisputeGame {
         Resolved,
         SumClaim,
         SumBisecting,
-        AwaitSumStep
+        AwaitSumStep,
+        RevealLayers
     }
 
     /// @notice A game as {getGame} returns it. `height` and `position` locate the disputed node
     /// in layer `layer`'s tree (height 0 = leaves); `defenderLeft`/`defenderRight` are the
-    /// defender's revealed children while the challenger is to move.
+    /// defender's revealed children while the challenger is to move. A game over a decoder's
+    /// generation (`passCount` nonzero) disputes layer `layer` of pass `pass` of `passCount`;
+    /// its `rootA` is the prompt's root and `rootB` the defender's generation root.
     struct GameView {
         uint256 requestId;
         address challenger;
@@ -69,6 +77,10 @@ interface IDisputeGame {
         bytes32 specHash;
         bytes32 rootA;
         bytes32 rootB;
+        uint32 pass;
+        uint32 passCount;
+        uint32 promptLength;
+        uint16 layerCount;
     }
 
     /// @notice The reduction phase as {getSum} returns it: the disputed `element` (its bytes
@@ -120,6 +132,13 @@ interface IDisputeGame {
     /// would then cost the defender its gas).
     error GameParametersUnsafe(uint256 clock, uint256 maxWindow, uint256 unbondingDelay);
 
+    /// @notice The output's id `index` cannot be disputed: the model is not a decoder, the
+    /// defender's pass count is not `P + N − 1` (dispute it with {challenge}), or `index ≥ N`.
+    error GameOutputNotDisputable(uint256 requestId, uint256 index);
+    /// @notice The opened argmax of the output's id `index` does not verify against the
+    /// defender's generation.
+    error GameOutputTokenInvalid(uint256 requestId, uint256 index);
+
     event GameStarted(
         uint256 indexed gameId,
         uint256 indexed requestId,
@@ -152,6 +171,27 @@ interface IDisputeGame {
     /// provider. `moot`: the request had already been refunded, and the bond went back to the
     /// challenger whoever won.
     event GameResolved(uint256 indexed gameId, uint256 indexed requestId, Side winner, uint256 slashed, bool moot);
+    /// @notice A game over a generation of `passCount` passes (prompt length `promptLength`)
+    /// disputes pass `pass`, the first whose pass roots differ.
+    event GenerationDisputed(uint256 indexed gameId, uint256 pass, uint256 passCount, uint256 promptLength);
+    /// @notice The defender submitted `count` pass roots where the generation has `expected`
+    /// (`P + N − 1`): the challenger wins at once.
+    event PassCountMismatch(uint256 indexed gameId, uint256 count, uint256 expected);
+    /// @notice `side` revealed its layer roots of pass `pass`.
+    event LayersRevealed(uint256 indexed gameId, Side side, uint32 pass, bytes32[] roots);
+    /// @notice The game goes on in layer `layer` of pass `pass`, as {GameStarted} for a layer.
+    event LayerDisputed(
+        uint256 indexed gameId,
+        uint32 pass,
+        uint16 layer,
+        uint8 height,
+        uint32 chunkCount,
+        bytes32 defenderNode,
+        bytes32 challengerNode
+    );
+    /// @notice The defender's committed argmax of the output's id `index` (`committed`) is not
+    /// the id it posted: the challenger won at once.
+    event OutputTokenMismatch(uint256 indexed gameId, uint256 index, bytes4 committed, bytes4 posted);
     event Credited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
 
@@ -180,8 +220,50 @@ interface IDisputeGame {
     }
 
     /// @notice Opens a game against the Submitted result of `requestId`, with exactly
-    /// {requiredBond} attached. Emits a {GameStarted} event.
+    /// {requiredBond} attached. For a decoder (an int32 prompt input) the root lists are pass
+    /// roots and `layerSpec`, `layoutProof` are unused: the game starts in RevealLayers at the
+    /// first differing pass (or, when the defender's pass count is not `P + N − 1`, is won by
+    /// the challenger at once). Emits a {GameStarted} event (and {GenerationDisputed} or
+    /// {PassCountMismatch} with {GameResolved}).
     function challenge(uint256 requestId, ChallengeParams calldata params) external payable returns (uint256 gameId);
+
+    /// @notice What {challengeOutput} takes: the request's input and the defender's pass roots,
+    /// the index of a generated id, the opening of the defender's argmax layer root at pass
+    /// `P − 1 + index` against its generation root, and that layer's element (4 bytes).
+    struct OutputChallengeParams {
+        bytes input;
+        bytes32[] defenderRoots;
+        uint256 index;
+        GenerationProver.Opening argmax;
+        bytes token;
+    }
+
+    /// @notice Opens and at once wins a game against a decoder's Submitted result whose output
+    /// id `index` is not the argmax its trace commits at pass `P − 1 + index`, with exactly
+    /// {requiredBond} attached. Emits {GameStarted}, {OutputTokenMismatch} and {GameResolved}.
+    function challengeOutput(
+        uint256 requestId,
+        OutputChallengeParams calldata params
+    ) external payable returns (uint256 gameId);
+
+    /// @notice What {revealChallengerLayers} takes: the defender's revealed layer roots of the
+    /// disputed pass, the challenger's own, and the spec of the first layer where they differ
+    /// with its proof against the model's `layoutRoot`.
+    struct LayerRevealParams {
+        bytes32[] defenderRoots;
+        bytes32[] roots;
+        bytes layerSpec;
+        bytes32[] layoutProof;
+    }
+
+    /// @notice The defender reveals its `L` layer roots of the disputed pass.
+    /// Emits a {LayersRevealed} event.
+    function revealLayers(uint256 gameId, bytes32[] calldata roots) external;
+
+    /// @notice The challenger reveals its own layer roots of the disputed pass (with the
+    /// defender's, and the spec of the first differing layer with its layout proof); the game
+    /// goes on in that layer. Emits {LayersRevealed} and {LayerDisputed} events.
+    function revealChallengerLayers(uint256 gameId, LayerRevealParams calldata params) external;
 
     /// @notice The defender reveals the two children of its current node.
     /// Emits a {DefenderRevealed} event.

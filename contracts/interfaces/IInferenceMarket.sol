@@ -22,6 +22,15 @@ interface IInferenceMarket {
         Failed
     }
 
+    /// @notice Why {fulfilBatch} skipped an item (a race the provider could not see when it
+    /// signed, never its own bug): the request is no longer Pending or Claimed (settled,
+    /// refunded or failed), another provider holds its claim, or its deadline passed.
+    enum FulfilSkipReason {
+        NotOpen,
+        ClaimedByOther,
+        DeadlinePassed
+    }
+
     struct Request {
         address requester;
         RequestStatus status;
@@ -97,6 +106,13 @@ interface IInferenceMarket {
     /// @notice ETH came from `sender`; the market only takes ETH with a request or from the
     /// provider registry (slashed stake).
     error MarketUnexpectedEth(address sender);
+    /// @notice `provider` may not fulfil `requestId` without a claim: it is not staked at the
+    /// registry's minimum or has not opted in to model `modelId`.
+    error MarketProviderNotEligible(uint256 requestId, address provider, uint256 modelId);
+    /// @notice A {fulfilBatch} of `count` items, where 1 to `maxCount` are allowed.
+    error MarketBatchSizeInvalid(uint256 count, uint256 maxCount);
+    /// @notice {fulfilBatch} got `requestIds` ids but `outputs` outputs.
+    error MarketBatchLengthMismatch(uint256 requestIds, uint256 outputs);
 
     event InferenceRequested(
         uint256 indexed requestId,
@@ -132,6 +148,8 @@ interface IInferenceMarket {
     /// @notice A game over `requestId` ended: if `providerAtFault`, the request was refunded
     /// (and every other game over it made moot); `openGames` games are still open.
     event ChallengeResolved(uint256 indexed requestId, bool providerAtFault, uint256 openGames);
+    /// @notice {fulfilBatch} skipped `requestId` for `reason`; nothing of it changed.
+    event FulfilSkipped(uint256 indexed requestId, address indexed provider, FulfilSkipReason reason);
     event DisputeGameSet(address game);
     event ProtocolFeeUpdated(uint16 bps, address treasury);
     event ClaimPenaltyUpdated(uint256 penalty);
@@ -161,6 +179,22 @@ interface IInferenceMarket {
     /// settles at once: the request is Finalized, the fee split is credited and the consumer is
     /// called back. Emits {ResultSubmitted} and {RequestFinalized} events.
     function submit(uint256 requestId, bytes calldata output) external;
+
+    /// @notice A staked provider serving the model serves `requestId` of an `Attested` model in
+    /// one call, with no claim first: what {claim} and {submit} do together. The request must be
+    /// Pending (or Claimed by the caller). It is Finalized, the fee split credited and the
+    /// consumer called back. Emits {ResultSubmitted} and {RequestFinalized} events.
+    function fulfil(uint256 requestId, bytes calldata output) external;
+
+    /// @notice {fulfil} for up to `MAX_BATCH` requests at once, `outputs[i]` answering
+    /// `requestIds[i]`. An item no longer open to the caller (settled, claimed by another,
+    /// past its deadline) is skipped with a {FulfilSkipped} event instead of reverting the
+    /// batch; a malformed item (unknown id, wrong mode, malformed output) reverts it. All items
+    /// are settled before any consumer is called back, and each party is credited once per
+    /// token (the model owner once per run of items with the same owner and token).
+    /// Returns how many items were served. Emits {ResultSubmitted}, {RequestFinalized} per item
+    /// served, {FulfilSkipped} per item skipped, and {Credited} per party and token.
+    function fulfilBatch(uint256[] calldata requestIds, bytes[] calldata outputs) external returns (uint256 served);
 
     /// @notice The claimant submits the output of `requestId` of a `Zk` model with `proof`, which
     /// the model's {IProofVerifier} checks against `input` (whose keccak is the request's
@@ -241,7 +275,7 @@ interface IInferenceMarket {
     function statusOf(uint256 requestId) external view returns (RequestStatus);
 
     /// @notice The output of a Finalized request (empty otherwise, including while an
-    /// `Optimistic` result is still provisional).
+    /// `Optimistic` result is still provisional, except to the dispute game).
     function outputOf(uint256 requestId) external view returns (bytes memory);
 
     /// @notice What `account` can withdraw in `token`.

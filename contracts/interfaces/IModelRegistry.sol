@@ -113,6 +113,9 @@ interface IModelRegistry {
     /// @notice A `Zk` or `Optimistic` model's input (`isOutput` false) or output tensor takes
     /// `byteLength` bytes, more than `maxBytes`: the chain could not take or check it.
     error ModelTensorTooLarge(bool isOutput, uint256 byteLength, uint256 maxBytes);
+    /// @notice An Optimistic decoder (int32 `[1, P_max]` input) whose longest generation,
+    /// `P_max + N − 1` passes, exceeds `Generation.MAX_PASSES`.
+    error ModelGenerationTooLong(uint256 passes, uint256 maxPasses);
     /// @notice An `Optimistic` model's challenge window `window` is outside `[minWindow, maxWindow]`.
     error ModelChallengeWindowInvalid(uint32 window, uint32 minWindow, uint32 maxWindow);
     /// @notice Deployment: challenge window bounds with `minWindow == 0` or `minWindow > maxWindow`.

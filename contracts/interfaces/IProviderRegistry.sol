@@ -46,6 +46,9 @@ interface IProviderRegistry {
     /// @notice `amount` of `provider`'s stake was taken and sent to `to`.
     event Slashed(address indexed provider, address indexed to, uint256 amount);
     event JobRecorded(address indexed provider, bool served);
+    /// @notice `count` jobs of `provider` were served at once (a batch of the market's
+    /// claim-free fulfilments).
+    event JobsServed(address indexed provider, uint256 count);
     event MinStakeUpdated(uint256 oldMinStake, uint256 newMinStake);
     /// @notice The market that reserves, releases and slashes stake was set.
     event MarketSet(address market);
@@ -80,6 +83,12 @@ interface IProviderRegistry {
     /// @notice The market ends a reservation of `amount` for a job served: the reservation is
     /// released and the job counted as served. Emits {StakeReleased} and {JobRecorded} events.
     function completeJob(address provider, uint256 amount) external;
+
+    /// @notice The market ends reservations of `amount` in all for `count` jobs served at once
+    /// (claim-free fulfilments reserve nothing, so `amount` may be zero): the reservations are
+    /// released and the jobs counted as served. Emits {StakeReleased} (if `amount > 0`) and
+    /// {JobsServed} events.
+    function completeJobs(address provider, uint256 amount, uint256 count) external;
 
     /// @notice The market ends a reservation of `amount` for a job the provider failed: the job
     /// is counted as failed and `slashAmount <= amount` of the reservation is taken and sent to

@@ -13,6 +13,7 @@ export type ContractName =
   | "GasBurnerConsumer"
   | "DisputeGame"
   | "LayerStepProver"
+  | "GenerationProver"
   | "Groth16TensorVerifier"
   | "VerityConsumer"
   | "CallbackGasProbe"
@@ -44,6 +45,7 @@ const sourceOf: Record<ContractName, string> = {
   GasBurnerConsumer: "contracts/test/GasBurnerConsumer.sol",
   DisputeGame: "contracts/dispute/DisputeGame.sol",
   LayerStepProver: "contracts/dispute/LayerStepProver.sol",
+  GenerationProver: "contracts/dispute/GenerationProver.sol",
   Groth16TensorVerifier: "contracts/verify/Groth16TensorVerifier.sol",
   VerityConsumer: "contracts/consumer/VerityConsumer.sol",
   CallbackGasProbe: "contracts/consumer/CallbackGasProbe.sol",

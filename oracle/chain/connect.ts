@@ -1,4 +1,4 @@
-import { Contract, JsonRpcProvider, Wallet, type ContractRunner } from "ethers";
+import { Contract, Wallet, type ContractRunner, type JsonRpcProvider } from "ethers";
 // One typechain file per contract, not the barrel: the SDK package (packages/sdk) compiles
 // what this imports, and the barrel would pull in every contract's factory and bytecode.
 import type { ExampleClassifierConsumer } from "../../types/ethers-contracts/examples/ExampleClassifierConsumer.ts";
@@ -6,7 +6,9 @@ import type { InferenceMarket } from "../../types/ethers-contracts/InferenceMark
 import type { ModelRegistry } from "../../types/ethers-contracts/ModelRegistry.ts";
 import type { ProviderRegistry } from "../../types/ethers-contracts/ProviderRegistry.ts";
 import { loadArtifact, type ContractName } from "./artifacts.ts";
+import { FailoverJsonRpcProvider, type FailoverProviderOptions } from "./failover-provider.ts";
 import type { Deployment } from "./deployment.ts";
+import { DEFAULT_RPC_TIMEOUT_MS } from "./rpc-timeout.ts";
 
 export type Suite = {
   modelRegistry: ModelRegistry;
@@ -16,14 +18,25 @@ export type Suite = {
 
 export type { ExampleClassifierConsumer, InferenceMarket, ModelRegistry, ProviderRegistry };
 
+export type RpcProviderOptions = {
+  /** The longest one call to one URL may take before it fails (or moves to the next URL); ms. */
+  timeoutMs?: number | undefined;
+  /** How often a URL that failed is probed to see whether it is back; ms. Default 5 000. */
+  recheckMs?: number | undefined;
+  onSwitch?: FailoverProviderOptions["onSwitch"];
+};
+
 /**
- * A JSON-RPC provider for a node we do not control. `cacheTimeout: -1` stops ethers from
- * reusing a cached pending nonce, which otherwise breaks back-to-back transactions.
+ * A JSON-RPC provider for nodes we do not control: one URL, or several of one chain that take
+ * over from each other ({@link FailoverJsonRpcProvider}), every call bounded by `timeoutMs`.
  */
-export function createRpcProvider(rpcUrl: string, pollingIntervalMs = 1000): JsonRpcProvider {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1, pollingInterval: pollingIntervalMs });
-  provider.pollingInterval = pollingIntervalMs;
-  return provider;
+export function createRpcProvider(
+  rpcUrls: string | readonly string[],
+  pollingIntervalMs = 1000,
+  { timeoutMs = DEFAULT_RPC_TIMEOUT_MS, recheckMs = 5_000, onSwitch }: RpcProviderOptions = {},
+): FailoverJsonRpcProvider {
+  const urls = typeof rpcUrls === "string" ? [rpcUrls] : rpcUrls;
+  return new FailoverJsonRpcProvider(urls, { pollingIntervalMs, timeoutMs, recheckMs, onSwitch });
 }
 
 export function createWallet(privateKey: string, provider: JsonRpcProvider): Wallet {

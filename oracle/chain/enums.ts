@@ -29,6 +29,7 @@ export const GamePhase = {
   SumClaim: 5,
   SumBisecting: 6,
   AwaitSumStep: 7,
+  RevealLayers: 8,
 } as const;
 
 /** Mirrors `IDisputeGame.Side`. */

@@ -57,6 +57,9 @@ export function createFeeCache({ provider, head, freshMs, rpcTimeoutMs }: Create
       if (cached && (cached.pending || (current !== undefined && cached.block >= current))) return cached.fees;
       const fetching = fetchFees();
       const entry = { block: -1, pending: true, fees: fetching.then(({ fees }) => fees) };
+      // Those who share the read see its failure; unshared, a failure must not end the process as
+      // an unhandled rejection (a node refusing connections once crashed the daemon so).
+      entry.fees.catch(() => undefined);
       cached = entry;
       try {
         const { block } = await fetching;

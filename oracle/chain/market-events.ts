@@ -1,5 +1,19 @@
-import { getBytes } from "ethers";
+import { AbiCoder, getBytes, keccak256, type LogDescription, type TransactionReceipt } from "ethers";
 import type { InferenceMarket } from "./connect.ts";
+
+/** The market's events in `receipt` (logs of other contracts, or not the market's, left out). */
+export function marketLogsOf(market: InferenceMarket, receipt: TransactionReceipt): LogDescription[] {
+  const parsed: LogDescription[] = [];
+  for (const log of receipt.logs) {
+    try {
+      const event = market.interface.parseLog(log);
+      if (event) parsed.push(event);
+    } catch {
+      // Not one of the market's events.
+    }
+  }
+  return parsed;
+}
 
 /** An {InferenceRequested} event as the daemon needs it. */
 export type RequestedEvent = {
@@ -11,7 +25,23 @@ export type RequestedEvent = {
   fee: bigint;
   deadline: bigint;
   blockNumber: bigint;
+  /** {@link requestFingerprint} of the fields above (the block excepted). */
+  fingerprint: string;
 };
+
+/**
+ * A hash of what a request asks (id, model, requester, input, fee, deadline): a reorg that drops
+ * a request lets its id be taken by another, and this tells them apart. The same request mined
+ * again in another block keeps its fingerprint.
+ */
+export function requestFingerprint(event: Omit<RequestedEvent, "blockNumber" | "fingerprint">): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["uint256", "uint256", "address", "bytes", "address", "uint256", "uint256"],
+      [event.requestId, event.modelId, event.requester, event.input, event.feeToken, event.fee, event.deadline],
+    ),
+  );
+}
 
 export type BlockRange = { fromBlock: bigint; toBlock: bigint };
 
@@ -44,16 +74,8 @@ export async function fetchRequestedEvents(
   for (const log of logs) {
     const { requestId, modelId, requester, input, feeToken, fee, deadline } = log.args;
     if (modelIds && !modelIds.has(modelId)) continue;
-    events.push({
-      requestId,
-      modelId,
-      requester,
-      input: getBytes(input),
-      feeToken,
-      fee,
-      deadline,
-      blockNumber: BigInt(log.blockNumber),
-    });
+    const fields = { requestId, modelId, requester, input: getBytes(input), feeToken, fee, deadline };
+    events.push({ ...fields, blockNumber: BigInt(log.blockNumber), fingerprint: requestFingerprint(fields) });
   }
   return events;
 }

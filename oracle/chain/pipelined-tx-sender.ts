@@ -44,6 +44,10 @@ function minedRevertOf(error: unknown): { data: string | null } | undefined {
 /** A replacement must pay at least 10 % more (geth's default price bump); 12.5 % clears it with rounding. */
 const bump = (fee: bigint) => (fee * 1125n) / 1000n + 1n;
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
+const bumpAll = (fees: Fees): Fees => ({
+  maxFeePerGas: bump(fees.maxFeePerGas),
+  maxPriorityFeePerGas: bump(fees.maxPriorityFeePerGas),
+});
 
 /**
  * Sends transactions from one account with several in flight at once. Per transaction it makes
@@ -77,6 +81,14 @@ export function createPipelinedTxSender(wallet: Wallet, options: PipelinedTxSend
     rpcTimeoutMs,
     resendAfterBlocks,
     maxLookupsPerBlock,
+    // A transfer of nothing to ourselves takes a nonce a reorg left empty; the counter is read
+    // again, since it counted the dropped transaction.
+    fillNonceGap: async (nonce) => {
+      const price = await fees.get();
+      const transfer = { to: wallet.address, data: "0x", value: 0n } as ContractTransaction;
+      await signAndBroadcast(transfer, nonce, 21_000n, { ...price, ...bumpAll(price) }, undefined);
+      nonces.resync();
+    },
     onError,
   });
   const fees = createFeeCache({ provider, head: watcher.head, freshMs: 2 * pollIntervalMs + 500, rpcTimeoutMs });
@@ -163,7 +175,8 @@ export function createPipelinedTxSender(wallet: Wallet, options: PipelinedTxSend
         action,
         nonce,
         hashes: [hash],
-        confirmations: Math.max(confirmations, 1),
+        // Until its confirmations, a receipt that disappears (a reorg) is waited for again and resent.
+        confirmations: confirmations + 1,
         async resend() {
           const now = await fees.get();
           current = {

@@ -23,9 +23,10 @@ export async function promptPassword(
   question: string,
   { input = process.stdin as PasswordInput, output = process.stderr }: PromptPasswordParameters = {},
 ): Promise<string> {
-  output.write(question);
+  // Echo goes off before the question shows: what is typed as soon as it appears is not echoed.
   const raw = typeof input.setRawMode === "function";
   if (raw) input.setRawMode!(true);
+  output.write(question);
   input.resume();
   try {
     return await new Promise<string>((resolve, reject) => {

@@ -31,6 +31,11 @@ export type CreateReceiptWatcherParameters = {
   resendAfterBlocks: number;
   /** Receipt lookups per new block at most (oldest transactions first); the rest wait a block. */
   maxLookupsPerBlock: number;
+  /**
+   * Sends something (a transfer to self) with `nonce`: a reorg dropped a transaction whose
+   * receipt was already handed out, and the transactions after it wait for its nonce forever.
+   */
+  fillNonceGap?: ((nonce: number) => Promise<void>) | undefined;
   /** Told of a failed poll or resend (both are tried again); for the daemon's log. */
   onError?: ((error: unknown, context: string) => void) | undefined;
 };
@@ -62,6 +67,7 @@ export function createReceiptWatcher({
   rpcTimeoutMs,
   resendAfterBlocks,
   maxLookupsPerBlock,
+  fillNonceGap,
   onError = () => undefined,
 }: CreateReceiptWatcherParameters): ReceiptWatcher {
   const entries = new Set<Entry>();
@@ -137,6 +143,13 @@ export function createReceiptWatcher({
             details: ["Another process may be sending from this account."],
           }),
         });
+      return;
+    }
+    // A nonce below this one is neither mined nor ours in flight: it was dropped after its
+    // receipt was handed out (a reorg), and nothing will fill it unless we do.
+    const held = new Set([...entries].map((other) => other.transaction.nonce));
+    if (mined < transaction.nonce && !held.has(mined) && fillNonceGap) {
+      await fillNonceGap(mined);
       return;
     }
     await transaction.resend();

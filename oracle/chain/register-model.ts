@@ -37,6 +37,19 @@ export type RegisterModelParameters = {
   verification?: ModelVerification | undefined;
 };
 
+/** A manifest's canonical input and output formats, as `registerModel` takes them. */
+export function formatsOf(manifest: {
+  input: { shape: readonly number[]; dtype: DType };
+  output: { shape: readonly number[]; dtype: DType };
+}): Pick<RegisterModelParameters, "inputShape" | "outputShape" | "inputDtype" | "outputDtype"> {
+  return {
+    inputShape: manifest.input.shape,
+    outputShape: manifest.output.shape,
+    inputDtype: manifest.input.dtype,
+    outputDtype: manifest.output.dtype,
+  };
+}
+
 const zeroHash = `0x${"00".repeat(32)}`;
 
 /** Registers a model owned by the registry's signer and returns its id. */

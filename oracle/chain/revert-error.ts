@@ -29,6 +29,7 @@ const knownSources: ContractName[] = [
   "ProviderRegistry",
   "DisputeGame",
   "LayerStepProver",
+  "GenerationProver",
   "Groth16TensorVerifier",
 ];
 

@@ -1,5 +1,8 @@
 import { BaseError } from "../errors.ts";
 
+/** Default for `chain.rpcTimeoutMs`: the longest one node call may take (ethers' own default is five minutes). */
+export const DEFAULT_RPC_TIMEOUT_MS = 15_000;
+
 /** A node call that did not answer in time. The call may still land; the caller stops waiting. */
 export class RpcTimeoutError extends BaseError {
   override name = "RpcTimeoutError";

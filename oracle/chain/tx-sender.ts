@@ -23,7 +23,7 @@ export type SendTransactionParameters = {
    * whose success depends on the next block (a keeper's wake that comes due in it).
    */
   simulateAt?: "latest" | "pending" | undefined;
-  /** Blocks to wait after inclusion (0 = included is enough). */
+  /** Blocks to wait after inclusion (0 = included is enough). Default: the sender's `confirmations`. */
   confirmations?: number | undefined;
   timeoutMs?: number | undefined;
 };
@@ -40,14 +40,29 @@ export type CreateTxSenderOptions = PipelinedTxSenderOptions & {
    * transaction at a time with every read made for each; kept to measure against.
    */
   kind?: "serial" | "pipelined" | undefined;
+  /**
+   * Blocks on top of a transaction's block before its receipt counts (`chain.confirmations`),
+   * for sends that do not say. The pipelined sender re-sends a transaction whose receipt
+   * disappears before then (a reorg); the serial one waits (ethers' `wait`). Default 0.
+   */
+  confirmations?: number | undefined;
 };
 
 /** The account's transaction sender, as `jobs.sender` chooses. */
 export function createTxSender(
   wallet: Wallet,
-  { kind = "pipelined", ...options }: CreateTxSenderOptions = {},
+  { kind = "pipelined", confirmations = 0, ...options }: CreateTxSenderOptions = {},
 ): TxSender {
-  return kind === "serial" ? createSerialTxSender(wallet) : createPipelinedTxSender(wallet, options);
+  const sender = kind === "serial" ? createSerialTxSender(wallet) : createPipelinedTxSender(wallet, options);
+  return confirmations === 0 ? sender : withConfirmations(sender, confirmations);
+}
+
+/** The sender, with `confirmations` for every send that does not ask for its own. */
+function withConfirmations(sender: TxSender, confirmations: number): TxSender {
+  return {
+    address: sender.address,
+    send: (parameters) => sender.send({ ...parameters, confirmations: parameters.confirmations ?? confirmations }),
+  };
 }
 
 /**
@@ -94,7 +109,7 @@ export function createSerialTxSender(wallet: Wallet): TxSender {
       const response = await sent;
       let receipt: TransactionReceipt | null;
       try {
-        receipt = await response.wait(Math.max(confirmations, 1), timeoutMs);
+        receipt = await response.wait(confirmations + 1, timeoutMs);
       } catch (error) {
         throw decodeRevert(action, error);
       }

@@ -1,4 +1,5 @@
 import type { JsonRpcProvider, Wallet } from "ethers";
+import { redactUrl } from "../chain/redact-url.ts";
 import { connectSuite, createRpcProvider, createWallet, type Suite } from "../chain/connect.ts";
 import { readDeployment, type Deployment } from "../chain/deployment.ts";
 import { loadSignerKey } from "../chain/load-signer-key.ts";
@@ -139,15 +140,4 @@ export function loadDaemonConfig(
   const config = loadConfig({ file: values.config as string | undefined, env: { ...env, ...overrides } });
   if (keystore !== undefined) delete config.privateKey;
   return config;
-}
-
-/** The URL without its path, query and credentials: providers put API keys there. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const hidden = parsed.pathname.length > 1 || parsed.search !== "" || parsed.username !== "";
-    return `${parsed.protocol}//${parsed.host}${hidden ? "/…" : ""}`;
-  } catch {
-    return "(an invalid URL)";
-  }
 }

@@ -23,7 +23,7 @@ export const keeperStartCommand: Command = {
       });
     const logger = createLogger({ level: config.log.level, bindings: { service: "keeper" } });
     const signal = stopSignal((reason) => logger.info("stopping", { signal: reason }));
-    const { provider, sender, deployment } = await connectDaemon(config);
+    const { provider, sender, deployment } = await connectDaemon(config, logger);
     try {
       await runKeeper({
         provider,

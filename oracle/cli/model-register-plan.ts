@@ -7,7 +7,8 @@
  *   by onnxruntime (what an Attested provider runs);
  * - a model folder (model-folder.ts): DIR/vqm checked (hashes, weights root), its integer
  *   formats, and per mode the ZK artifacts built from it (Zk) or the weights root, layout root and
- *   layer count the dispute game commits to (Optimistic), within the registry's limits.
+ *   layer count the dispute game commits to (Optimistic; a decoder's are those of one forward
+ *   pass), within the registry's limits.
  */
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -48,6 +49,8 @@ export type RegistrationPlan =
   | (PlanBase & {
       mode: "optimistic";
       folder: ModelFolder;
+      /** A decoder: disputed pass by pass, served from its folder. */
+      decoder?: { sequence: SequenceSpec; tokenizer?: Tokenizer | undefined } | undefined;
       /** DIR/vqm/manifest.json, stored so `dispute.manifests` can name it by content id. */
       manifestBytes: Uint8Array;
       weightsRoot: string;
@@ -99,8 +102,8 @@ export async function planRegistration({
       details: [`${target}/vqm/manifest.json gives the shapes, dtypes and labels.`],
     });
 
-  if (mode !== "attested") refuseDecoderFolder(target, mode);
   if (mode === "zk") {
+    refuseDecoderFolder(target);
     const { onnx, manifest: vqm, folder, zk } = await readZkModelFolder(target);
     const formats = folderFormats(vqm);
     assertWithinLimits(target, mode, formats);
@@ -108,15 +111,8 @@ export async function planRegistration({
   }
   const { model, onnx, manifest: vqm, folder, tokenizer } = await readModelFolder(target);
   const formats = folderFormats(vqm);
-  if (mode === "attested")
-    return {
-      mode,
-      onnx,
-      modelHash: vqm.modelHash,
-      formats,
-      folder,
-      ...(model.sequence ? { decoder: { sequence: model.sequence, tokenizer } } : {}),
-    };
+  const decoder = model.sequence ? { decoder: { sequence: model.sequence, tokenizer } } : {};
+  if (mode === "attested") return { mode, onnx, modelHash: vqm.modelHash, formats, folder, ...decoder };
 
   const specs = layerSpecs(model);
   assertWithinLimits(target, mode, formats, specs.length);
@@ -134,6 +130,7 @@ export async function planRegistration({
     weightsRoot: weightsRoot(model),
     layoutRoot: layoutRoot(specs),
     layerCount: specs.length,
+    ...decoder,
   };
 }
 
@@ -164,23 +161,15 @@ async function planOnnxFile(
 }
 
 /**
- * A decoder is served in Attested mode only for now: disputing a generation needs the game's
- * bisection over passes, and no circuit proves one. Read from the manifest alone, before the
- * mode's own artifacts are looked for.
+ * A decoder is served Attested or Optimistic: no circuit proves a generation. Read from the
+ * manifest alone, before the Zk artifacts are looked for.
  */
-function refuseDecoderFolder(target: string, mode: "zk" | "optimistic"): void {
+function refuseDecoderFolder(target: string): void {
   const manifest = readJsonFile(path.join(resolveModelFolder(target).vqm, vqmManifestFile), "the VQM manifest");
   if ((manifest as { sequence?: unknown } | null)?.sequence === undefined) return;
-  throw new RegistrationError(
-    `${target} holds a decoder, which cannot be registered as ${mode === "zk" ? "Zk" : "Optimistic"} yet.`,
-    {
-      details: [
-        mode === "zk"
-          ? "No circuit proves a generation yet: register it as Attested (drop --mode)."
-          : "Disputing a generation needs the dispute game's bisection over passes, not done yet: register it as Attested (drop --mode).",
-      ],
-    },
-  );
+  throw new RegistrationError(`${target} holds a decoder, which cannot be registered as Zk yet.`, {
+    details: ["No circuit proves a generation yet: register it as Attested (drop --mode) or --mode optimistic."],
+  });
 }
 
 function readManifest(file: string): OnnxModelManifest {

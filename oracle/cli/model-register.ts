@@ -145,7 +145,7 @@ export function registeredLines(
     lines.push(
       `  weightsRoot ${verification.weightsRoot}, layoutRoot ${verification.layoutRoot}, manifest ${manifestId!}`,
     );
-  const decoder = plan.mode === "attested" ? plan.decoder : undefined;
+  const decoder = plan.mode === "zk" ? undefined : plan.decoder;
   if (decoder) {
     const { promptLength, newTokens, contextLength, vocabSize } = decoder.sequence;
     const tokenizer = decoder.tokenizer
@@ -159,15 +159,20 @@ export function registeredLines(
     plan.mode === "attested" && !decoder
       ? undefined
       : `{ "id": "${id}", "folder": ${JSON.stringify(plan.folder!.root)} }`;
-  if (decoder)
+  const requestText = decoder?.tokenizer
+    ? [`request text with: verity request --model ${id} --text "..." --model-dir ${JSON.stringify(plan.folder!.root)}`]
+    : [];
+  if (decoder && plan.mode === "attested")
     lines.push(
       "serve it with, in the provider config (a decoder is served from its model folder):",
       `  "models": [${folderEntry!}]`,
-      ...(decoder.tokenizer
-        ? [
-            `request text with: verity request --model ${id} --text "..." --model-dir ${JSON.stringify(plan.folder!.root)}`,
-          ]
-        : []),
+      ...requestText,
+    );
+  else if (decoder)
+    lines.push(
+      "serve it (provider config) and watch it (watchtower config) from its model folder with:",
+      `  "models": [${folderEntry!}]`,
+      ...requestText,
     );
   else if (plan.mode === "zk") lines.push("serve it with, in the provider config:", `  "models": [${folderEntry!}]`);
   else if (plan.mode === "optimistic")

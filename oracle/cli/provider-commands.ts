@@ -3,6 +3,7 @@ import type { Command } from "../cli.ts";
 import { createLogger } from "../log/logger.ts";
 import { runProviderDaemon } from "../node/provider-daemon.ts";
 import { stakeShortfall } from "../node/stake-guard.ts";
+import { optedInModelIds } from "../node/served-models.ts";
 import { VerificationMode } from "../chain/register-model.ts";
 import { chainContext, chainOptions, daemonOptions, daemonUsage, loadDaemonConfig } from "./chain-context.ts";
 import { stopSignal } from "./stop-signal.ts";
@@ -73,9 +74,7 @@ export const providerStatusCommand: Command = {
         market.reservationOf(VerificationMode.Optimistic),
       ]);
     const free = stake - reserved;
-    const models: bigint[] = [];
-    const count = await suite.modelRegistry.modelCount();
-    for (let id = 1n; id <= count; id++) if (await registry.servesModel(who, id)) models.push(id);
+    const models = await optedInModelIds(suite, who);
     console.log(`provider   ${who}`);
     console.log(`stake      ${formatEther(stake)} ETH (minimum ${formatEther(minStake)})`);
     console.log(`reserved   ${formatEther(reserved)} ETH (held by open jobs until they end)`);

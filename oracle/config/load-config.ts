@@ -66,19 +66,22 @@ export function parseConfig({ text, source = "config", env, cwd, baseDir }: Pars
   const fromEnv = applyEnv(raw, env);
 
   const result = verityConfigSchema.safeParse(raw, { reportInput: true });
+  const noNode = raw.rpcUrl === undefined && raw.rpcUrls === undefined ? [NO_NODE] : [];
   if (!result.success) {
     throw new ConfigError(`Invalid configuration${text === undefined ? "" : ` in ${source}`}.`, {
-      details: result.error.issues.flatMap((issue) => describeIssue(issue, fromEnv)),
+      details: [...noNode, ...result.error.issues.flatMap((issue) => describeIssue(issue, fromEnv))],
     });
   }
 
   const resolve = (key: string, value: string) => path.resolve(fromEnv.has(key) ? cwd : baseDir, value);
   const { models, modelFolders, problems } = splitModelEntries(result.data, (dir) => resolve("models", dir));
+  const rpcUrls = rpcUrlsOf(result.data, problems);
+  problems.push(...noNode);
   if (result.data.keeper.enabled && result.data.keeper.agents.length === 0)
     problems.push("keeper.agents: keeper.enabled is true but no agent is listed: give agent ids or account addresses");
   if (problems.length > 0)
     throw new ConfigError(`Invalid configuration${text === undefined ? "" : ` in ${source}`}.`, { details: problems });
-  const config: VerityConfig = { ...result.data, models, modelFolders };
+  const config: VerityConfig = { ...result.data, rpcUrl: rpcUrls[0] ?? "", rpcUrls, models, modelFolders };
   config.deployment = resolve("deployment", config.deployment);
   config.stateDir = resolve("stateDir", config.stateDir);
   if (config.keystore !== undefined) config.keystore = resolve("keystore", config.keystore);
@@ -91,6 +94,21 @@ export function parseConfig({ text, source = "config", env, cwd, baseDir }: Pars
     models: Object.fromEntries(Object.entries(config.zk.models).map(([id, dir]) => [id, resolve("zk.models", dir)])),
   };
   return config;
+}
+
+const NO_NODE = "rpcUrl: Required (or rpcUrls: [url, ...] for several nodes of one chain)";
+
+/** The node URLs from `rpcUrl` or `rpcUrls` (at most one of them), adding to `problems` what is wrong. */
+function rpcUrlsOf(data: z.output<typeof verityConfigSchema>, problems: string[]): string[] {
+  if (data.rpcUrl !== undefined && data.rpcUrls !== undefined) {
+    problems.push("rpcUrls: rpcUrl is given too: keep one of them (rpcUrls: [url, ...] for several nodes)");
+    return [];
+  }
+  const urls = data.rpcUrls ?? (data.rpcUrl === undefined ? [] : [data.rpcUrl]);
+  urls.forEach((url, index) => {
+    if (urls.indexOf(url) !== index) problems.push(`rpcUrls[${index}]: ${url} is listed twice`);
+  });
+  return urls;
 }
 
 /**
@@ -140,6 +158,7 @@ function parseJsonc(text: string, source: string): Record<string, unknown> {
 /** Environment variable → config key. Values are strings; the schema checks them like the file's. */
 export const ENV_KEYS = {
   VERITY_RPC_URL: "rpcUrl",
+  VERITY_RPC_URLS: "rpcUrls",
   VERITY_PRIVATE_KEY: "privateKey",
   VERITY_KEYSTORE: "keystore",
   VERITY_DEPLOYMENT: "deployment",
@@ -165,6 +184,18 @@ function applyEnv(raw: Record<string, unknown>, env: Record<string, string | und
       details: ["VERITY_KUBO_URL selects a kubo node, VERITY_STORAGE_DIR the embedded store: set one of them."],
     });
   }
+  const rpcUrl = get("VERITY_RPC_URL");
+  const rpcUrls = get("VERITY_RPC_URLS");
+  if (rpcUrl !== undefined && rpcUrls !== undefined) {
+    throw new ConfigError("Conflicting node settings in the environment.", {
+      details: ["VERITY_RPC_URL names one node, VERITY_RPC_URLS several (comma-separated): set one of them."],
+    });
+  }
+  // Either replaces both file keys: the environment names the nodes whole.
+  if (rpcUrl !== undefined || rpcUrls !== undefined) {
+    delete raw.rpcUrl;
+    delete raw.rpcUrls;
+  }
   // Each replaces the whole storage object: its kind changes which other keys are valid.
   if (kuboUrl !== undefined) raw.storage = { kind: "kubo", url: kuboUrl };
   if (storageDir !== undefined) raw.storage = { kind: "embedded", dir: storageDir };
@@ -180,7 +211,7 @@ function applyEnv(raw: Record<string, unknown>, env: Record<string, string | und
 }
 
 function parseEnvValue(key: string, value: string): unknown {
-  if (key === "models")
+  if (key === "models" || key === "rpcUrls")
     return value
       .split(",")
       .map((id) => id.trim())

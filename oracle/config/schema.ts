@@ -1,4 +1,5 @@
 import { z } from "zod/v4";
+import { DEFAULT_RPC_TIMEOUT_MS } from "../chain/rpc-timeout.ts";
 
 /**
  * The provider daemon's configuration. Every default lives here, so a parsed config is
@@ -9,6 +10,9 @@ import { z } from "zod/v4";
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: "expected a 0x-prefixed 20-byte hex address" });
 
 const httpUrl = z.url({ protocol: /^(https?|wss?)$/, error: "expected an http(s) or ws(s) URL" });
+
+/** The daemon's `/health` and `/metrics` port unless `metrics.port` says otherwise. */
+export const DEFAULT_METRICS_PORT = 9474;
 
 const nonNegativeInt = z.int().nonnegative();
 const positiveInt = z.int().positive();
@@ -52,7 +56,10 @@ export const kuboStorageSchema = z.strictObject({
 });
 
 export const verityConfigSchema = z.strictObject({
-  rpcUrl: httpUrl,
+  /** The node's JSON-RPC URL; or `rpcUrls`, never both (load-config checks it). */
+  rpcUrl: httpUrl.optional(),
+  /** Several URLs of one chain, first preferred: a call moves to the next when one is down or hangs. */
+  rpcUrls: z.array(httpUrl).min(1, { error: "expected at least one URL" }).optional(),
   privateKey: z
     .string()
     .regex(/^0x[0-9a-fA-F]{64}$/, { error: "expected 0x followed by 64 hex digits" })
@@ -87,6 +94,10 @@ export const verityConfigSchema = z.strictObject({
       confirmations: nonNegativeInt.default(0),
       maxBlockRange: positiveInt.default(2000),
       startBlock: nonNegativeInt.default(0),
+      /** The longest one node call may take before it fails or moves to the next URL; ms. */
+      rpcTimeoutMs: positiveInt.default(DEFAULT_RPC_TIMEOUT_MS),
+      /** How often a URL that failed is probed to see whether it is back; ms. */
+      rpcRecheckMs: positiveInt.default(5_000),
     })
     .prefault({}),
   retry: z
@@ -107,6 +118,14 @@ export const verityConfigSchema = z.strictObject({
       expireOthers: z.boolean().default(false),
       /** How transactions are sent: `pipelined` (several in flight, nonces, fees and receipts per block) or `serial` (one at a time). */
       sender: z.enum(["serial", "pipelined"]).default("pipelined"),
+      /** Serve Attested requests without a claim (`fulfil`): one transaction per request instead of two. */
+      claimFree: z.boolean().default(true),
+      /** Claim-free results per transaction: 1 sends `fulfil`, more send `fulfilBatch` (at most the market's 64). */
+      batchMaxItems: positiveInt.max(64).default(16),
+      /** How long the first ready claim-free result waits for others before its batch is sent. */
+      batchWindowMs: nonNegativeInt.default(250),
+      /** Providers of a model take requests in turns ranked by keccak256(requestId, provider): rank r waits r × this after the request's block (0: no turns). */
+      assignmentWindowSec: nonNegativeInt.default(4),
     })
     .prefault({}),
   log: z
@@ -116,8 +135,20 @@ export const verityConfigSchema = z.strictObject({
     .prefault({}),
   metrics: z
     .strictObject({
-      port: z.int().min(1).max(65_535).nullable().default(null),
+      /** 0 picks a free port (logged); null serves nothing. */
+      port: z.int().min(0).max(65_535).nullable().default(DEFAULT_METRICS_PORT),
       host: z.string().min(1).default("127.0.0.1"),
+    })
+    .prefault({}),
+  /** When `/health` answers 503 (oracle/node/assess-health.ts). */
+  health: z
+    .strictObject({
+      /** Unhealthy when no poll of the chain succeeded for this many poll intervals. */
+      stalePolls: positiveInt.default(10),
+      /** Unhealthy when the head has not moved for this long while our transactions wait to be mined; s. */
+      headStallSec: positiveInt.default(120),
+      /** Unhealthy when the oldest transaction in flight was sent longer ago than this; s. */
+      senderStuckSec: positiveInt.default(300),
     })
     .prefault({}),
   dispute: z
@@ -153,6 +184,8 @@ export const verityConfigSchema = z.strictObject({
     .strictObject({
       cheat: z
         .strictObject({
+          /** A decoder's forward pass (required for a decoder; absent for other models). */
+          pass: nonNegativeInt.optional(),
           layer: nonNegativeInt,
           element: nonNegativeInt,
           delta: z.int().refine((d) => d !== 0, { error: "a cheat of 0 changes nothing" }),
@@ -163,10 +196,15 @@ export const verityConfigSchema = z.strictObject({
 });
 
 /**
- * A validated configuration, defaults applied: `models` holds the ids only, and the folders
+ * A validated configuration, defaults applied: `rpcUrls` holds the node URLs whichever key gave
+ * them, `models` holds the ids only, and the folders
  * given in `models` entries are in `modelFolders` (model id → absolute folder).
  */
-export type VerityConfig = Omit<z.output<typeof verityConfigSchema>, "models"> & {
+export type VerityConfig = Omit<z.output<typeof verityConfigSchema>, "models" | "rpcUrl" | "rpcUrls"> & {
+  /** The first of `rpcUrls`. */
+  rpcUrl: string;
+  /** `rpcUrls`, or `[rpcUrl]`: at least one. */
+  rpcUrls: string[];
   models: string[];
   modelFolders: Record<string, string>;
 };

@@ -13,7 +13,7 @@ import {
 } from "../chain/connect.ts";
 import { deployContract, deploySuite, type DeploySuiteParameters } from "../chain/deploy-suite.ts";
 import { writeDeployment, type Deployment } from "../chain/deployment.ts";
-import { registerModel } from "../chain/register-model.ts";
+import { registerModel, formatsOf } from "../chain/register-model.ts";
 import type { VerityConfigInput } from "../config/schema.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { openEmbeddedStore } from "../storage/embedded-store.ts";
@@ -105,10 +105,7 @@ export async function startLocalSuite({
     contentId,
     price,
     royaltyBps,
-    inputShape: manifest.input.shape,
-    outputShape: manifest.output.shape,
-    inputDtype: manifest.input.dtype,
-    outputDtype: manifest.output.dtype,
+    ...formatsOf(manifest),
   });
 
   const asProvider = connectSuite(deployment, provider).providerRegistry;
@@ -145,6 +142,8 @@ export async function startLocalSuite({
       stateDir: path.join(dir, "provider"),
       chain: { pollIntervalMs: 100 },
       retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 400 },
+      // Any free port: tests run several daemons, and other checkouts may run theirs, at once.
+      metrics: { port: 0 },
       ...overrides,
     }),
     async close() {

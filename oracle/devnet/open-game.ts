@@ -6,8 +6,7 @@
  */
 import type { BytesLike, ContractTransactionReceipt, Signer } from "ethers";
 import type { DisputeGame } from "../chain/dispute-game.ts";
-import { encodeLayerSpec, layoutProof } from "../dispute/layout.ts";
-import { firstDifferingLayer } from "../dispute/moves.ts";
+import { disputedLayer } from "../dispute/moves.ts";
 import type { GasLog } from "./gas-log.ts";
 import type { RegisteredModel } from "./register-optimistic.ts";
 
@@ -30,14 +29,8 @@ export function challengeParams(
   defenderRoots: readonly string[],
   challengerRoots: readonly string[],
 ): ChallengeParams {
-  const k = firstDifferingLayer(defenderRoots, challengerRoots) ?? 0;
-  return {
-    input,
-    defenderRoots: [...defenderRoots],
-    challengerRoots: [...challengerRoots],
-    layerSpec: encodeLayerSpec(model.specs[k]!),
-    layoutProof: layoutProof(model.specs, k),
-  };
+  const { layerSpec, layoutProof } = disputedLayer(model.specs, defenderRoots, challengerRoots);
+  return { input, defenderRoots: [...defenderRoots], challengerRoots: [...challengerRoots], layerSpec, layoutProof };
 }
 
 /** The id of the game a `challenge` receipt started (from its `GameStarted` event). */

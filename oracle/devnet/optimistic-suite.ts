@@ -98,6 +98,8 @@ export async function startOptimisticSuite({
       models: served.map(String),
       stateDir: path.join(dir, name),
       dispute: { manifests },
+      // The scenarios say which party serves: no turns between the two opted-in providers.
+      jobs: { assignmentWindowSec: 0 },
       ...(cheat ? { testing: { cheat } } : {}),
     }),
     async ask(modelId, input, ttlSec = 3600) {

@@ -8,13 +8,28 @@
  * pace. A side that stops lets its clock run out, and the keeper claims the timeout. Every
  * transaction is noted in a gas log. The daemons play one side each, from the chain's view and
  * in their own processes (oracle/node/game-moves.ts); this plays both, one transaction at a time.
+ *
+ * A game over a decoder's generation (`generation` given; the players' trees are then their
+ * generations) starts in RevealLayers at the first differing pass: the defender reveals its
+ * layer roots of that pass, the challenger its own with the first differing layer's spec, and
+ * the game goes on over that layer of that pass, its steps built by generation-kit.ts.
  */
 import type { Signer } from "ethers";
+import type { Tensor } from "../model/tensor.ts";
 import { GamePhase, GameSide, type DisputeGame } from "../chain/dispute-game.ts";
-import { agreesWithSum, chunkBytes, differingElement, nodeChildren, type TraceTrees } from "../dispute/moves.ts";
+import {
+  agreesWithSum,
+  chunkBytes,
+  differingElement,
+  disputedLayer,
+  nodeChildren,
+  type TraceTrees,
+} from "../dispute/moves.ts";
 import { CHUNK_SIZE } from "../model/vqm/commitments.ts";
+import type { GenerationTrees } from "../dispute/generation-proofs.ts";
 import type { GasLog } from "./gas-log.ts";
-import { layerKit, type LayerKit } from "./layer-kit.ts";
+import { generationKit, type StepKit } from "../dispute/generation-kit.ts";
+import { layerKit } from "../dispute/layer-kit.ts";
 import type { RegisteredModel } from "./register-optimistic.ts";
 
 /**
@@ -29,18 +44,23 @@ export type Player = {
   /** The trace it committed to (defender) or holds (challenger). */
   trees: TraceTrees;
   /** The reduction states it posts (defender) or compares posted ones with (challenger); default the honest ones. */
-  states?: ((element: number) => readonly number[]) | undefined;
+  states?: ((element: number) => readonly (number | bigint)[]) | undefined;
   pace?: Pace | undefined;
 };
+
+/** A player of a game over a decoder's generation: its trees are those of every pass. */
+export type GenerationPlayer = Omit<Player, "trees"> & { trees: GenerationTrees };
 
 export type PlayGameParameters = {
   gameId: bigint;
   /** The disputed model, with the element bytes of its input and of the honest trace: the agreed step sources. */
-  model: Pick<RegisteredModel, "specs" | "blob">;
+  model: Pick<RegisteredModel, "specs" | "blob" | "model">;
   input: Uint8Array;
   trace: readonly Uint8Array[];
-  defender: Player;
-  challenger: Player;
+  /** For a decoder: the honest generation (`passes[t][layer]`) and the prompt length P; `trace` is then unused. */
+  generation?: { passes: readonly (readonly Tensor[])[]; promptLength: number } | undefined;
+  defender: Player | GenerationPlayer;
+  challenger: Player | GenerationPlayer;
   /** At the step, prove the whole element or open the reduction phase; default whichever the prover takes. */
   step?: "whole" | "sum" | undefined;
   /** Sends `claimTimeout` when a side stops (anyone may); default the other side. */
@@ -88,7 +108,11 @@ export async function playGame(game: DisputeGame, p: PlayGameParameters): Promis
     }
     if (pace && "late" in pace) await increaseTime(pace.late);
     made[role]++;
-    context ??= moveContext(p, Number(view.layer), counts);
+    if (Number(view.phase) === GamePhase.RevealLayers) {
+      await revealLayers(game, p, view, role);
+      continue;
+    }
+    context ??= moveContext(p, Number(view.pass), Number(view.layer), counts);
     await move(game, p, view, role, context);
   }
   throw new Error(`Game ${gameId} did not end in ${MAX_TURNS} turns.`);
@@ -96,24 +120,59 @@ export async function playGame(game: DisputeGame, p: PlayGameParameters): Promis
 
 type MoveContext = {
   layer: number;
+  /** Each side's trees of the disputed pass (of the trace, for a game over one pass). */
+  trees: Record<Role, TraceTrees>;
   /** The disputed layer's kit, built when first needed (a game settled in the tree never needs it). */
-  kit: () => LayerKit;
+  kit: () => StepKit;
   /** A side's reduction states: a game opens one reduction, of one element, so each is computed once. */
-  states: (role: Role, element: number) => readonly number[];
+  states: (role: Role, element: number) => readonly (number | bigint)[];
   counts: { rounds: number; sumRounds: number };
 };
 
-/** What every move of a game over layer `layer` shares (the layer is fixed by the challenge). */
-function moveContext(p: PlayGameParameters, layer: number, counts: MoveContext["counts"]): MoveContext {
-  let kit: LayerKit | undefined;
-  const kitOf = () => (kit ??= layerKit(p.model, layer, p.input, p.trace));
-  const states: Partial<Record<Role, readonly number[]>> = {};
+/** A player's trees of pass `pass` (its trace's, in a game over one pass). */
+function treesOf(player: Player | GenerationPlayer, pass: number): TraceTrees {
+  return "passRoots" in player.trees ? player.trees.passes[pass]! : player.trees;
+}
+
+/** What every move of a game over layer `layer` (of pass `pass`) shares (both fixed once the layer is). */
+function moveContext(p: PlayGameParameters, pass: number, layer: number, counts: MoveContext["counts"]): MoveContext {
+  let kit: StepKit | undefined;
+  const committed = p.defender.trees;
+  const kitOf = (): StepKit =>
+    (kit ??=
+      p.generation && "passRoots" in committed
+        ? generationKit({
+            model: p.model,
+            pass,
+            layer,
+            passes: p.generation.passes,
+            committed,
+            prompt: p.input,
+            promptLength: p.generation.promptLength,
+          })
+        : layerKit(p.model, layer, p.input, p.trace));
+  const states: Partial<Record<Role, readonly (number | bigint)[]>> = {};
   return {
     layer,
+    trees: { defender: treesOf(p.defender, pass), challenger: treesOf(p.challenger, pass) },
     kit: kitOf,
     states: (role, element) => (states[role] ??= (p[role].states ?? kitOf().states)(element)),
     counts,
   };
+}
+
+/** `role`'s move in RevealLayers: its layer roots of the disputed pass (the challenger's with the first differing layer's spec). */
+async function revealLayers(game: DisputeGame, p: PlayGameParameters, view: GameView, role: Role) {
+  const pass = Number(view.pass);
+  const [mine, theirs] = [treesOf(p.defender, pass).roots, treesOf(p.challenger, pass).roots];
+  if (role === "defender") {
+    await p.gas.record("revealLayers", game.connect(p.defender.signer).revealLayers(p.gameId, mine), role);
+    return;
+  }
+  const { layerSpec, layoutProof } = disputedLayer(p.model.specs, mine, theirs);
+  const params = { defenderRoots: mine, roots: theirs, layerSpec, layoutProof };
+  const tx = game.connect(p.challenger.signer).revealChallengerLayers(p.gameId, params);
+  await p.gas.record("revealChallengerLayers", tx, role);
 }
 
 /** Sends `role`'s move in the game's current phase. */
@@ -126,7 +185,7 @@ async function move(game: DisputeGame, p: PlayGameParameters, view: GameView, ro
   const sum = () => game.getSum(gameId);
   switch (Number(view.phase)) {
     case GamePhase.Bisecting: {
-      const [left, right] = nodeChildren(p[role].trees, layer, height, position);
+      const [left, right] = nodeChildren(c.trees[role], layer, height, position);
       if (role === "defender") await gas.record("reveal", as.reveal(gameId, left, right), role);
       else {
         await gas.record("bisect", as.bisect(gameId, left, right), role);
@@ -135,12 +194,12 @@ async function move(game: DisputeGame, p: PlayGameParameters, view: GameView, ro
       return;
     }
     case GamePhase.AwaitChunk:
-      await gas.record("revealChunk", as.revealChunk(gameId, chunkBytes(p.defender.trees, layer, position)), role);
+      await gas.record("revealChunk", as.revealChunk(gameId, chunkBytes(c.trees.defender, layer, position)), role);
       return;
     case GamePhase.AwaitStep: {
       const kit = c.kit();
-      const chunk = chunkBytes(p.defender.trees, layer, position);
-      const offset = differingElement(p.challenger.trees, layer, position, chunk, size) ?? 0;
+      const chunk = chunkBytes(c.trees.defender, layer, position);
+      const offset = differingElement(c.trees.challenger, layer, position, chunk, size) ?? 0;
       const element = (position * CHUNK_SIZE) / size + offset;
       const step = p.step ?? (kit.needsReduction(element) ? "sum" : "whole");
       const tx =

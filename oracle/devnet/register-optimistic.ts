@@ -36,7 +36,11 @@ export type RegisteredModel = {
   blob: StepSource;
 };
 
-/** Registers `model` through `registry` (connected as its owner); int8 input, int8 output or int32 after argmax. */
+/**
+ * Registers `model` through `registry` (connected as its owner); int8 input, int8 output or int32
+ * after argmax. A decoder (`model.sequence`) takes int32 `[1, promptLength]` prompt ids and gives
+ * int32 `[1, newTokens]` generated ids; its layers (and layout) are those of one pass.
+ */
 export async function registerOptimistic(
   registry: ModelRegistry,
   {
@@ -52,15 +56,16 @@ export async function registerOptimistic(
   const specs = layerSpecs(model);
   const shapes = layerShapes(model);
   const blob = weightsBlob(model);
+  const sequence = model.sequence;
   const modelId = await registerModel(registry, {
     modelHash,
     contentId,
     price,
     royaltyBps,
-    inputShape: model.input.shape,
-    outputShape: shapes[shapes.length - 1]!,
-    inputDtype: "int8",
-    outputDtype: model.layers[model.layers.length - 1]!.kind === "argmax" ? "int32" : "int8",
+    inputShape: sequence ? [1, sequence.promptLength] : model.input.shape,
+    outputShape: sequence ? [1, sequence.newTokens] : shapes[shapes.length - 1]!,
+    inputDtype: sequence ? "int32" : "int8",
+    outputDtype: sequence || model.layers[model.layers.length - 1]!.kind === "argmax" ? "int32" : "int8",
     verification: {
       mode: "optimistic",
       // The registry refuses a zero root: a model without weights commits to a placeholder.

@@ -26,7 +26,11 @@ export type SpawnedDaemon = {
 };
 
 export type SpawnDaemonParameters = {
-  /** Written to `<dir>/<name>.json` and passed as `--config`; none for a command without one (`devnet`). */
+  /**
+   * Written to `<dir>/<name>.json` and passed as `--config`; none for a command without one
+   * (`devnet`). Without a `metrics` key the daemon serves `/health` on a free port (0), not the
+   * fixed default one: tests and benches run several daemons at once.
+   */
   config?: Record<string, unknown> | undefined;
   dir: string;
   /** VERITY_PRIVATE_KEY of the process; empty to leave it unset (a keystore in the config). */
@@ -63,7 +67,7 @@ export function spawnDaemon({
   const args = [...command];
   if (config !== undefined) {
     const configFile = path.join(dir, `${name ?? "provider"}.json`);
-    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    writeFileSync(configFile, JSON.stringify({ metrics: { port: 0 }, ...config }, null, 2));
     args.push("--config", configFile);
   }
   const child =

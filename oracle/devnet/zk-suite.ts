@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { keccak256 } from "ethers";
 import { connectSuite } from "../chain/connect.ts";
 import { deployZkVerifier } from "../chain/deploy-zk-verifier.ts";
-import { registerModel } from "../chain/register-model.ts";
+import { registerModel, formatsOf } from "../chain/register-model.ts";
 import { readVqm, type VqmManifest } from "../model/vqm/vqm-files.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import type { LocalSuite } from "./local-suite.ts";
@@ -41,10 +41,7 @@ export async function registerZkModel(
     contentId,
     price,
     royaltyBps,
-    inputShape: manifest.input.shape,
-    outputShape: manifest.output.shape,
-    inputDtype: manifest.input.dtype,
-    outputDtype: manifest.output.dtype,
+    ...formatsOf(manifest),
     verification: { mode: "zk", verifier: adapter },
   });
   await (await connectSuite(local.deployment, local.actors.provider).providerRegistry.optIn(modelId)).wait();

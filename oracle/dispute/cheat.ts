@@ -2,16 +2,20 @@
  * TEST-ONLY fault injection for the dispute demo and tests: a provider configured with
  * `testing.cheat` submits a trace in which one element of one layer is wrong and every later
  * layer is recomputed from the wrong value, so the trace is self-consistent everywhere but at
- * that one element, as an honest provider with a faulty kernel would produce. Refused unless
- * the process runs with VERITY_ALLOW_CHEAT=1.
+ * that one element, as an honest provider with a faulty kernel would produce. For a decoder the
+ * element is one of forward pass `pass`, and every later pass is generated from it: at the last
+ * layer (the argmax) that changes one generated token. Refused unless the process runs with
+ * VERITY_ALLOW_CHEAT=1.
  */
 import { BaseError } from "../errors.ts";
 import type { Tensor } from "../model/tensor.ts";
 import { executeVqm } from "../model/vqm/reference-executor.ts";
 import type { ExecuteVqmReturnType } from "../model/vqm/reference-executor.ts";
+import { generateVqm, type GenerateVqmReturnType } from "../model/vqm/sequence-executor.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 
-export type Cheat = { layer: number; element: number; delta: number };
+/** `pass`: a decoder's forward pass (required for a decoder, refused for other models). */
+export type Cheat = { pass?: number | undefined; layer: number; element: number; delta: number };
 
 export const ALLOW_CHEAT_ENV = "VERITY_ALLOW_CHEAT";
 
@@ -39,18 +43,45 @@ export function cheatValue(value: number, delta: number, dtype: Tensor["dtype"])
 /** Runs the model as the reference executor does, with `cheat` applied (when given). */
 export function executeWithCheat(model: VqmModel, input: Tensor, cheat: Cheat | undefined): ExecuteVqmReturnType {
   if (!cheat) return executeVqm(model, input);
-  if (cheat.layer >= model.layers.length)
-    throw new CheatRefusedError(`testing.cheat.layer ${cheat.layer}: the model has ${model.layers.length} layers.`);
+  assertCheatFits(model, cheat);
+  if (cheat.pass !== undefined)
+    throw new CheatRefusedError(`testing.cheat.pass ${cheat.pass}: model ${model.name} is not a decoder.`);
   return executeVqm(model, input, {
-    onLayer: (index, output) => {
-      if (index !== cheat.layer) return output;
-      if (cheat.element >= output.data.length)
-        throw new CheatRefusedError(
-          `testing.cheat.element ${cheat.element}: layer ${index} has ${output.data.length}.`,
-        );
-      const data = output.data.slice() as Int8Array | Int32Array; // trace tensors are int8 or int32
-      data[cheat.element] = cheatValue(Number(output.data[cheat.element]), cheat.delta, output.dtype);
-      return { ...output, data } as Tensor;
+    onLayer: (index, output) => (index === cheat.layer ? cheated(output, cheat) : output),
+  });
+}
+
+/** Generates with decoder `model` as generateVqm does, with `cheat` applied at its pass (when given). */
+export function generateWithCheat(model: VqmModel, prompt: Tensor, cheat: Cheat | undefined): GenerateVqmReturnType {
+  if (!cheat) return generateVqm(model, prompt);
+  assertCheatFits(model, cheat);
+  if (cheat.pass === undefined)
+    throw new CheatRefusedError(`testing.cheat: model ${model.name} is a decoder; say which forward pass (pass).`);
+  const vocabulary = model.sequence!.vocabSize;
+  return generateVqm(model, prompt, {
+    onLayer: (t, index, output) => {
+      if (t !== cheat.pass || index !== cheat.layer) return output;
+      const wrong = cheated(output, cheat);
+      // The argmax's token ids stay in the vocabulary, so the next pass can still embed them.
+      if (model.layers[index]!.kind !== "argmax") return wrong;
+      const data = Int32Array.from(wrong.data as Int32Array, (id) => ((id % vocabulary) + vocabulary) % vocabulary);
+      return { ...wrong, data } as Tensor;
     },
   });
+}
+
+function assertCheatFits(model: VqmModel, cheat: Cheat): void {
+  if (cheat.layer >= model.layers.length)
+    throw new CheatRefusedError(`testing.cheat.layer ${cheat.layer}: the model has ${model.layers.length} layers.`);
+}
+
+/** `output` with element `cheat.element` moved by `cheat.delta`. */
+function cheated(output: Tensor, cheat: Cheat): Tensor {
+  if (cheat.element >= output.data.length)
+    throw new CheatRefusedError(
+      `testing.cheat.element ${cheat.element}: layer ${cheat.layer} has ${output.data.length}.`,
+    );
+  const data = output.data.slice() as Int8Array | Int32Array; // trace tensors are int8 or int32
+  data[cheat.element] = cheatValue(Number(output.data[cheat.element]), cheat.delta, output.dtype);
+  return { ...output, data } as Tensor;
 }

@@ -136,7 +136,11 @@ export function layerSpecs(model: VqmModel): LayerSpec[] {
           kind: LayerKind.embed,
           inputA: -1,
           weightsOffset: sequenceOffset(weights.sequenceByLayer[index]),
-          params: [layer.rows, layer.width, layer.source === "token" ? 0 : 1],
+          // A token embedding also names bos, the token of an empty prompt, which the game reads.
+          params:
+            layer.source === "token"
+              ? [layer.rows, layer.width, 0, model.sequence?.bos ?? 0]
+              : [layer.rows, layer.width, 1],
         };
       case "lut":
         return {

@@ -13,7 +13,7 @@ import type { Tensor } from "../model/tensor.ts";
 import { collector, encodeProofs, Source, type ChunkProof, type StepSource } from "./chunk-proofs.ts";
 import { poolWindow } from "./layer-geometry.ts";
 import type { LayerSpec } from "./layout.ts";
-import { LayerKind } from "./layout.ts";
+import { encodeLayerSpec, LayerKind, layoutProof } from "./layout.ts";
 import { needFinish, needRange, sumLayout } from "./reduction.ts";
 
 export { EMPTY_PROOF, encodeProofs, stepSource, type ChunkProof, type StepSource } from "./chunk-proofs.ts";
@@ -45,6 +45,20 @@ export function traceTrees(trace: readonly Tensor[]): TraceTrees {
 export function firstDifferingLayer(mine: readonly string[], theirs: readonly string[]): number | undefined {
   for (let i = 0; i < mine.length; i++) if (mine[i]!.toLowerCase() !== theirs[i]?.toLowerCase()) return i;
   return undefined;
+}
+
+/**
+ * What a challenger names of the layer it disputes: the first layer whose root in `roots` differs
+ * from `defenderRoots` (layer 0 when none does, which the game refuses), its encoded spec and
+ * its proof against the layout root (`challenge`, or `revealChallengerLayers` in a generation).
+ */
+export function disputedLayer(
+  specs: readonly LayerSpec[],
+  defenderRoots: readonly string[],
+  roots: readonly string[],
+): { layer: number; layerSpec: string; layoutProof: string[] } {
+  const layer = firstDifferingLayer(defenderRoots, roots) ?? 0;
+  return { layer, layerSpec: encodeLayerSpec(specs[layer]!), layoutProof: layoutProof(specs, layer) };
 }
 
 /** The first byte where two outputs differ (or the shorter length), or undefined if they are equal. */

@@ -179,7 +179,7 @@ export function sumMidpoint(lo: number, hi: number): number {
 }
 
 /** The challenger's `pickSum`: whether the posted `S_index` is exactly its own. */
-export function agreesWithSum(own: readonly number[], index: number, posted: bigint | number): boolean {
+export function agreesWithSum(own: readonly (number | bigint)[], index: number, posted: bigint | number): boolean {
   const mine = own[index];
   return mine !== undefined && BigInt(mine) === BigInt(posted);
 }

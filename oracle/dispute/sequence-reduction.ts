@@ -3,7 +3,7 @@
  * prefix states"; contracts/dispute/SequenceStep.sol): for each kind that reads a row or a dot
  * product, its terms in order, the prefix states `S_0 = 0 … S_n` and the element finished from
  * `S_n`. The same role moves.ts/reduction.ts play for dense, conv2d, argmax and maxpool2d; the
- * dispute game's bisection over them is wired in a later step.
+ * dispute game bisects them in games over a generation (oracle/dispute/generation-kit.ts).
  *
  * - centre, element `i`: terms `x[k]`, `k < D`; `S_f = Σ_{k<f} x[k]`; `c[i] = D·x[i] − S_D`.
  * - normalize, element `i`: terms `c[k]²`; `S_f = Σ_{k<f} c[k]²`;

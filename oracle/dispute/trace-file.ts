@@ -2,7 +2,8 @@
  * A provider's or watchtower's full trace of one request, kept in `<stateDir>/traces/` from
  * submission until the request is settled (Finalized or Refunded), since every move of a game
  * is answered from it. Format: for each layer, a uint32 big-endian length and the layer
- * output's canonical tensor bytes. Written to a temporary file and renamed, so a crash never
+ * output's canonical tensor bytes; a decoder's generation is every pass's layers, one pass after
+ * the other (committed-run.ts). Written to a temporary file and renamed, so a crash never
  * leaves half a trace.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";

@@ -100,6 +100,7 @@ export function decodeLog(source: ContractName, iface: Interface, log: Log): Exp
     case "ProviderRegistry.StakeReleased":
     case "ProviderRegistry.Slashed":
     case "ProviderRegistry.JobRecorded":
+    case "ProviderRegistry.JobsServed":
       return [{ kind: "provider", block, provider: a.provider as string }];
     case "DisputeGame.GameStarted":
       return [

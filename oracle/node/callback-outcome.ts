@@ -8,6 +8,7 @@
  */
 import type { JsonRpcProvider, TransactionReceipt } from "ethers";
 import type { InferenceMarket } from "../chain/connect.ts";
+import { marketLogsOf } from "../chain/market-events.ts";
 import type { Logger } from "../log/logger.ts";
 
 export type CallbackOutcome = { success: boolean } | undefined;
@@ -18,17 +19,10 @@ export function callbackOutcome(
   receipt: TransactionReceipt,
   requestId: bigint,
 ): CallbackOutcome {
-  for (const log of receipt.logs) {
-    let parsed;
-    try {
-      parsed = market.interface.parseLog(log);
-    } catch {
-      continue;
-    }
-    if (parsed?.name === "CallbackResult" && parsed.args.requestId === requestId)
-      return { success: parsed.args.success as boolean };
-  }
-  return undefined;
+  const event = marketLogsOf(market, receipt).find(
+    (e) => e.name === "CallbackResult" && e.args.requestId === requestId,
+  );
+  return event ? { success: event.args.success as boolean } : undefined;
 }
 
 export type WarnFailedCallbackParameters = {

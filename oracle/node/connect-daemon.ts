@@ -1,35 +1,47 @@
-import type { JsonRpcProvider, Wallet } from "ethers";
+import type { Wallet } from "ethers";
 import { connectSuite, createRpcProvider, createWallet, type Suite } from "../chain/connect.ts";
 import { readDeployment, type Deployment } from "../chain/deployment.ts";
+import type { FailoverJsonRpcProvider } from "../chain/failover-provider.ts";
 import { loadSignerKey } from "../chain/load-signer-key.ts";
-import { createTxSender, type TxSender } from "../chain/tx-sender.ts";
+import { redactUrl } from "../chain/redact-url.ts";
+import { createTxSender } from "../chain/tx-sender.ts";
 import type { VerityConfig } from "../config/schema.ts";
 import { BaseError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { trackSends, type TrackedTxSender } from "./track-sends.ts";
 
 export type DaemonConnection = {
-  provider: JsonRpcProvider;
+  provider: FailoverJsonRpcProvider;
   wallet: Wallet;
-  sender: TxSender;
+  /** Counts its sends under way, for `/health`. */
+  sender: TrackedTxSender;
   deployment: Deployment;
   suite: Suite;
 };
 
 /**
- * What the provider daemon and the watchtower both start from: the account's key (env or
- * keystore), a reachable node, the deployment (checked against the node's chain id), a
- * transaction sender and the contracts. Fails with a clear error before anything runs.
+ * What the provider daemon, the watchtower and the keeper start from: the account's key (env or
+ * keystore), a reachable node (the first of `rpcUrls` that answers; the others take over when
+ * it is down or hangs, every call bounded by `chain.rpcTimeoutMs`), the deployment (checked
+ * against the node's chain id), a transaction sender and the contracts. Fails with a clear
+ * error before anything runs.
  */
-export async function connectDaemon(config: VerityConfig): Promise<DaemonConnection> {
+export async function connectDaemon(config: VerityConfig, logger?: Logger): Promise<DaemonConnection> {
   const privateKey = await loadSignerKey({
     privateKey: config.privateKey,
     keystore: config.keystore,
     password: process.env.VERITY_KEYSTORE_PASSWORD,
   });
-  const provider = createRpcProvider(config.rpcUrl, config.chain.pollIntervalMs);
+  const provider = createRpcProvider(config.rpcUrls, config.chain.pollIntervalMs, {
+    timeoutMs: config.chain.rpcTimeoutMs,
+    recheckMs: config.chain.rpcRecheckMs,
+    onSwitch: (switched) => logger?.warn("JSON-RPC calls moved to another URL", switched),
+  });
   const network = await provider.getNetwork().catch((cause: unknown) => {
     provider.destroy();
-    throw new BaseError(`Cannot reach the JSON-RPC node at ${config.rpcUrl}.`, {
-      details: ["Is the node running? Check rpcUrl / VERITY_RPC_URL."],
+    const urls = config.rpcUrls.map(redactUrl).join(", ");
+    throw new BaseError(`Cannot reach the JSON-RPC node at ${urls}.`, {
+      details: ["Is the node running? Check rpcUrl / rpcUrls / VERITY_RPC_URL."],
       cause,
     });
   });
@@ -44,7 +56,14 @@ export async function connectDaemon(config: VerityConfig): Promise<DaemonConnect
   return {
     provider,
     wallet,
-    sender: createTxSender(wallet, { kind: config.jobs.sender, pollIntervalMs: config.chain.pollIntervalMs }),
+    sender: trackSends(
+      createTxSender(wallet, {
+        kind: config.jobs.sender,
+        pollIntervalMs: config.chain.pollIntervalMs,
+        rpcTimeoutMs: config.chain.rpcTimeoutMs,
+        confirmations: config.chain.confirmations,
+      }),
+    ),
     deployment,
     suite: connectSuite(deployment, wallet),
   };

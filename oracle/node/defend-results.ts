@@ -1,7 +1,7 @@
 /**
  * The provider's follow-up of its Optimistic results: defend every game opened against a result
  * (any number may be open at once, each between its own challenger and us) from the trace kept
- * on disk, claim a timeout against a silent challenger, withdraw what the games credit us,
+ * on disk (a decoder's: every pass's), claim a timeout against a silent challenger, withdraw what the games credit us,
  * finalize once the window has passed and no game is open (the fee is paid only then), and drop
  * the trace once the request is settled and its last game is over. Each call looks at the chain
  * afresh (games are found by their `GameStarted` events and played from their own state), so a
@@ -19,12 +19,12 @@ import type { InferenceMarket } from "../chain/connect.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
 import type { TxSender } from "../chain/tx-sender.ts";
-import { traceTrees, type TraceTrees } from "../dispute/moves.ts";
+import { runFromLayers, type CommittedRun } from "../dispute/committed-run.ts";
 import { readTraceFile, removeTraceFile, traceFilePath } from "../dispute/trace-file.ts";
 import type { Logger } from "../log/logger.ts";
 import type { DisputeStore, TrackedResult } from "../store/open-dispute-store.ts";
 import { playGameStep } from "./game-moves.ts";
-import { optimisticInput, type OptimisticModels } from "./optimistic-models.ts";
+import { optimisticInput, type OptimisticModel, type OptimisticModels } from "./optimistic-models.ts";
 import { submitGasLimit } from "./serve-job.ts";
 import { warnFailedCallback } from "./callback-outcome.ts";
 
@@ -39,8 +39,8 @@ export type DefendContext = {
   /** The latest block's timestamp. */
   now: () => bigint;
   fromBlock: number;
-  /** Our traces' trees, built once per request. */
-  trees: Map<bigint, TraceTrees>;
+  /** Our runs (trace or generation, with their trees), read from the trace files once per request. */
+  runs: Map<bigint, CommittedRun>;
 };
 
 export async function defendResult(ctx: DefendContext, result: TrackedResult): Promise<void> {
@@ -81,7 +81,6 @@ async function defendGames(ctx: DefendContext, result: TrackedResult, log: Logge
   if (started.length === 0) return 0;
   const seen = new Map(ctx.results.listGames("defender", requestId).map((g) => [g.gameId, g]));
   const model = await ctx.models.get(result.modelId);
-  const input = optimisticInput(model.model, result.input);
   let open = 0;
   for (const game of started) {
     if (seen.get(game.gameId)?.state === "resolved") continue;
@@ -95,7 +94,7 @@ async function defendGames(ctx: DefendContext, result: TrackedResult, log: Logge
     try {
       const step = await playGameStep(
         { game: ctx.game, sender: ctx.sender, logger: ctx.logger, fromBlock: ctx.fromBlock },
-        { gameId: game.gameId, role: "defender", own: ownTrees(ctx, requestId), model, input },
+        { gameId: game.gameId, role: "defender", own: ownRun(ctx, result, model), model, committedRoots: result.roots },
       );
       if (step.resolved) await onResolved(ctx, game, step.winner, log);
       else open++;
@@ -109,11 +108,12 @@ async function defendGames(ctx: DefendContext, result: TrackedResult, log: Logge
   return open;
 }
 
-function ownTrees(ctx: DefendContext, requestId: bigint): TraceTrees {
-  let own = ctx.trees.get(requestId);
+function ownRun(ctx: DefendContext, result: TrackedResult, model: OptimisticModel): CommittedRun {
+  let own = ctx.runs.get(result.requestId);
   if (!own) {
-    own = traceTrees(readTraceFile(traceFilePath(ctx.stateDir, requestId)));
-    ctx.trees.set(requestId, own);
+    const layers = readTraceFile(traceFilePath(ctx.stateDir, result.requestId));
+    own = runFromLayers(model.model, optimisticInput(model.model, result.input), layers);
+    ctx.runs.set(result.requestId, own);
   }
   return own;
 }
@@ -161,7 +161,7 @@ async function settle(ctx: DefendContext, result: TrackedResult, log: Logger, ou
   await withdrawGameCredit(ctx, log);
   log.info(outcome === "Finalized" ? "optimistic result finalized" : "optimistic result settled", { status: outcome });
   removeTraceFile(traceFilePath(ctx.stateDir, result.requestId));
-  ctx.trees.delete(result.requestId);
+  ctx.runs.delete(result.requestId);
   ctx.results.update("defender", result.requestId, { state: "settled", note: outcome });
 }
 

@@ -43,6 +43,25 @@ export type ModelCache = {
   close(): Promise<void>;
 };
 
+export type FetchRegisteredModelParameters = {
+  registry: ModelRegistry;
+  content: ContentStore;
+  modelId: bigint;
+  signal?: AbortSignal | undefined;
+};
+
+/**
+ * The registry's entry for `modelId` and its bytes fetched by content id, checked against the
+ * registered modelHash: what the daemon opens for an Attested model (and `verity provider doctor` probes).
+ */
+export async function fetchRegisteredModel({ registry, content, modelId, signal }: FetchRegisteredModelParameters) {
+  const model = await registry.getModel(modelId);
+  const bytes = await content.get(model.contentId, { signal });
+  const actual = keccak256(bytes);
+  if (actual !== model.modelHash) throw new ModelContentMismatchError(modelId, model.modelHash, actual);
+  return { model, bytes };
+}
+
 /**
  * Loads each model once: registry entry, bytes by content id, hash check, session. A failed
  * load is not cached, so a model whose content appears later is picked up on the next job.
@@ -55,10 +74,7 @@ export function createModelCache({
   logger,
 }: ModelCacheParameters): ModelCache {
   async function load(modelId: bigint, signal?: AbortSignal): Promise<LoadedModel> {
-    const model = await registry.getModel(modelId);
-    const bytes = await content.get(model.contentId, { signal });
-    const actual = keccak256(bytes);
-    if (actual !== model.modelHash) throw new ModelContentMismatchError(modelId, model.modelHash, actual);
+    const { model, bytes } = await fetchRegisteredModel({ registry, content, modelId, signal });
     const session = await createSession({
       model: bytes,
       executionProvider,

@@ -5,7 +5,7 @@ import { encodeTensor } from "../model/tensor-codec.ts";
 import { formatToString, hasFormat, registeredFormat, type TensorFormat } from "../model/tensor-format.ts";
 import type { Tensor } from "../model/tensor.ts";
 import { layerShapes } from "../model/vqm/layer-shapes.ts";
-import type { VqmModel } from "../model/vqm/vqm-model.ts";
+import type { SequenceSpec, VqmModel } from "../model/vqm/vqm-model.ts";
 
 /** What the registry holds of a model's tensors: the chain accepts exactly these encodings. */
 export type ModelFormats = { input: TensorFormat; output: TensorFormat };
@@ -66,11 +66,23 @@ export function assertModelFormats(modelId: bigint, own: ModelFormats, formats: 
       });
 }
 
-/** The formats of an integer (VQM) model: int8 input; int8 output, or int32 class indices after an argmax. */
+/**
+ * The formats of an integer (VQM) model: int8 input; int8 output, or int32 class indices after an
+ * argmax. A decoder's are those of a generation (`decoderFormats`).
+ */
 export function vqmFormats(model: VqmModel): ModelFormats {
+  if (model.sequence) return decoderFormats(model.sequence);
   const last = model.layers.length - 1;
   return {
     input: { dtype: "int8", shape: [...model.input.shape] },
     output: { dtype: model.layers[last]!.kind === "argmax" ? "int32" : "int8", shape: layerShapes(model)[last]! },
+  };
+}
+
+/** A decoder's formats: int32 `[1, promptLength]` in, int32 `[1, newTokens]` out. */
+export function decoderFormats(sequence: SequenceSpec): ModelFormats {
+  return {
+    input: { dtype: "int32", shape: [1, sequence.promptLength] },
+    output: { dtype: "int32", shape: [1, sequence.newTokens] },
   };
 }

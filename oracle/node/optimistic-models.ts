@@ -4,8 +4,9 @@
  * or rebuilt from the registered content (the VQM ONNX) and the manifest whose content id
  * `dispute.manifests` gives; either way checked against the registered `modelHash`,
  * `weightsRoot` and `layoutRoot`, with the
- * layer specs and the weights blob's tree for one-step proofs. Executes a request's input with
- * the reference executor, whose trace is what the provider commits to.
+ * layer specs and the weights blob's tree for one-step proofs. A decoder (text generation) is
+ * loaded alike: its layers are those of one forward pass, and a request generates with the
+ * reference executor (oracle/dispute/committed-run.ts), whose passes the provider commits to.
  */
 import { keccak256 } from "ethers";
 import type { ModelRegistry } from "../chain/connect.ts";
@@ -24,7 +25,6 @@ import { modelFromFiles, type VqmManifest } from "../model/vqm/vqm-files.ts";
 import type { VqmModel } from "../model/vqm/vqm-model.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { ModelContentMismatchError } from "./model-cache.ts";
-import { refuseDecoder } from "./decoder-models.ts";
 import { loadOnce } from "./load-once.ts";
 
 export type OptimisticModel = {
@@ -47,7 +47,7 @@ export class OptimisticModelError extends BaseError {
   override name = "OptimisticModelError";
 }
 
-/** The input of a request for an Optimistic model is not an inline int8 tensor of its shape. */
+/** The input of a request for an Optimistic model is not an inline tensor of its format. */
 export class OptimisticInputError extends BaseError {
   override name = "OptimisticInputError";
   readonly failureReason = FailureReason.InputShapeMismatch;
@@ -77,7 +77,6 @@ export function createOptimisticModels({
     if (Number(verification.mode) !== VerificationMode.Optimistic)
       throw new OptimisticModelError(`Model ${modelId} is not an Optimistic model.`);
     const model = await readModel(modelId, entry.contentId, entry.modelHash, signal);
-    refuseDecoder(modelId, model, "Optimistic", OptimisticModelError);
     const mismatch = (what: string, registered: string, rebuilt: string) =>
       new OptimisticModelError(`Model ${modelId}: the manifest's model does not match the registered ${what}.`, {
         details: [`registered ${registered}`, `rebuilt    ${rebuilt}`],
@@ -151,7 +150,10 @@ export function createOptimisticModels({
   };
 }
 
-/** The int8 tensor of an Optimistic request's input bytes (inline envelope only). */
+/**
+ * The tensor of an Optimistic request's input bytes (inline envelope only): int8 of the model's
+ * input shape, or a decoder's int32 `[1, promptLength]` prompt ids.
+ */
 export function optimisticInput(model: VqmModel, input: Uint8Array): Tensor {
   const envelope = decodeInputEnvelope(input);
   if (envelope.kind !== "inline")
@@ -159,8 +161,9 @@ export function optimisticInput(model: VqmModel, input: Uint8Array): Tensor {
       details: ["The dispute game recomputes from calldata; content ids are not accepted."],
     });
   const tensor = envelope.tensor;
-  if (tensor.dtype !== "int8" || tensor.shape.join(",") !== model.input.shape.join(","))
-    throw new OptimisticInputError(`The input must be int8 [${model.input.shape.join(", ")}].`, {
+  const [dtype, shape] = model.sequence ? ["int32", [1, model.sequence.promptLength]] : ["int8", model.input.shape];
+  if (tensor.dtype !== dtype || tensor.shape.join(",") !== shape.join(","))
+    throw new OptimisticInputError(`The input must be ${dtype} [${shape.join(", ")}].`, {
       details: [`Got ${tensor.dtype} [${tensor.shape.join(", ")}].`],
     });
   return tensor;

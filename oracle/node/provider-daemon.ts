@@ -8,12 +8,14 @@ import { sleep } from "../util/retry.ts";
 import { startMetricsServer, type DaemonStatus, type MetricsServer } from "./metrics-server.ts";
 import { createModelCache } from "./model-cache.ts";
 import { serveJob, SetupNotReadyError, type ServeJobContext } from "./serve-job.ts";
+import { createFulfilSender } from "./fulfil-sender.ts";
+import { createAssignment } from "./assignment.ts";
 import { expireRequests } from "./expire-requests.ts";
 import { ZeroAddress } from "ethers";
 import { attach } from "../chain/connect.ts";
 import type { DisputeGame } from "../chain/dispute-game.ts";
 import { assertCheatAllowed } from "../dispute/cheat.ts";
-import type { TraceTrees } from "../dispute/moves.ts";
+import type { CommittedRun } from "../dispute/committed-run.ts";
 import { openDisputeStore } from "../store/open-dispute-store.ts";
 import { defendResult, type DefendContext } from "./defend-results.ts";
 import { createOptimisticModels } from "./optimistic-models.ts";
@@ -22,8 +24,14 @@ import { createDecoderModels } from "./decoder-models.ts";
 import { connectDaemon } from "./connect-daemon.ts";
 import { createModelFormats } from "./model-formats.ts";
 import { createStakeGuard } from "./stake-guard.ts";
-import type { Job } from "../store/open-job-store.ts";
+import type { ActiveJob } from "../store/open-job-store.ts";
 import { runKeeper } from "./keeper.ts";
+import { isStoreError } from "./assess-health.ts";
+import { keepHead, keepingReceiptBlocks, readHead, type Reorg } from "../chain/find-fork.ts";
+import { isSqliteCorruption } from "../store/store-corruption.ts";
+import { reopenStateAfterReorg } from "./reorg-recheck.ts";
+import { requestStatusName } from "../chain/request-status.ts";
+import { optedInModelIds } from "./served-models.ts";
 
 export type RunProviderDaemonParameters = {
   config: VerityConfig;
@@ -36,12 +44,15 @@ const CURSOR_KEY = "market-requests";
 
 /**
  * The provider daemon: follows the market's requests from a persisted block cursor, serves the
- * ones for its models (claim, run, submit) and resumes unfinished jobs after a restart.
+ * ones for its models (claim, run, submit) and resumes unfinished jobs after a restart. Each
+ * poll compares the heads it kept with the chain: after a reorg the cursor goes back to the
+ * fork, and jobs whose request or steps were in dropped blocks are served again from what the
+ * chain says. A corrupt state file ends it with the fix (oracle/store/store-corruption.ts).
  */
 export async function runProviderDaemon({ config, logger, signal }: RunProviderDaemonParameters): Promise<void> {
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config);
+  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config, logger);
   const jobs = openJobStore({
     file: path.join(config.stateDir, "provider.sqlite"),
     chainId: deployment.chainId,
@@ -76,12 +87,15 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     registry: suite.modelRegistry,
     folders: config.modelFolders,
     threads: config.runtime.threads,
+    executionProvider: config.runtime.executionProvider,
     logger,
   });
   const served = config.models.length > 0 ? new Set(config.models.map((m) => BigInt(m))) : undefined;
+  // Jobs and results move on from receipts: their blocks are kept so a reorg that drops one is found.
+  const jobSender = keepingReceiptBlocks(sender, jobs.blocks, CURSOR_KEY);
   const ctx: ServeJobContext = {
     market: suite.inferenceMarket,
-    sender,
+    sender: jobSender,
     jobs,
     content,
     models,
@@ -103,18 +117,28 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     zk: zkModels,
     decoders,
     modeOf: (modelId) => optimisticModels.mode(modelId),
+    fulfil: config.jobs.claimFree
+      ? createFulfilSender({
+          market: suite.inferenceMarket,
+          sender,
+          // No more results can be waiting than jobs in flight: a batch that holds them all goes at once.
+          maxItems: Math.min(config.jobs.batchMaxItems, config.jobs.concurrency),
+          windowMs: config.jobs.batchWindowMs,
+          logger,
+        })
+      : undefined,
   };
   const defence: Omit<DefendContext, "game"> & { game: DisputeGame | undefined } = {
     market: suite.inferenceMarket,
     game: undefined,
-    sender,
+    sender: jobSender,
     results,
     models: optimisticModels,
     stateDir: config.stateDir,
     logger,
     now: () => ctx.now(),
     fromBlock: deployment.startBlock,
-    trees: new Map<bigint, TraceTrees>(),
+    runs: new Map<bigint, CommittedRun>(),
   };
   if (cheat) logger.warn("TEST-ONLY fault injection enabled: results will be wrong", { cheat });
   logger.info("provider daemon started", {
@@ -129,11 +153,29 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     account: wallet.address,
     chainId: deployment.chainId,
     lastPollAt: 0,
+    lastPollError: undefined,
     headBlock: 0n,
+    headMovedAt: Date.now(),
     cursorBlock: 0n,
     jobs: () => jobs.countByState(),
+    storeError: undefined,
+    sends: () => sender.inFlight(),
+    rpc: () => provider.endpoints(),
   };
   const inFlight = new Map<bigint, Promise<void>>();
+  const assignment = createAssignment({
+    registry: suite.providerRegistry,
+    rpc: provider,
+    self: wallet.address,
+    windowSec: config.jobs.assignmentWindowSec,
+    fromBlock: deployment.startBlock,
+  });
+  /**
+   * Requests another provider ranks before us for: the chain time from which each is ours to
+   * serve, and the same moment by this machine's clock (a chain that mines only on demand may
+   * not reach the turn's time on its own).
+   */
+  const turns = new Map<bigint, { turn: bigint; atMs: number }>();
   /** Jobs whose set-up is not ready: when to try each again, and the delay before that. */
   const waiting = new Map<bigint, { at: number; delayMs: number }>();
   let defending: Promise<void> | undefined;
@@ -142,6 +184,15 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   let optedIn: { at: number; ids: Set<bigint> } | undefined;
   let failedPolls = 0;
   let metrics: MetricsServer | undefined;
+  /** A corrupt state file: nothing to retry, the daemon ends with this error. */
+  let fatal: unknown;
+  const ended = new AbortController();
+  const loopSignal = AbortSignal.any([signal, ended.signal]);
+  const endWith = (error: unknown) => {
+    fatal ??= error;
+    ended.abort();
+  };
+  const me = wallet.address.toLowerCase();
   // The keeper role (keeper.enabled): its own loop beside the provider's, sharing the account's sender.
   const keeping = config.keeper.enabled
     ? runKeeper({
@@ -159,23 +210,38 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     // Inside the try: a metrics port in use ends the daemon with everything closed.
     if (config.metrics.port !== null) {
       metrics = await startMetricsServer(
-        { ...config.metrics, port: config.metrics.port, pollIntervalMs: config.chain.pollIntervalMs },
+        {
+          ...config.metrics,
+          port: config.metrics.port,
+          pollIntervalMs: config.chain.pollIntervalMs,
+          rpcTimeoutMs: config.chain.rpcTimeoutMs,
+          health: config.health,
+        },
         status,
       );
       logger.info("metrics and health served", { url: metrics.url });
     }
-    while (!signal.aborted) {
+    while (!loopSignal.aborted) {
       try {
         await pollOnce();
         failedPolls = 0;
+        status.lastPollError = undefined;
+        status.storeError = undefined;
       } catch (error) {
+        if (isSqliteCorruption(error)) {
+          endWith(error);
+          break;
+        }
         // The node may be down or rate-limiting: keep the jobs, back off, poll again.
         failedPolls++;
+        status.lastPollError = error instanceof Error ? error.message : String(error);
+        if (isStoreError(error)) status.storeError = status.lastPollError;
         logger.warn("poll failed, retrying", { failedPolls, error });
       }
       const delay = Math.min(config.chain.pollIntervalMs * 2 ** Math.min(failedPolls, 6), config.retry.maxDelayMs);
-      await sleep(Math.max(delay, config.chain.pollIntervalMs), signal).catch(() => undefined);
+      await sleep(Math.max(delay, config.chain.pollIntervalMs), loopSignal).catch(() => undefined);
     }
+    if (fatal !== undefined) throw fatal;
   } finally {
     await Promise.allSettled(inFlight.values());
     await keeping;
@@ -193,20 +259,29 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   }
 
   async function pollOnce(): Promise<void> {
-    const block = await provider.getBlock("latest");
-    if (block) {
-      ctx.now = () => BigInt(block.timestamp);
-      status.headBlock = BigInt(block.number);
-    }
-    await followRequests();
+    const reading = await readHead({ provider, blocks: jobs.blocks, key: CURSOR_KEY });
+    if (reading.reorg) rewind(reading.reorg);
+    keepHead(jobs.blocks, CURSOR_KEY, reading, config.chain.confirmations);
+    const { head } = reading;
+    ctx.now = () => head.timestamp;
+    if (head.number !== status.headBlock) status.headMovedAt = Date.now();
+    status.headBlock = head.number;
+    await followRequests(head.number);
+    await recheckAfterReorg();
     status.lastPollAt = Date.now();
-    for (const job of byPriority(jobs.listActive())) {
+    // Bounded: the jobs that can start now, plus those in flight, waiting for their set-up or
+    // for another provider's turn, which are passed over.
+    const limit = config.jobs.concurrency + inFlight.size + waiting.size + turns.size + 16;
+    for (const job of jobs.listActive(limit)) {
       if (inFlight.size >= config.jobs.concurrency) break;
       if (inFlight.has(job.requestId)) continue;
       if ((waiting.get(job.requestId)?.at ?? 0) > Date.now()) continue;
-      const run = serveJob(ctx, job.requestId)
+      const turn = turns.get(job.requestId);
+      if (turn && turn.turn > ctx.now() && turn.atMs > Date.now()) continue;
+      const run = serveInTurn(job)
         .then(() => {
           if (waiting.delete(job.requestId)) logger.info("set-up ready, serving", { requestId: job.requestId });
+          takeUpOwnRelease(job.requestId);
         })
         .catch((error: unknown) => onJobError(job, error))
         .finally(() => inFlight.delete(job.requestId));
@@ -216,9 +291,31 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     if (config.jobs.expireOthers && Date.now() - lastExpireScan >= Math.max(config.chain.pollIntervalMs, 1000)) {
       lastExpireScan = Date.now();
       expiring ??= expireRequests({ market: suite.inferenceMarket, sender, jobs, logger, now: ctx.now(), signal })
-        .catch((error: unknown) => logger.warn("expiring past-deadline requests failed, will retry", { error }))
+        .catch((error: unknown) =>
+          isSqliteCorruption(error)
+            ? endWith(error)
+            : logger.warn("expiring past-deadline requests failed, will retry", { error }),
+        )
         .finally(() => (expiring = undefined));
     }
+  }
+
+  /**
+   * Serves a job, unless it is still open and another provider ranks before us for it
+   * (`jobs.assignmentWindowSec`): then it waits, without a read of the chain, for its turn.
+   */
+  async function serveInTurn(job: ActiveJob): Promise<void> {
+    if (job.state === "seen" && !turns.has(job.requestId)) {
+      const turn = await assignment.turnOf(job);
+      const waitSec = turn - ctx.now();
+      if (waitSec > 0n) {
+        turns.set(job.requestId, { turn, atMs: Date.now() + Number(waitSec) * 1000 });
+        logger.debug("another provider's turn first", { requestId: job.requestId, turn });
+        return;
+      }
+    }
+    turns.delete(job.requestId);
+    await serveJob(ctx, job.requestId);
   }
 
   /**
@@ -226,12 +323,14 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
    * a set-up not ready keeps the job and tries it again with a growing delay (warned once,
    * then at debug level); anything else is logged and retried at the next poll.
    */
-  function onJobError(job: Job, error: unknown): void {
+  function onJobError(job: ActiveJob, error: unknown): void {
     const { requestId } = job;
+    if (isSqliteCorruption(error)) return endWith(error);
     if (signal.aborted) {
       logger.info("job step interrupted by the stop, resumes at the next start", { requestId });
       return;
     }
+    if (isStoreError(error)) status.storeError = error instanceof Error ? error.message : String(error);
     jobs.recordAttempt(requestId, error);
     if (error instanceof SetupNotReadyError) {
       const previous = waiting.get(requestId);
@@ -266,9 +365,66 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     }
   }
 
+  /**
+   * A reorg dropped the blocks above the fork: the cursor goes back to it, jobs whose request was
+   * in a dropped block wait to be seen again, and jobs changed since are rechecked.
+   */
+  function rewind(reorg: Reorg): void {
+    const { orphaned, recheck } = jobs.rewind(CURSOR_KEY, reorg.forkBlock, reorg.changedSince);
+    const reopened = results.reopenSince("defender", reorg.changedSince);
+    const fields = {
+      forkBlock: reorg.forkBlock,
+      requestsDropped: orphaned,
+      jobsToRecheck: recheck,
+      resultsReopened: reopened,
+    };
+    if (reorg.deep) logger.error("chain reorganised deeper than the blocks kept, rewinding as far as known", fields);
+    else logger.warn("chain reorganised, rewinding to the fork", fields);
+  }
+
+  /**
+   * Jobs changed after a fork: each goes back to where the chain says it is (a claim or a
+   * submission of ours that the reorg dropped is made again). A bounded number per poll; jobs in
+   * flight wait for the next poll.
+   */
+  async function recheckAfterReorg(): Promise<void> {
+    for (const job of jobs.listRecheck(RECHECKS_PER_POLL)) {
+      if (inFlight.has(job.requestId)) continue;
+      const onchain = await suite.inferenceMarket.getRequest(job.requestId);
+      const chainStatus = Number(onchain.status);
+      const to = reopenStateAfterReorg(job.state, chainStatus, onchain.provider.toLowerCase() === me);
+      if (to === undefined) {
+        jobs.clearRecheck(job.requestId);
+        continue;
+      }
+      jobs.reopen(job.requestId, to, `reorg: the chain has it ${requestStatusName(chainStatus)}`);
+      waiting.delete(job.requestId);
+      logger.warn("reorg dropped a step of this job, serving it again", {
+        requestId: job.requestId,
+        was: job.state,
+        now: to,
+        status: requestStatusName(chainStatus),
+      });
+    }
+  }
+
+  /**
+   * A job we released ourselves (what it needs was missing near the deadline) is open on the
+   * chain again: it goes back to seen and is claimed once its set-up is ready, if the deadline
+   * still allows. Called when the job step ends and when our RequestReleased event is read.
+   */
+  function takeUpOwnRelease(requestId: bigint): void {
+    const job = jobs.getJob(requestId);
+    if (job?.state !== "released" || job.submitTx === undefined) return;
+    // Content or set-up releases happen within releaseMarginSec of the deadline; a proof that
+    // cannot be made is released at once, and claiming it again would fail the same way.
+    if (job.deadline - ctx.now() > BigInt(config.jobs.releaseMarginSec)) return;
+    if (jobs.reopenReleased(requestId, MAX_OWN_RELEASES))
+      logger.info("request we released is open again, serving it once its set-up is ready", { requestId });
+  }
+
   /** Records the requests of new blocks and moves the cursor in one transaction. */
-  async function followRequests(): Promise<void> {
-    const head = BigInt(await provider.getBlockNumber());
+  async function followRequests(head: bigint): Promise<void> {
     const cursor = jobs.getCursor(CURSOR_KEY) ?? BigInt(deployment.startBlock) - 1n;
     const range = nextBlockRange(cursor, head, config.chain.confirmations, config.chain.maxBlockRange);
     if (!range) return;
@@ -277,7 +433,10 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     const released = await fetchReleasedEvents(suite.inferenceMarket, range);
     jobs.recordRequests(events, CURSOR_KEY, range.toBlock);
     for (const { requestId, provider } of released) {
-      if (provider.toLowerCase() === wallet.address.toLowerCase()) continue;
+      if (provider.toLowerCase() === me) {
+        takeUpOwnRelease(requestId);
+        continue;
+      }
       if (jobs.getJob(requestId)?.state !== "skipped") continue;
       logger.info("request released by another provider, open again", { requestId, by: provider });
       jobs.transition(requestId, "seen");
@@ -289,9 +448,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   /** The models this account opted in to, re-read at most once a minute. */
   async function optedInModels(): Promise<Set<bigint>> {
     if (optedIn && Date.now() - optedIn.at < 60_000) return optedIn.ids;
-    const count = await suite.modelRegistry.modelCount();
-    const ids = new Set<bigint>();
-    for (let id = 1n; id <= count; id++) if (await suite.providerRegistry.servesModel(wallet.address, id)) ids.add(id);
+    const ids = new Set(await optedInModelIds(suite, wallet.address));
     optedIn = { at: Date.now(), ids };
     return ids;
   }
@@ -300,12 +457,8 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
 /** The longest wait between two tries of a job whose set-up is not ready; ms. */
 const NOT_READY_MAX_DELAY_MS = 30_000;
 
-const priority: Partial<Record<Job["state"], number>> = { submitting: 0, claimed: 1, claiming: 2 };
+/** Jobs rechecked against the chain per poll after a reorg. */
+const RECHECKS_PER_POLL = 64;
 
-/**
- * Jobs we hold a claim on first: they end reservations and race their deadlines, while a seen
- * job may be waiting for free stake and must not take their turn when concurrency is small.
- */
-function byPriority(active: Job[]): Job[] {
-  return [...active].sort((a, b) => (priority[a.state] ?? 3) - (priority[b.state] ?? 3));
-}
+/** Times a request we released ourselves is taken up again: a cause that stays costs a bounded gas. */
+const MAX_OWN_RELEASES = 2;

@@ -10,22 +10,13 @@ import { FailureReason } from "../model/failure-reason.ts";
 import { formatToString, hasFormat } from "../model/tensor-format.ts";
 import type { Tensor } from "../model/tensor.ts";
 import { generateVqmOrt } from "../model/vqm/ort-executor.ts";
-import type { SequenceSpec } from "../model/vqm/vqm-model.ts";
 import type { DecoderModel } from "./decoder-models.ts";
-import { assertModelFormats, type ModelFormats } from "./model-formats.ts";
+import { assertModelFormats, decoderFormats, type ModelFormats } from "./model-formats.ts";
 
 /** The request's input is not the decoder's int32 `[1, promptLength]` prompt. */
 export class DecoderInputError extends BaseError {
   override name = "DecoderInputError";
   readonly failureReason = FailureReason.InputShapeMismatch;
-}
-
-/** A decoder's formats: int32 `[1, promptLength]` in, int32 `[1, newTokens]` out. */
-export function decoderFormats(sequence: SequenceSpec): ModelFormats {
-  return {
-    input: { dtype: "int32", shape: [1, sequence.promptLength] },
-    output: { dtype: "int32", shape: [1, sequence.newTokens] },
-  };
 }
 
 export async function runDecoder(

@@ -13,12 +13,12 @@ import { withRetry } from "../util/retry.ts";
 import type { Job, JobStore } from "../store/open-job-store.ts";
 import type { ModelCache } from "./model-cache.ts";
 import { VerificationMode } from "../chain/register-model.ts";
-import { executeWithCheat, type Cheat } from "../dispute/cheat.ts";
-import { traceTrees } from "../dispute/moves.ts";
+import type { Cheat } from "../dispute/cheat.ts";
+import { runCommitted, runLayers } from "../dispute/committed-run.ts";
 import { traceFilePath, writeTraceFile } from "../dispute/trace-file.ts";
 import type { DisputeStore } from "../store/open-dispute-store.ts";
 import { optimisticInput, type OptimisticModels } from "./optimistic-models.ts";
-import { hexlify, type ContractTransaction } from "ethers";
+import { hexlify, type ContractTransaction, type TransactionReceipt } from "ethers";
 import { decodeRevert } from "../chain/revert-error.ts";
 import { executeVqm } from "../model/vqm/reference-executor.ts";
 import { ZkProveError } from "../zk/prove.ts";
@@ -29,6 +29,7 @@ import { assertModelFormats, canonicalOutput, vqmFormats, type ModelFormatsCache
 import type { StakeGuard } from "./stake-guard.ts";
 import { assertNotDecoderGraph, DecoderModelError, type DecoderModels } from "./decoder-models.ts";
 import { runDecoder } from "./run-decoder.ts";
+import type { FulfilSender } from "./fulfil-sender.ts";
 
 export type ServeJobContext = {
   market: InferenceMarket;
@@ -60,6 +61,8 @@ export type ServeJobContext = {
   decoders?: DecoderModels | undefined;
   /** The model's registered `VerificationMode`; every model is served as Attested without it. */
   modeOf?: ((modelId: bigint) => Promise<number>) | undefined;
+  /** Serving Attested requests without a claim (`jobs.claimFree`): one `fulfil` per result, or batches. */
+  fulfil?: FulfilSender | undefined;
 };
 
 export type OptimisticServing = {
@@ -96,7 +99,8 @@ export class SetupNotReadyError extends BaseError {
 /**
  * Drives one job one step closer to a final local state, always from what the chain says now,
  * so that running it again after a crash never serves a request twice:
- * seen → claiming → claimed → submitting → done, or failed / released / expired / skipped.
+ * seen → claiming → claimed → submitting → done, or failed / released / expired / skipped;
+ * an Attested job served claim-free (`ctx.fulfil`) goes seen → submitting → done.
  */
 export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise<void> {
   const job = ctx.jobs.getJob(requestId);
@@ -105,6 +109,14 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
   const onchain = await ctx.market.getRequest(requestId);
   const status = Number(onchain.status);
   const mine = onchain.provider.toLowerCase() === ctx.sender.address.toLowerCase();
+
+  // A claim-free result we recorded but the chain has not settled (a crash, a dropped
+  // transaction): the stored output is sent again; if the first lands meanwhile, the market
+  // refuses or skips the second and the job ends done from what the chain says.
+  if (job.state === "submitting" && status === RequestStatus.Pending && ctx.fulfil) {
+    await fulfilClaimFree(ctx, ctx.fulfil, job, onchain, log);
+    return;
+  }
 
   if (job.state === "seen" || job.state === "claiming") {
     if (status === RequestStatus.Claimed && mine) {
@@ -135,6 +147,10 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
     if (!(await ctx.stake.canClaim(mode))) {
       if (job.state === "claiming") ctx.jobs.transition(requestId, "seen");
       return;
+    }
+    if (ctx.fulfil && mode === VerificationMode.Attested && job.state === "seen") {
+      const fulfilled = await fulfilClaimFree(ctx, ctx.fulfil, job, onchain, log);
+      if (fulfilled !== "claim") return;
     }
     if (job.state === "seen") ctx.jobs.transition(requestId, "claiming");
     try {
@@ -182,6 +198,70 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
     }
     await runAndSubmit(ctx, job, onchain, log);
   }
+}
+
+/**
+ * Serves an Attested request without a claim: runs it, records the output (seen → submitting),
+ * sends it through `fulfil` (alone or batched) and ends done, or, when the market skipped or
+ * refused it, ends as the chain says (settled or claimed by another: skipped; still open: seen,
+ * tried again at a later poll). Returns "claim" when the job must take the claim path instead: an
+ * input the model cannot run is reported by a claimant only.
+ */
+async function fulfilClaimFree(
+  ctx: ServeJobContext,
+  fulfil: FulfilSender,
+  job: Job,
+  onchain: { callbackGasLimit: bigint; callback: string },
+  log: Logger,
+): Promise<"claim" | void> {
+  const { requestId } = job;
+  let output = job.state === "submitting" ? job.output : undefined;
+  if (!output) {
+    try {
+      output = await attestedOutput(ctx, job, log);
+    } catch (error) {
+      if (ctx.signal?.aborted) throw error;
+      if (failureReasonOf(error) !== undefined) return "claim";
+      throw notReady(job, error);
+    }
+    if (job.state === "seen") ctx.jobs.transition(requestId, "submitting", { output });
+  }
+  let skippedBecause: string;
+  try {
+    const outcome = await fulfil.fulfil({ requestId, output, callbackGasLimit: onchain.callbackGasLimit });
+    if (outcome.served) {
+      const { receipt, batchSize } = outcome;
+      ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
+      log.info("fulfilled", { tx: receipt.hash, gasUsed: receipt.gasUsed, batchSize, outputBytes: output.length });
+      await warnIfCallbackFailed(ctx, receipt, requestId, onchain, log);
+      return;
+    }
+    skippedBecause = outcome.reason;
+  } catch (error) {
+    if (!(error instanceof ChainRevertError)) throw error;
+    skippedBecause = error.shortMessage;
+  }
+  const after = await ctx.market.getRequest(requestId);
+  const status = Number(after.status);
+  const mine = after.provider.toLowerCase() === ctx.sender.address.toLowerCase();
+  log.info("fulfil not served", { reason: skippedBecause, status: requestStatusName(status) });
+  if (status === RequestStatus.Finalized && mine) ctx.jobs.transition(requestId, "done");
+  else if (status === RequestStatus.Claimed && mine) ctx.jobs.transition(requestId, "claimed");
+  else if (status === RequestStatus.Pending)
+    ctx.jobs.transition(requestId, "seen", { lastError: skippedBecause }); // not eligible now, say
+  else ctx.jobs.transition(requestId, "skipped", { lastError: skippedBecause });
+}
+
+/** Warns the operator when the consumer's callback in `receipt` failed (settlement stands). */
+function warnIfCallbackFailed(
+  ctx: ServeJobContext,
+  receipt: TransactionReceipt,
+  requestId: bigint,
+  onchain: { callback: string; callbackGasLimit: bigint },
+  log: Logger,
+): Promise<void> {
+  const { callback, callbackGasLimit } = onchain;
+  return warnFailedCallback({ market: ctx.market, receipt, requestId, callback, callbackGasLimit, logger: log });
 }
 
 /**
@@ -352,14 +432,7 @@ async function runAndSubmit(
       gasUsed: receipt.gasUsed,
       outputBytes: encoded.length,
     });
-    await warnFailedCallback({
-      market: ctx.market,
-      receipt,
-      requestId,
-      callback: onchain.callback,
-      callbackGasLimit: onchain.callbackGasLimit,
-      logger: log,
-    });
+    await warnIfCallbackFailed(ctx, receipt, requestId, onchain, log);
   } catch (error) {
     if (!(error instanceof ChainRevertError)) throw error;
     // Our earlier submission may have landed before a crash: the next pass re-reads the chain.
@@ -381,6 +454,17 @@ async function prepareAttested(
   onchain: { callbackGasLimit: bigint },
   log: Logger,
 ): Promise<Prepared> {
+  const encoded = await attestedOutput(ctx, job, log);
+  return {
+    output: encoded,
+    transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
+    gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
+    submitted: "submitted",
+  };
+}
+
+/** Runs an Attested job (a decoder or an onnxruntime session) and returns its canonical output. */
+async function attestedOutput(ctx: ServeJobContext, job: Job, log: Logger): Promise<Uint8Array> {
   const input = await resolveInput(ctx, job, log);
   const formats = await ctx.formats.get(job.modelId);
   const decoder = await ctx.decoders?.get(job.modelId);
@@ -394,19 +478,14 @@ async function prepareAttested(
       expectedDType: formats.input.dtype,
     });
   }
-  const encoded = canonicalOutput(job.modelId, output, formats);
-  return {
-    output: encoded,
-    transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
-    gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
-    submitted: "submitted",
-  };
+  return canonicalOutput(job.modelId, output, formats);
 }
 
 /**
- * An Optimistic model: the reference executor's full trace (with the test-only cheat applied
- * when configured) is kept on disk and the result tracked for finalize and defence before the
- * roots are submitted, so a crash after the submission lands still leaves a defended result.
+ * An Optimistic model: the reference executor's full trace (a decoder's generation: every pass's
+ * trace, committed to by its T = P + N − 1 pass roots), with the test-only cheat applied when
+ * configured, is kept on disk and the result tracked for finalize and defence before the roots
+ * are submitted, so a crash after the submission lands still leaves a defended result.
  */
 async function prepareOptimistic(
   ctx: ServeJobContext,
@@ -421,21 +500,27 @@ async function prepareOptimistic(
   );
   const formats = await ctx.formats.get(job.modelId);
   assertModelFormats(job.modelId, vqmFormats(model.model), formats);
-  const input = optimisticInput(model.model, job.input);
-  const { trace } = executeWithCheat(model.model, input, optimistic.cheat);
+  const started = performance.now();
+  const run = runCommitted(model.model, optimisticInput(model.model, job.input), optimistic.cheat);
   if (optimistic.cheat) log.warn("TEST-ONLY cheat applied to the trace", { ...optimistic.cheat });
-  const roots = traceTrees(trace).roots;
+  if (run.kind === "generation")
+    log.info("generated", {
+      promptTokens: run.promptLength,
+      newTokens: run.output.data.length,
+      passes: run.passes.length,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+    });
   // Checked before anything is recorded: a result we could not submit must not be tracked.
-  const encoded = canonicalOutput(job.modelId, trace[trace.length - 1]!, formats);
-  writeTraceFile(traceFilePath(optimistic.stateDir, job.requestId), trace);
+  const encoded = canonicalOutput(job.modelId, run.output, formats);
+  writeTraceFile(traceFilePath(optimistic.stateDir, job.requestId), runLayers(run));
   optimistic.results.recordResults(
-    [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots }],
+    [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots: run.roots }],
     "",
     0n,
   );
   return {
     output: encoded,
-    transaction: ctx.market.submitOptimistic.populateTransaction(job.requestId, encoded, roots),
+    transaction: ctx.market.submitOptimistic.populateTransaction(job.requestId, encoded, run.roots),
     gasLimit: undefined,
     submitted: "optimistic result submitted",
   };

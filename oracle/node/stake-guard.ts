@@ -61,11 +61,25 @@ export function stakeShortfall(reading: StakeReading): { problem: string; fix: s
   return undefined;
 }
 
+/** How long one reading of the stake answers for every job (a burst of requests reads it once). */
+const READING_TTL_MS = 1000;
+
 export function createStakeGuard({ providers, market, account, logger }: CreateStakeGuardParameters): StakeGuard {
   let short: string | undefined;
+  const readings = new Map<number, { at: number; reading: Promise<StakeReading> }>();
+  /** A reading at most READING_TTL_MS old: a claim it lets through that the stake no longer
+   *  covers is refused by the chain and the job waits, as for any lost race. */
+  function read(mode: number): Promise<StakeReading> {
+    const cached = readings.get(mode);
+    if (cached && Date.now() - cached.at < READING_TTL_MS) return cached.reading;
+    const reading = readStake(providers, market, account, mode);
+    readings.set(mode, { at: Date.now(), reading });
+    reading.catch(() => readings.delete(mode));
+    return reading;
+  }
   return {
     async canClaim(mode) {
-      const reading = await readStake(providers, market, account, mode);
+      const reading = await read(mode);
       const shortfall = stakeShortfall(reading);
       if (shortfall) {
         // One warning per episode (and per kind of problem): a provider short of stake sees

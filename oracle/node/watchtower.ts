@@ -1,8 +1,11 @@
 /**
  * The watchtower (`verity watch`): follows the Optimistic results of the models it knows,
- * re-executes each with the reference executor and compares the whole submitted output bytes
- * and the layer roots with its own. When the roots differ it opens its OWN game with the bond,
- * whatever games others have already opened over the result (the result is then Challenged;
+ * re-executes each with the reference executor (a decoder's generation: every forward pass) and
+ * compares the whole submitted output bytes and the layer roots (pass roots) with its own. When
+ * the roots differ it opens its OWN game with the bond (over a generation: at the first
+ * differing pass, then RevealLayers; when a generation's roots agree but a posted id is not the
+ * committed argmax, `challengeOutput` proves that at once), whatever games others have already
+ * opened over the result (the result is then Challenged;
  * it takes games until its window ends), never waits for theirs, and plays its game to the end
  * (bisect, one-step proof or, for a reduction too long for one step, the reduction phase;
  * timeout claims), then withdraws what it won, or its bond back when another game refunded the
@@ -12,15 +15,17 @@
 import { getBytes } from "ethers";
 import { connectDisputeGame, gameResolution, gamesOf, GameSide, gameSideName } from "../chain/dispute-game.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
+import { keepHead, readHead } from "../chain/find-fork.ts";
+import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
 import type { VerityConfig } from "../config/schema.ts";
-import { encodeLayerSpec, layoutProof } from "../dispute/layout.ts";
-import { firstDifferingByte, firstDifferingLayer, hex, traceTrees, type TraceTrees } from "../dispute/moves.ts";
+import { runCommitted, type CommittedRun, type GenerationRun } from "../dispute/committed-run.ts";
+import { layerOpening } from "../dispute/generation-proofs.ts";
+import { disputedLayer, firstDifferingByte, firstDifferingLayer, hex } from "../dispute/moves.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Tensor } from "../model/tensor.ts";
-import { encodeTensor } from "../model/tensor-codec.ts";
-import { assertCheatAllowed, executeWithCheat } from "../dispute/cheat.ts";
+import { decodeTensor, encodeTensor } from "../model/tensor-codec.ts";
+import { assertCheatAllowed } from "../dispute/cheat.ts";
 import { openContentStore } from "../storage/open-content-store.ts";
 import { openDisputeStore, type NewResult, type TrackedGame, type TrackedResult } from "../store/open-dispute-store.ts";
 import { sleep } from "../util/retry.ts";
@@ -41,7 +46,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   // TEST-ONLY: a misconfigured watchtower whose own trace is wrong (it then loses its bonds).
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config);
+  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config, logger);
   const game = await connectDisputeGame(suite.inferenceMarket, wallet);
   const content = await openContentStore(config.storage);
   const results = openDisputeStore({
@@ -59,8 +64,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   const watched = new Set(
     (config.models.length > 0 ? config.models : Object.keys(config.dispute.manifests)).map((id) => BigInt(id)),
   );
-  /** Our trace of each result being checked or disputed, and our canonical output bytes. */
-  const own = new Map<bigint, { trees: TraceTrees; output: Uint8Array; input: Tensor }>();
+  /** Our run of each result being checked or disputed, and our canonical output bytes. */
+  const own = new Map<bigint, { run: CommittedRun; output: Uint8Array }>();
   let now = 0n;
   logger.info("watchtower started", {
     account: wallet.address,
@@ -76,6 +81,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
         await pollOnce();
         failedPolls = 0;
       } catch (error) {
+        if (isSqliteCorruption(error)) throw error; // nothing to retry: ends with the fix
         failedPolls++;
         logger.warn("poll failed, retrying", { failedPolls, error });
       }
@@ -90,10 +96,20 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   }
 
   async function pollOnce(): Promise<void> {
-    const block = await provider.getBlock("latest");
-    if (!block) return;
-    now = BigInt(block.timestamp);
-    await followResults(BigInt(block.number));
+    // Reorg-safe like the provider's cursor: results of dropped blocks are read again.
+    const reading = await readHead({ provider, blocks: results.blocks, key: CURSOR_KEY });
+    if (reading.reorg) {
+      results.rewindCursor(CURSOR_KEY, reading.reorg.forkBlock);
+      const reopened = results.reopenSince("challenger", reading.reorg.changedSince);
+      own.clear(); // a re-used request id may come back with another input
+      logger.warn("chain reorganised, rewinding to the fork", {
+        forkBlock: reading.reorg.forkBlock,
+        resultsReopened: reopened,
+      });
+    }
+    keepHead(results.blocks, CURSOR_KEY, reading, config.chain.confirmations);
+    now = reading.head.timestamp;
+    await followResults(reading.head.number);
     for (const result of results.listActive("challenger")) {
       if (signal.aborted) return;
       try {
@@ -134,13 +150,18 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     results.recordResults(found, CURSOR_KEY, range.toBlock);
   }
 
-  async function ownTrace(result: TrackedResult) {
+  async function ownTrace(result: TrackedResult, log: Logger) {
     let entry = own.get(result.requestId);
     if (!entry) {
       const model = await models.get(result.modelId, signal);
-      const input = optimisticInput(model.model, result.input);
-      const { trace } = executeWithCheat(model.model, input, cheat);
-      entry = { trees: traceTrees(trace), output: encodeTensor(trace[trace.length - 1]!), input };
+      const started = performance.now();
+      const run = runCommitted(model.model, optimisticInput(model.model, result.input), cheat);
+      // How long checking a result takes, the watchtower's side of the provider's "generated".
+      log.info("result re-executed", {
+        ...(run.kind === "generation" ? { passes: run.passes.length } : {}),
+        seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+      });
+      entry = { run, output: encodeTensor(run.output) };
       own.set(result.requestId, entry);
     }
     return entry;
@@ -154,11 +175,17 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       await playOurGames(result, ours, log);
       return;
     }
-    const mine = await ownTrace(result);
-    const k = firstDifferingLayer(mine.trees.roots, result.roots);
+    const mine = await ownTrace(result, log);
+    const k = firstDifferingLayer(mine.run.roots, result.roots);
     // What a consumer reads is the whole output, header included: compare it too, not only the roots.
     const submitted = await submittedOutput(requestId);
     const byte = submitted === undefined ? undefined : firstDifferingByte(mine.output, submitted);
+    const generation = mine.run.kind === "generation" ? mine.run : undefined;
+    if (k === undefined && byte !== undefined && generation) {
+      if (await adoptOurGame(result, log)) return;
+      await challengeOutput(result, generation, submitted!, log);
+      return;
+    }
     if (k === undefined) {
       if (byte === undefined) {
         log.info("result checked: trace agrees", {});
@@ -193,33 +220,80 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     }
     const model = await models.get(result.modelId, signal);
     const others = status === RequestStatus.Challenged ? Number(await market.openGamesOf(requestId)) : 0;
-    log.warn("result differs from our trace, challenging", { layer: k, openGames: others, outputByte: byte });
+    // A game over a generation starts at pass k and names its layer in RevealLayers.
+    const at = generation ? { pass: k } : { layer: k };
+    log.warn("result differs from our trace, challenging", { ...at, openGames: others, outputByte: byte });
+    const { layerSpec, layoutProof } = generation
+      ? { layerSpec: "0x", layoutProof: [] }
+      : disputedLayer(model.specs, result.roots, mine.run.roots);
     const params = {
       input: result.input,
       defenderRoots: result.roots,
-      challengerRoots: mine.trees.roots,
-      layerSpec: encodeLayerSpec(model.specs[k]!),
-      layoutProof: layoutProof(model.specs, k),
+      challengerRoots: mine.run.roots,
+      layerSpec,
+      layoutProof,
     };
     const bond = await game.requiredBond(requestId);
+    await openOurGame(
+      result,
+      "challenge",
+      game.challenge.populateTransaction(requestId, params, { value: bond }),
+      {
+        ...at,
+        bond,
+        openGames: others + 1,
+      },
+      log,
+    );
+  }
+
+  /**
+   * A generation whose pass roots agree with ours but whose posted ids do not: the first differing
+   * id is proven against the defender's committed argmax of its pass, which ends the game at once.
+   */
+  async function challengeOutput(result: TrackedResult, run: GenerationRun, submitted: Uint8Array, log: Logger) {
+    const { requestId } = result;
+    const status = Number(await suite.inferenceMarket.statusOf(requestId));
+    const [posted, ours] = [decodeTensor(submitted).data as Int32Array, run.output.data as Int32Array];
+    const index = ours.findIndex((id, i) => posted[i] !== id);
+    const challengeable = status === RequestStatus.Submitted || status === RequestStatus.Challenged;
+    if (!challengeable || now >= (await suite.inferenceMarket.windowEndOf(requestId))) {
+      log.warn("wrong output no longer challengeable", { status: requestStatusName(status), index });
+      results.update("challenger", requestId, { state: "settled", note: `missed: ${requestStatusName(status)}` });
+      own.delete(requestId);
+      return;
+    }
+    const pass = run.promptLength - 1 + index;
+    const argmax = run.trees.passes[0]!.roots.length - 1;
+    log.warn("posted token differs from the committed argmax, challenging the output", { index, pass });
+    const params = {
+      input: result.input,
+      defenderRoots: result.roots,
+      index,
+      argmax: layerOpening(run.trees, pass, argmax),
+      token: hex(run.trees.passes[pass]!.bytes[argmax]!),
+    };
+    const bond = await game.requiredBond(requestId);
+    const transaction = game.challengeOutput.populateTransaction(requestId, params, { value: bond });
+    await openOurGame(result, "challengeOutput", transaction, { index, pass, bond }, log);
+  }
+
+  /** Sends a challenge and records the game its `GameStarted` event names. */
+  async function openOurGame(
+    result: TrackedResult,
+    move: string,
+    transaction: Parameters<typeof sender.send>[0]["transaction"],
+    fields: Record<string, unknown>,
+    log: Logger,
+  ): Promise<void> {
+    const { requestId } = result;
     try {
-      const receipt = await sender.send({
-        action: `challenge request ${requestId}`,
-        transaction: game.challenge.populateTransaction(requestId, params, { value: bond }),
-      });
+      const receipt = await sender.send({ action: `${move} request ${requestId}`, transaction });
       for (const entry of receipt.logs) {
         const parsed = game.interface.parseLog(entry);
         if (parsed?.name !== "GameStarted") continue;
         const gameId = parsed.args.gameId as bigint;
-        log.info("game move", {
-          move: "challenge",
-          gameId,
-          layer: k,
-          bond,
-          openGames: others + 1,
-          gasUsed: receipt.gasUsed,
-          tx: receipt.hash,
-        });
+        log.info("game move", { move, gameId, ...fields, gasUsed: receipt.gasUsed, tx: receipt.hash });
         results.recordGame({ gameId, requestId, role: "challenger", challenger: wallet.address });
         results.update("challenger", requestId, { state: "disputing" });
       }
@@ -254,13 +328,13 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   async function playOurGames(result: TrackedResult, ours: TrackedGame[], log: Logger): Promise<void> {
     const { requestId } = result;
     const model = await models.get(result.modelId, signal);
-    const mine = await ownTrace(result);
+    const mine = await ownTrace(result, log);
     let open = 0;
     for (const entry of ours) {
       if (entry.state === "resolved") continue;
       const step = await playGameStep(
         { game, sender, logger, fromBlock: deployment.startBlock },
-        { gameId: entry.gameId, role: "challenger", own: mine.trees, model, input: mine.input },
+        { gameId: entry.gameId, role: "challenger", own: mine.run, model, committedRoots: result.roots },
       );
       if (!step.resolved) {
         open++;

@@ -75,7 +75,7 @@ export function createZkModels({ registry, dirs, logger }: CreateZkModelsParamet
       throw new ZkModelError(`Model ${modelId}: the model folder ${dir} holds another model.`, {
         details: [`registered modelHash ${entry.modelHash}`, `vqm/manifest.json ${manifest.modelHash}`],
       });
-    refuseDecoder(modelId, model, "Zk", ZkModelError);
+    refuseDecoder(modelId, model, ZkModelError);
     const prover = await createProver({ zkDir: folder.zk });
     logger.info("zk model loaded", { modelId, dir, constraints: zk.constraints, publicSignals: zk.publicSignals });
     return { modelId, model, prover, dir };

@@ -2,13 +2,15 @@
  * Opens an onnxruntime session for model bytes on the requested execution provider. CUDA is
  * only there when its libraries were installed next to onnxruntime-node (our install skips
  * them), so a CUDA request that fails falls back to the CPU provider, says so through
- * `onFallback`, and records the provider actually used in `session.provider`.
+ * `onFallback`, and records the provider actually used in `session.provider`. An integer (VQM)
+ * graph always runs on the CPU provider (integer-graph.ts says why), also said through `onFallback`.
  */
 import * as ort from "onnxruntime-node";
 import { BaseError } from "../errors.ts";
 import { FailureReason } from "../model/failure-reason.ts";
 import { isDType } from "../model/tensor.ts";
 import type { DType } from "../model/tensor.ts";
+import { integerGraphPinnedReason, isIntegerGraph } from "./integer-graph.ts";
 
 export type ExecutionProvider = "cpu" | "cuda";
 
@@ -26,6 +28,13 @@ export type CreateSessionParameters = {
    * differ in the last bits between levels, so pin it when comparing float results.
    */
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all" | undefined;
+  /**
+   * Log at onnxruntime's verbose level to stderr, which then prints where each node is placed
+   * (read by the placement probe, probe-placement.ts). Defaults to false.
+   */
+  verbose?: boolean | undefined;
+  /** Where onnxruntime writes the graph as optimized for this session (the nodes it places). */
+  optimizedModelFile?: string | undefined;
 };
 
 /** A declared model input or output; string dims are symbolic (any size). */
@@ -59,6 +68,8 @@ export async function createSession({
   threads,
   onFallback,
   graphOptimizationLevel = "all",
+  verbose = false,
+  optimizedModelFile,
 }: CreateSessionParameters): Promise<ModelSession> {
   if (!(model instanceof Uint8Array) || model.length === 0)
     throw new SessionParameterError("Model bytes must be a non-empty Uint8Array.");
@@ -72,16 +83,20 @@ export async function createSession({
   const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel,
     ...(threads !== undefined ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    ...(verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
+    ...(optimizedModelFile !== undefined ? { optimizedModelFilePath: optimizedModelFile } : {}),
   };
   let session: ort.InferenceSession | undefined;
   let provider: ExecutionProvider = "cpu";
-  if (executionProvider === "cuda") {
+  const pinned = executionProvider === "cuda" && isIntegerGraph(model);
+  if (pinned) onFallback?.(integerGraphPinnedReason);
+  if (executionProvider === "cuda" && !pinned) {
     try {
-      // Severity 4 (fatal only): the failed CUDA load is reported through onFallback instead.
+      // Severity 4 (fatal only) unless verbose: the failed CUDA load is reported through onFallback instead.
       session = await ort.InferenceSession.create(model, {
         ...options,
         executionProviders: ["cuda"],
-        logSeverityLevel: 4,
+        logSeverityLevel: verbose ? 0 : 4,
       });
       provider = "cuda";
     } catch (error) {

@@ -11,7 +11,12 @@ import { BaseError } from "../errors.ts";
  * let a dropped transaction be sent again: claiming → seen, submitting → claimed. Forward
  * jumps reconcile with the chain after a crash (it is the truth): seen → claimed when our
  * claim landed, claimed → done when our submission did, and claimed or submitting → released
- * when the request went to someone else.
+ * when the request went to someone else. An Attested job served without a claim goes
+ * seen → submitting → done; its result not served goes submitting → seen (the request still
+ * open) or skipped (served or claimed by another), or claimed (our own claim landed first).
+ * Outside these moves, the store's `reopen` and
+ * `reopenReleased` put a job back to seen or claimed from any state when the chain no longer
+ * has its step (a reorg dropped it, or we released the request ourselves).
  */
 export const JOB_STATES = [
   "seen",
@@ -29,10 +34,10 @@ export type JobState = (typeof JOB_STATES)[number];
 export const FINAL_STATES: readonly JobState[] = ["done", "failed", "released", "expired", "skipped"];
 
 const transitions: Record<JobState, readonly JobState[]> = {
-  seen: ["claiming", "claimed", "skipped", "expired", "failed"],
+  seen: ["claiming", "claimed", "submitting", "skipped", "expired", "failed"],
   claiming: ["claimed", "seen", "skipped", "expired", "failed"],
   claimed: ["submitting", "done", "released", "expired", "failed"],
-  submitting: ["done", "claimed", "released", "expired", "failed"],
+  submitting: ["done", "claimed", "released", "expired", "failed", "seen", "skipped"],
   done: [],
   failed: [],
   released: [],

@@ -10,6 +10,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { BaseError, errorMessage } from "../errors.ts";
+import { cursorBlocks, CURSOR_BLOCKS_SCHEMA, type CursorBlocks } from "./cursor-blocks.ts";
+import { assertIntact, corruptionOr, guardCorruption, StoreCorruptError } from "./store-corruption.ts";
 
 export type DisputeRole = "defender" | "challenger";
 
@@ -48,8 +50,22 @@ export type TrackedGame = {
 };
 
 export type DisputeStore = {
+  /** The recent chain heads the cursors rely on, to find reorgs. */
+  blocks: CursorBlocks;
   getCursor(key: string): bigint | undefined;
-  /** Records results and moves the cursor in one transaction (idempotent per result). */
+  /** A reorg dropped the blocks above `block`: the cursor goes back to it and reads them again. */
+  rewindCursor(key: string, block: bigint): void;
+  /**
+   * A reorg dropped blocks: results of `role` settled or agreed since `since` (ms) are open
+   * again, and games resolved since then are played again, each re-read from the chain (a
+   * finalize or a game move of ours may have gone with the dropped blocks). Returns how many.
+   */
+  reopenSince(role: DisputeRole, since: number): number;
+  /**
+   * Records results and moves the cursor in one transaction. A result already known keeps its
+   * row, unless it comes with other roots while not yet disputed (a reorg dropped the submission
+   * and another was made): it is then checked again against the new roots.
+   */
   recordResults(results: readonly NewResult[], cursorKey: string, toBlock: bigint): void;
   get(role: DisputeRole, requestId: bigint): TrackedResult | undefined;
   listActive(role: DisputeRole): TrackedResult[];
@@ -101,6 +117,7 @@ CREATE TABLE IF NOT EXISTS games (
   PRIMARY KEY (scope, role, game_id)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS games_by_request ON games (scope, role, request_id);
+${CURSOR_BLOCKS_SCHEMA}
 `;
 
 type Row = {
@@ -138,8 +155,11 @@ export function openDisputeStore({
     mkdirSync(path.dirname(file), { recursive: true });
     db = new DatabaseSync(file);
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    assertIntact(db, file);
     db.exec(SCHEMA);
   } catch (error) {
+    const cause = corruptionOr(file, error);
+    if (cause instanceof StoreCorruptError) throw cause;
     throw new DisputeStoreError(`Cannot open the dispute store ${file}.`, {
       details: [errorMessage(error)],
       cause: error,
@@ -175,7 +195,43 @@ export function openDisputeStore({
       throw error;
     }
   };
-  return {
+  const blocks = guardCorruption(file, cursorBlocks(db, scope));
+  const setCursor = (key: string, block: bigint) =>
+    db
+      .prepare(
+        `INSERT INTO cursors (scope, key, block) VALUES (?, ?, ?)
+         ON CONFLICT (scope, key) DO UPDATE SET block = excluded.block`,
+      )
+      .run(scope, key, block);
+  // Every call: a file damaged while running ends the role with StoreCorruptError.
+  return guardCorruption(file, {
+    blocks,
+    rewindCursor(key, block) {
+      transaction(() => {
+        const statement = db.prepare("SELECT block FROM cursors WHERE scope = ? AND key = ?");
+        statement.setReadBigInts(true);
+        const cursor = (statement.get(scope, key) as { block: bigint } | undefined)?.block;
+        if (cursor !== undefined && cursor > block) setCursor(key, block);
+        blocks.dropAbove(key, block);
+      });
+    },
+    reopenSince(role, since) {
+      return transaction(() => {
+        const results = db
+          .prepare(
+            `UPDATE results SET state = 'open', note = 'reopened after a reorg'
+             WHERE scope = ? AND role = ? AND updated_at >= ? AND state IN ('settled', 'agreed')`,
+          )
+          .run(scope, role, since);
+        const games = db
+          .prepare(
+            `UPDATE games SET state = 'playing', winner = NULL, moot = NULL
+             WHERE scope = ? AND role = ? AND updated_at >= ? AND state = 'resolved'`,
+          )
+          .run(scope, role, since);
+        return Number(results.changes) + Number(games.changes);
+      });
+    },
     getCursor(key) {
       const statement = db.prepare("SELECT block FROM cursors WHERE scope = ? AND key = ?");
       statement.setReadBigInts(true);
@@ -185,7 +241,10 @@ export function openDisputeStore({
       transaction(() => {
         const insert = db.prepare(
           `INSERT INTO results (scope, role, request_id, model_id, state, input, roots, updated_at)
-           VALUES (?, ?, ?, ?, 'open', ?, ?, ?) ON CONFLICT (scope, role, request_id) DO NOTHING`,
+           VALUES (?, ?, ?, ?, 'open', ?, ?, ?) ON CONFLICT (scope, role, request_id) DO UPDATE
+           SET roots = excluded.roots, input = excluded.input, model_id = excluded.model_id, state = 'open',
+               note = 'seen again with other roots', updated_at = excluded.updated_at
+           WHERE roots <> excluded.roots AND state IN ('open', 'agreed')`,
         );
         for (const r of results)
           insert.run(
@@ -197,11 +256,7 @@ export function openDisputeStore({
             JSON.stringify(r.roots),
             Date.now(),
           );
-        if (cursorKey !== "")
-          db.prepare(
-            `INSERT INTO cursors (scope, key, block) VALUES (?, ?, ?)
-             ON CONFLICT (scope, key) DO UPDATE SET block = excluded.block`,
-          ).run(scope, cursorKey, toBlock);
+        if (cursorKey !== "") setCursor(cursorKey, toBlock);
       });
     },
     get(role, requestId) {
@@ -251,5 +306,5 @@ export function openDisputeStore({
     close() {
       if (db.isOpen) db.close();
     },
-  };
+  } satisfies DisputeStore);
 }

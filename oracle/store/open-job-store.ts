@@ -3,8 +3,10 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { SQLInputValue } from "node:sqlite";
 import { BaseError, errorMessage } from "../errors.ts";
-import { assertTransition, FINAL_STATES, JOB_STATES } from "./job-states.ts";
+import { cursorBlocks, CURSOR_BLOCKS_SCHEMA, type CursorBlocks } from "./cursor-blocks.ts";
+import { assertTransition, JOB_STATES } from "./job-states.ts";
 import type { JobState } from "./job-states.ts";
+import { assertIntact, corruptionOr, guardCorruption, StoreCorruptError } from "./store-corruption.ts";
 
 /**
  * The daemon's memory across restarts: the block cursor of each event stream and every job's
@@ -27,12 +29,19 @@ export type JobDb = {
  * pass the store around.
  */
 export type JobStore = JobDb & {
+  /** The recent chain heads the cursors rely on, to find reorgs. */
+  blocks: CursorBlocks;
   getCursor(key: string): bigint | undefined;
   setCursor(key: string, block: bigint): void;
   upsertSeen(job: NewJob): { inserted: boolean; job: Job };
   recordRequests(jobs: readonly NewJob[], cursorKey: string, toBlock: bigint): number;
   getJob(requestId: bigint): Job | undefined;
-  listActive(): Job[];
+  listActive(limit?: number): ActiveJob[];
+  rewind(cursorKey: string, forkBlock: bigint, changedSince: number): { orphaned: number; recheck: number };
+  listRecheck(limit?: number): ActiveJob[];
+  reopen(requestId: bigint, to: ReopenState, reason: string): Job;
+  clearRecheck(requestId: bigint): void;
+  reopenReleased(requestId: bigint, maxReleases: number): boolean;
   countByState(): Record<JobState, number>;
   transition(requestId: bigint, to: JobState, fields?: TransitionFields): Job;
   recordAttempt(requestId: bigint, error: unknown): Job;
@@ -63,9 +72,15 @@ export type NewJob = {
   /** Escrowed fee and its token (the zero address for ETH). */
   fee?: bigint | undefined;
   feeToken?: string | undefined;
+  /**
+   * What tells this request from another with the same id (ids are re-used when a reorg drops
+   * a request): a hash of the event's fields (oracle/chain/market-events.ts).
+   */
+  fingerprint?: string | undefined;
 };
 
-export type Job = Omit<NewJob, "inputCid" | "requester" | "fee" | "feeToken"> & {
+export type Job = Omit<NewJob, "inputCid" | "requester" | "fee" | "feeToken" | "fingerprint"> & {
+  fingerprint: string | undefined;
   inputCid: string | undefined;
   requester: string | undefined;
   fee: bigint | undefined;
@@ -80,6 +95,12 @@ export type Job = Omit<NewJob, "inputCid" | "requester" | "fee" | "feeToken"> & 
   createdAt: number;
   updatedAt: number;
 };
+
+/** A job as the poll lists it: without its input and output, read only when the job runs. */
+export type ActiveJob = Pick<Job, "requestId" | "modelId" | "deadline" | "blockNumber" | "state" | "attempts">;
+
+/** Where a job goes back to when the chain says its step did not happen after all. */
+export type ReopenState = "seen" | "claimed";
 
 export type TransitionFields = {
   claimTx?: string | undefined;
@@ -101,8 +122,27 @@ export class JobNotFoundError extends BaseError {
   }
 }
 
-/** 2 added `expire_checked`; a version 1 file is migrated when opened. */
-const SCHEMA_VERSION = 2;
+/**
+ * 2 added `expire_checked`; 3 added `fingerprint`, `orphaned`, `recheck`, `own_releases`, the
+ * `cursor_blocks` table and the indexes the bounded queries use. Older files are migrated when
+ * opened, in one transaction.
+ */
+const SCHEMA_VERSION = 3;
+
+const MIGRATIONS: Record<number, string> = {
+  1: "ALTER TABLE jobs ADD COLUMN expire_checked INTEGER NOT NULL DEFAULT 0;",
+  2: `ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
+      ALTER TABLE jobs ADD COLUMN orphaned INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN own_releases INTEGER NOT NULL DEFAULT 0;
+      DROP INDEX IF EXISTS jobs_by_state;`,
+};
+
+/** The states a job is worked on in, in the order the poll takes them (claims held first). */
+const ACTIVE_STATES = ["submitting", "claimed", "claiming", "seen"] as const satisfies readonly JobState[];
+
+/** Jobs the poll lists at most by default: a few times the concurrency, never the backlog. */
+const DEFAULT_ACTIVE_LIMIT = 256;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cursors (
@@ -134,9 +174,17 @@ CREATE TABLE IF NOT EXISTS jobs (
   expire_checked INTEGER NOT NULL DEFAULT 0, -- 1 once a past-deadline request was looked at for expire
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
+  fingerprint TEXT,                          -- hash of the request event's fields
+  orphaned INTEGER NOT NULL DEFAULT 0,       -- 1: its request block was dropped by a reorg
+  recheck INTEGER NOT NULL DEFAULT 0,        -- 1: changed after a block a reorg dropped
+  own_releases INTEGER NOT NULL DEFAULT 0,   -- times we released it and took it up again
   PRIMARY KEY (chain_id, market, request_id)
 ) STRICT;
-CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (chain_id, market, state);
+CREATE INDEX IF NOT EXISTS jobs_active ON jobs (chain_id, market, state, block_number, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_update ON jobs (chain_id, market, updated_at);
+CREATE INDEX IF NOT EXISTS jobs_by_block ON jobs (chain_id, market, block_number);
+CREATE INDEX IF NOT EXISTS jobs_recheck ON jobs (chain_id, market) WHERE recheck = 1;
+${CURSOR_BLOCKS_SCHEMA}
 `;
 
 export function openJobStore({
@@ -152,38 +200,64 @@ export function openJobStore({
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     db = new DatabaseSync(file);
+  } catch (error) {
+    throw new JobStoreError(`Cannot open the job store ${file}.`, { details: [errorMessage(error)], cause: error });
+  }
+  try {
     // WAL: readers (a status command) do not block the daemon's writes; a second writer waits.
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    const version = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
-    if (version > SCHEMA_VERSION) {
-      db.close();
-      throw new JobStoreError(`The job store ${file} was written by a newer version (schema ${version}).`, {
-        details: [`This version reads schema ${SCHEMA_VERSION}. Upgrade, or point stateDir elsewhere.`],
-      });
-    }
-    if (version === 1) db.exec("ALTER TABLE jobs ADD COLUMN expire_checked INTEGER NOT NULL DEFAULT 0");
-    db.exec(SCHEMA);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    assertIntact(db, file);
+    migrate(db, file);
   } catch (error) {
-    if (error instanceof JobStoreError) throw error;
+    db.close();
+    const cause = corruptionOr(file, error);
+    if (cause instanceof JobStoreError || cause instanceof StoreCorruptError) throw cause;
     throw new JobStoreError(`Cannot open the job store ${file}.`, { details: [errorMessage(error)], cause: error });
   }
   const data: JobDb = { db, file, chainId: BigInt(chainId), market: market.toLowerCase(), now };
-  return {
+  // Every call: a file damaged while the daemon runs ends it with StoreCorruptError, not an idle loop.
+  return guardCorruption(file, {
     ...data,
+    blocks: guardCorruption(file, cursorBlocks(db, `${data.chainId}:${data.market}`)),
     getCursor: (key) => getCursor(data, key),
     setCursor: (key, block) => setCursor(data, key, block),
     upsertSeen: (job) => upsertSeen(data, job),
     recordRequests: (jobs, cursorKey, toBlock) => recordRequests(data, jobs, cursorKey, toBlock),
     getJob: (requestId) => getJob(data, requestId),
-    listActive: () => listActive(data),
+    listActive: (limit) => listActive(data, limit),
+    rewind: (cursorKey, forkBlock, changedSince) => rewind(data, cursorKey, forkBlock, changedSince),
+    listRecheck: (limit) => listRecheck(data, limit),
+    reopen: (requestId, to, reason) => reopen(data, requestId, to, reason),
+    clearRecheck: (requestId) => clearRecheck(data, requestId),
+    reopenReleased: (requestId, maxReleases) => reopenReleased(data, requestId, maxReleases),
     countByState: () => countByState(data),
     transition: (requestId, to, fields) => transition(data, requestId, to, fields),
     recordAttempt: (requestId, error) => recordAttempt(data, requestId, error),
     listExpirable: (now, limit) => listExpirable(data, now, limit),
     markExpireChecked: (requestId) => markExpireChecked(data, requestId),
     close: () => closeJobStore(data),
-  };
+  } satisfies JobStore);
+}
+
+/** Brings a file of any older schema to this one, or refuses a newer one. */
+function migrate(db: DatabaseSync, file: string): void {
+  const version = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  if (version > SCHEMA_VERSION)
+    throw new JobStoreError(`The job store ${file} was written by a newer version (schema ${version}).`, {
+      details: [`This version reads schema ${SCHEMA_VERSION}. Upgrade, or point stateDir elsewhere.`],
+    });
+  if (version === SCHEMA_VERSION) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    // Version 0 is a new file: the schema below creates everything.
+    for (let from = Math.max(version, 1); version > 0 && from < SCHEMA_VERSION; from++) db.exec(MIGRATIONS[from]!);
+    db.exec(SCHEMA);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
 }
 
 export function closeJobStore(store: JobDb): void {
@@ -232,31 +306,54 @@ export function recordRequests(store: JobDb, jobs: readonly NewJob[], cursorKey:
   });
 }
 
+/**
+ * A request seen again keeps its job, unless it is not the same request: its block was dropped
+ * by a reorg (`orphaned`), or its fingerprint differs (the id was re-used by another request).
+ * Then the old job's transactions went with the dropped blocks, and the job starts over as
+ * `seen` with the new request's fields.
+ */
 function insertSeen(store: JobDb, job: NewJob): { inserted: boolean; job: Job } {
-  {
-    const at = store.now();
-    const result = store.db
-      .prepare(
-        `INSERT INTO jobs (chain_id, market, request_id, model_id, input, input_cid, deadline, block_number,
-                           requester, fee, fee_token, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?)
-         ON CONFLICT (chain_id, market, request_id) DO NOTHING`,
-      )
-      .run(
-        ...scope(store, job.requestId),
-        String(job.modelId),
-        job.input,
-        job.inputCid ?? null,
-        String(job.deadline),
-        job.blockNumber,
-        job.requester ?? null,
-        job.fee === undefined ? null : String(job.fee),
-        job.feeToken ?? null,
-        at,
-        at,
-      );
-    return { inserted: Number(result.changes) === 1, job: mustGetJob(store, job.requestId) };
+  const known = store.db
+    .prepare("SELECT fingerprint, orphaned FROM jobs WHERE chain_id = ? AND market = ? AND request_id = ?")
+    .get(...scope(store, job.requestId)) as { fingerprint: string | null; orphaned: number | bigint } | undefined;
+  const replaced =
+    known !== undefined &&
+    (Number(known.orphaned) === 1 ||
+      (known.fingerprint !== null && job.fingerprint !== undefined && known.fingerprint !== job.fingerprint));
+  if (known !== undefined && !replaced) {
+    if (known.fingerprint === null && job.fingerprint !== undefined)
+      store.db
+        .prepare("UPDATE jobs SET fingerprint = ? WHERE chain_id = ? AND market = ? AND request_id = ?")
+        .run(job.fingerprint, ...scope(store, job.requestId));
+    return { inserted: false, job: mustGetJob(store, job.requestId) };
   }
+  if (replaced)
+    store.db
+      .prepare("DELETE FROM jobs WHERE chain_id = ? AND market = ? AND request_id = ?")
+      .run(...scope(store, job.requestId));
+  const at = store.now();
+  store.db
+    .prepare(
+      `INSERT INTO jobs (chain_id, market, request_id, model_id, input, input_cid, deadline, block_number,
+                         requester, fee, fee_token, fingerprint, state, last_error, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?, ?)`,
+    )
+    .run(
+      ...scope(store, job.requestId),
+      String(job.modelId),
+      job.input,
+      job.inputCid ?? null,
+      String(job.deadline),
+      job.blockNumber,
+      job.requester ?? null,
+      job.fee === undefined ? null : String(job.fee),
+      job.feeToken ?? null,
+      job.fingerprint ?? null,
+      replaced ? "replaced: the request seen before was dropped by a reorg" : null,
+      at,
+      at,
+    );
+  return { inserted: true, job: mustGetJob(store, job.requestId) };
 }
 
 export function getJob(store: JobDb, requestId: bigint): Job | undefined {
@@ -276,15 +373,125 @@ export function countByState(store: JobDb): Record<JobState, number> {
   return counts;
 }
 
-/** Jobs not in a final state, oldest first: what to resume after a restart. */
-export function listActive(store: JobDb): Job[] {
+const ACTIVE_COLUMNS = "request_id, model_id, deadline, block_number, state, attempts";
+
+type ActiveRow = Pick<JobRow, "request_id" | "model_id" | "deadline" | "block_number" | "state" | "attempts">;
+
+function fromActiveRow(row: ActiveRow): ActiveJob {
+  return {
+    requestId: BigInt(row.request_id),
+    modelId: BigInt(row.model_id),
+    deadline: BigInt(row.deadline),
+    blockNumber: row.block_number,
+    state: row.state,
+    attempts: Number(row.attempts),
+  };
+}
+
+/**
+ * Jobs not in a final state, at most `limit`: claims of ours first (submitting, claimed,
+ * claiming), then seen requests, oldest first in each. Each state is one index range read up to
+ * the limit, and inputs are not read: the cost does not grow with finished jobs or the backlog.
+ */
+export function listActive(store: JobDb, limit = DEFAULT_ACTIVE_LIMIT): ActiveJob[] {
   const statement = store.db.prepare(
-    `SELECT * FROM jobs WHERE chain_id = ? AND market = ?
-     AND state NOT IN (${FINAL_STATES.map(() => "?").join(", ")})
-     ORDER BY block_number, created_at, CAST(request_id AS INTEGER)`,
+    `SELECT ${ACTIVE_COLUMNS} FROM jobs INDEXED BY jobs_active
+     WHERE chain_id = ? AND market = ? AND state = ? AND orphaned = 0
+     ORDER BY block_number, created_at LIMIT ?`,
   );
   statement.setReadBigInts(true);
-  return (statement.all(String(store.chainId), store.market, ...FINAL_STATES) as JobRow[]).map(fromRow);
+  const jobs: ActiveJob[] = [];
+  for (const state of ACTIVE_STATES) {
+    if (jobs.length >= limit) break;
+    const rows = statement.all(String(store.chainId), store.market, state, limit - jobs.length) as ActiveRow[];
+    jobs.push(...rows.map(fromActiveRow));
+  }
+  return jobs;
+}
+
+/**
+ * A reorg dropped the blocks above `forkBlock`: in one transaction, the cursor goes back to it
+ * (its blocks are read again), jobs whose request was in a dropped block are `orphaned` (out of
+ * the poll until their request is seen again), and jobs changed since `changedSince` (ms) are
+ * marked for a recheck against the chain, since their claim or submission may have been dropped.
+ */
+export function rewind(
+  store: JobDb,
+  cursorKey: string,
+  forkBlock: bigint,
+  changedSince: number,
+): { orphaned: number; recheck: number } {
+  return inTransaction(store, () => {
+    const cursor = getCursor(store, cursorKey);
+    if (cursor !== undefined && cursor > forkBlock) setCursor(store, cursorKey, forkBlock);
+    const where = [String(store.chainId), store.market] as const;
+    const orphaned = store.db
+      .prepare("UPDATE jobs SET orphaned = 1 WHERE chain_id = ? AND market = ? AND block_number > ?")
+      .run(...where, forkBlock);
+    const recheck = store.db
+      .prepare(
+        `UPDATE jobs SET recheck = 1 WHERE chain_id = ? AND market = ? AND updated_at >= ?
+         AND orphaned = 0 AND state <> 'seen'`,
+      )
+      .run(...where, changedSince);
+    cursorBlocks(store.db, `${store.chainId}:${store.market}`).dropAbove(cursorKey, forkBlock);
+    return { orphaned: Number(orphaned.changes), recheck: Number(recheck.changes) };
+  });
+}
+
+/** Jobs marked by {@link rewind} for a recheck against the chain, at most `limit`. */
+export function listRecheck(store: JobDb, limit = DEFAULT_ACTIVE_LIMIT): ActiveJob[] {
+  const statement = store.db.prepare(
+    `SELECT ${ACTIVE_COLUMNS} FROM jobs INDEXED BY jobs_recheck
+     WHERE chain_id = ? AND market = ? AND recheck = 1 LIMIT ?`,
+  );
+  statement.setReadBigInts(true);
+  return (statement.all(String(store.chainId), store.market, limit) as ActiveRow[]).map(fromActiveRow);
+}
+
+/** The chain agrees with the job's local state: no recheck. */
+export function clearRecheck(store: JobDb, requestId: bigint): void {
+  store.db
+    .prepare("UPDATE jobs SET recheck = 0 WHERE chain_id = ? AND market = ? AND request_id = ?")
+    .run(...scope(store, requestId));
+}
+
+/**
+ * Moves a job back to `seen` (the chain has the request open) or `claimed` (the chain has our
+ * claim and no result of ours), whatever its state: the one way back from a final state, for a
+ * step the chain no longer has (dropped by a reorg, or our own release). Going back to `seen`
+ * forgets the claim and submission.
+ */
+export function reopen(store: JobDb, requestId: bigint, to: ReopenState, reason: string): Job {
+  return inTransaction(store, () => {
+    mustGetJob(store, requestId);
+    const forget = to === "seen" ? ", claim_tx = NULL, submit_tx = NULL, output = NULL, output_cid = NULL" : "";
+    store.db
+      .prepare(
+        `UPDATE jobs SET state = ?, last_error = ?, recheck = 0, expire_checked = 0, updated_at = ?${forget}
+         WHERE chain_id = ? AND market = ? AND request_id = ?`,
+      )
+      .run(to, reason, store.now(), ...scope(store, requestId));
+    return mustGetJob(store, requestId);
+  });
+}
+
+/**
+ * A job we released ourselves (its content or set-up was missing near the deadline) goes back to
+ * `seen`, to be claimed again once what it needs is there, at most `maxReleases` times: a cause
+ * that does not go away costs a bounded number of claim and release transactions.
+ */
+export function reopenReleased(store: JobDb, requestId: bigint, maxReleases: number): boolean {
+  return inTransaction(store, () => {
+    const result = store.db
+      .prepare(
+        `UPDATE jobs SET state = 'seen', own_releases = own_releases + 1, claim_tx = NULL, submit_tx = NULL,
+           output = NULL, output_cid = NULL, expire_checked = 0, updated_at = ?
+         WHERE chain_id = ? AND market = ? AND request_id = ? AND state = 'released' AND own_releases < ?`,
+      )
+      .run(store.now(), ...scope(store, requestId), maxReleases);
+    return Number(result.changes) === 1;
+  });
 }
 
 /**
@@ -335,7 +542,7 @@ export function recordAttempt(store: JobDb, requestId: bigint, error: unknown): 
  */
 export function listExpirable(store: JobDb, now: bigint, limit = 20): Job[] {
   const statement = store.db.prepare(
-    `SELECT * FROM jobs WHERE chain_id = ? AND market = ? AND expire_checked = 0
+    `SELECT * FROM jobs WHERE chain_id = ? AND market = ? AND expire_checked = 0 AND orphaned = 0
      AND state IN ('seen', 'claiming', 'skipped', 'released') AND CAST(deadline AS INTEGER) < ?
      ORDER BY CAST(deadline AS INTEGER), CAST(request_id AS INTEGER) LIMIT ?`,
   );
@@ -372,12 +579,14 @@ type JobRow = {
   output_cid: string | null;
   created_at: bigint;
   updated_at: bigint;
+  fingerprint: string | null;
 };
 
 function fromRow(row: JobRow): Job {
   return {
     requestId: BigInt(row.request_id),
     modelId: BigInt(row.model_id),
+    fingerprint: row.fingerprint ?? undefined,
     input: row.input,
     inputCid: row.input_cid ?? undefined,
     deadline: BigInt(row.deadline),

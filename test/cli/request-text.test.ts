@@ -3,7 +3,8 @@
  * folder (a random transformer with a character tokenizer) registers Attested with int32 formats
  * and prints its folder entry; a text prompt is encoded with the folder's tokenizer, served by a
  * real daemon, and the generated ids are printed with their text. Prompts the model cannot take
- * and an Optimistic registration of a decoder are refused before anything is sent.
+ * and a Zk registration of a decoder are refused before anything is sent (its Optimistic
+ * registration: test/node/dispute-decoder.test.ts).
  */
 import path from "node:path";
 import { expect } from "chai";
@@ -15,7 +16,7 @@ import { writeVqm } from "../../oracle/model/vqm/vqm-files.ts";
 import { decodeTokens } from "../../oracle/sdk/decode-tokens.ts";
 import { encodePrompt } from "../../oracle/sdk/encode-prompt.ts";
 import { tempDir } from "../node/helpers.ts";
-import { namesDecoder, namesTokenizer } from "../node/decoder-fixture.ts";
+import { namesDecoder, namesTokenizer } from "../../oracle/devnet/names-decoder.ts";
 import { expectCleanFailure, verity } from "./run-verity.ts";
 
 const names = namesTokenizer;
@@ -44,14 +45,9 @@ describe("verity request --text: a decoder's prompt from text, its generated tex
 
   it("model register DIR registers a decoder as Attested with int32 formats and prints its folder entry", async () => {
     const env = { VERITY_PRIVATE_KEY: local.actors.modelOwner.privateKey };
-    const optimistic = await verity(
-      ["model", "register", folder, "--mode", "optimistic", "--price", "0.001", ...chain],
-      {
-        env,
-      },
-    );
-    expectCleanFailure(optimistic, `${folder} holds a decoder, which cannot be registered as Optimistic yet.`);
-    expect(optimistic.stderr).to.include("needs the dispute game's bisection over passes");
+    const zk = await verity(["model", "register", folder, "--mode", "zk", "--price", "0.001", ...chain], { env });
+    expectCleanFailure(zk, `${folder} holds a decoder, which cannot be registered as Zk yet.`);
+    expect(zk.stderr).to.include("No circuit proves a generation yet");
 
     const registered = await verity(
       ["model", "register", folder, "--price", "0.001", ...chain, "--dir", local.contentDir],

@@ -37,12 +37,20 @@ describe("config/load-config", () => {
     const config = loadConfig({ file, env: {} });
     expect(config).to.deep.equal({
       rpcUrl: "http://127.0.0.1:8545",
+      rpcUrls: ["http://127.0.0.1:8545"],
       deployment: path.join(dir, "deployments/localhost.json"),
       models: [],
       storage: { kind: "embedded", dir: path.join(dir, ".verity/content") },
       stateDir: path.join(dir, ".verity/provider"),
       runtime: { executionProvider: "cpu", threads: 1 },
-      chain: { pollIntervalMs: 1000, confirmations: 0, maxBlockRange: 2000, startBlock: 0 },
+      chain: {
+        pollIntervalMs: 1000,
+        confirmations: 0,
+        maxBlockRange: 2000,
+        startBlock: 0,
+        rpcTimeoutMs: 15_000,
+        rpcRecheckMs: 5_000,
+      },
       retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 },
       jobs: {
         concurrency: 2,
@@ -51,9 +59,14 @@ describe("config/load-config", () => {
         maxInputBytes: 1_048_576,
         expireOthers: false,
         sender: "pipelined",
+        claimFree: true,
+        batchMaxItems: 16,
+        batchWindowMs: 250,
+        assignmentWindowSec: 4,
       },
       log: { level: "info" },
-      metrics: { port: null, host: "127.0.0.1" },
+      metrics: { port: 9474, host: "127.0.0.1" },
+      health: { stalePolls: 10, headStallSec: 120, senderStuckSec: 300 },
       dispute: { manifests: {} },
       zk: { models: {} },
       keeper: { enabled: false, agents: [], minTipOverGas: "0" },
@@ -190,7 +203,7 @@ describe("config/load-config", () => {
     const error = configError(() => loadConfig({ file, env: {} }));
     expect(error.shortMessage).to.contain("bad.jsonc");
     expect(error.details).to.have.members([
-      "rpcUrl: Required",
+      "rpcUrl: Required (or rpcUrls: [url, ...] for several nodes of one chain)",
       'contracts.modelRegistry: expected a 0x-prefixed 20-byte hex address, got "0x1234"',
       'models[1]: expected a model id (digits), got "one"',
       "storage.url: Required",
@@ -221,6 +234,37 @@ describe("config/load-config", () => {
       'metrics.port (from VERITY_METRICS_PORT): expected a number, got "abc"',
     ]);
     expect(error.message).not.to.contain("deadbeef");
+  });
+
+  it("takes several node URLs in rpcUrls (or VERITY_RPC_URLS), and refuses rpcUrl beside it, an empty list or a repeat", async () => {
+    const urls = ["http://127.0.0.1:1", "https://rpc.example.org/key"];
+    const file = await write("urls.json", JSON.stringify({ rpcUrls: urls }));
+    const config = loadConfig({ file, env: {} });
+    expect(config.rpcUrls).to.deep.equal(urls);
+    expect(config.rpcUrl).to.equal(urls[0]);
+    const fromEnv = loadConfig({ file, env: { VERITY_RPC_URLS: "http://a:1, http://b:2" } });
+    expect(fromEnv.rpcUrls).to.deep.equal(["http://a:1", "http://b:2"]);
+    expect(loadConfig({ file, env: { VERITY_RPC_URL: "http://c:3" } }).rpcUrls).to.deep.equal(["http://c:3"]);
+
+    const both = await write("both.json", JSON.stringify({ rpcUrl: urls[0], rpcUrls: urls }));
+    expect(configError(() => loadConfig({ file: both, env: {} })).details).to.deep.equal([
+      "rpcUrls: rpcUrl is given too: keep one of them (rpcUrls: [url, ...] for several nodes)",
+    ]);
+    const empty = await write("empty.json", JSON.stringify({ rpcUrls: [] }));
+    expect(configError(() => loadConfig({ file: empty, env: {} })).details).to.deep.equal([
+      "rpcUrls: expected at least one URL, got an array",
+    ]);
+    const badUrl = await write("bad-url.json", JSON.stringify({ rpcUrls: [urls[0], "ftp://x", urls[0]] }));
+    expect(configError(() => loadConfig({ file: badUrl, env: {} })).details).to.deep.equal([
+      'rpcUrls[1]: expected an http(s) or ws(s) URL, got "ftp://x"',
+    ]);
+    const repeated = await write("repeated.json", JSON.stringify({ rpcUrls: [urls[0], urls[0]] }));
+    expect(configError(() => loadConfig({ file: repeated, env: {} })).details).to.deep.equal([
+      "rpcUrls[1]: http://127.0.0.1:1 is listed twice",
+    ]);
+    expect(() => loadConfig({ env: { VERITY_RPC_URL: "http://a:1", VERITY_RPC_URLS: "http://b:2" } })).to.throw(
+      "Conflicting node settings in the environment.",
+    );
   });
 
   it("reports an unknown storage kind", async () => {

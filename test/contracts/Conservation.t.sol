@@ -13,7 +13,8 @@ import {TestToken} from "../../contracts/test/TestToken.sol";
 import {GasBurnerConsumer} from "../../contracts/test/GasBurnerConsumer.sol";
 
 /// @notice Drives the market and the provider registry through random sequences of request,
-/// claim, release, submit, reportInvalidInput, expire, withdraw, price and claim-penalty
+/// claim, release, submit, claim-free fulfil and fulfilBatch (repeats, settled requests and
+/// others' claims among the items), reportInvalidInput, expire, withdraw, price and claim-penalty
 /// changes, unbonding requests and withdrawals, and time, in ETH and an ERC-20, and keeps ghost
 /// totals of what went in and out. Every action either applies (and must succeed) or, when it
 /// does not, returns early or must be refused with the exact error the contracts owe it. The
@@ -210,6 +211,94 @@ contract MarketHandler is Test {
         _expect(providers.stakeOf(r.provider) == stakeBefore, "submit slashes nothing");
         openFees[r.feeToken] -= r.fee;
         ++calls["submit"];
+    }
+
+    /// Whether provider `p` may serve request `r` without a claim now: Pending or Claimed by
+    /// `p`, deadline not passed.
+    function _openTo(IInferenceMarket.Request memory r, address p) internal view returns (bool) {
+        bool open =
+            r.status == IInferenceMarket.RequestStatus.Pending ||
+                (r.status == IInferenceMarket.RequestStatus.Claimed && r.provider == p);
+        return open && block.timestamp <= r.deadline;
+    }
+
+    /// The provider's share of `fee` for a request of `modelId` (the model's royalty and the
+    /// protocol's 2.5 % off, each rounded down).
+    function _providerShare(uint256 modelId, uint256 fee) internal view returns (uint256) {
+        (, uint16 royaltyBps) = models.royaltyInfo(modelId);
+        (uint16 protocolBps, ) = market.protocolFee();
+        return fee - (fee * royaltyBps) / 10_000 - (fee * protocolBps) / 10_000;
+    }
+
+    /// A provider tops up to the minimum stake (fulfilment reserves nothing).
+    function _eligible(address p) internal {
+        uint256 active = providers.stakeOf(p);
+        if (active < providers.minStake()) _stake(p, providers.minStake() - active);
+    }
+
+    /// Serves one request claim-free (or one the provider claimed).
+    function fulfil(uint256 idSeed, uint256 provSeed) external {
+        uint256 id = _pick(idSeed);
+        if (id == 0) return;
+        IInferenceMarket.Request memory r = market.getRequest(id);
+        address p = provs[provSeed % provs.length];
+        if (!_openTo(r, p)) return;
+        _eligible(p);
+        uint256 reservedBefore = providers.reservedOf(p);
+        uint256 creditBefore = market.balanceOf(p, r.feeToken);
+        vm.prank(p);
+        try market.fulfil(id, Deploy.tensor(hex"0a0b0c0d")) {} catch {
+            _expect(false, "fulfil reverted");
+            return;
+        }
+        _expect(providers.reservedOf(p) == reservedBefore - r.reservedStake, "fulfil frees its claim's reservation");
+        _expect(
+            market.balanceOf(p, r.feeToken) - creditBefore == _providerShare(r.modelId, r.fee),
+            "fulfil credits the provider's share"
+        );
+        openFees[r.feeToken] -= r.fee;
+        ++calls["fulfil"];
+    }
+
+    /// Serves up to 6 picked requests (repeats, settled ones and others' claims among them) in
+    /// one batch: what is open to the provider is served, the rest skipped, and the provider's
+    /// one credit per token equals the sum of the per-item shares.
+    function fulfilBatch(uint256 seeds, uint256 provSeed, uint256 countSeed) external {
+        if (market.requestCount() == 0) return;
+        address p = provs[provSeed % provs.length];
+        _eligible(p);
+        uint256 count = bound(countSeed, 1, 6);
+        uint256[] memory ids = new uint256[](count);
+        bytes[] memory outputs = new bytes[](count);
+        uint256 expectedServed;
+        uint256[2] memory share; // ETH, token
+        uint256 reserved;
+        for (uint256 i; i < count; ++i) {
+            ids[i] = _pick(uint256(keccak256(abi.encode(seeds, i))));
+            outputs[i] = Deploy.tensor(hex"0a0b0c0d");
+            IInferenceMarket.Request memory r = market.getRequest(ids[i]);
+            bool repeat;
+            for (uint256 j; j < i; ++j) repeat = repeat || ids[j] == ids[i];
+            if (repeat || !_openTo(r, p)) continue;
+            ++expectedServed;
+            reserved += r.reservedStake;
+            share[r.feeToken == address(0) ? 0 : 1] += _providerShare(r.modelId, r.fee);
+            openFees[r.feeToken] -= r.fee;
+        }
+        uint256 reservedBefore = providers.reservedOf(p);
+        uint256 ethBefore = market.balanceOf(p, address(0));
+        uint256 tokenBefore = market.balanceOf(p, address(token));
+        vm.prank(p);
+        try market.fulfilBatch(ids, outputs) returns (uint256 served) {
+            _expect(served == expectedServed, "fulfilBatch serves exactly the open items, once");
+        } catch {
+            _expect(false, "fulfilBatch reverted");
+            return;
+        }
+        _expect(providers.reservedOf(p) == reservedBefore - reserved, "fulfilBatch frees its claims' reservations");
+        _expect(market.balanceOf(p, address(0)) - ethBefore == share[0], "batch ETH credit == sum of shares");
+        _expect(market.balanceOf(p, address(token)) - tokenBefore == share[1], "batch token credit == sum of shares");
+        ++calls["fulfilBatch"];
     }
 
     function reportInvalidInput(uint256 idSeed, uint16 reason) external {

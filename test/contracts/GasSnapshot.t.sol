@@ -125,6 +125,40 @@ contract GasSnapshotTest is Test {
         vm.snapshotGasLastCall("InferenceMarket", "submit (no callback)");
     }
 
+    function test_fulfil_succeeds() public {
+        uint256 id = _requestEth();
+        vm.prank(PROVIDER);
+        market.fulfil(id, Deploy.tensor(hex"aabbccdd"));
+        vm.snapshotGasLastCall("InferenceMarket", "fulfil (claim-free, no callback)");
+    }
+
+    /// A batch of `count` ETH requests served claim-free: the call's gas and its share per request.
+    function _fulfilBatch(uint256 count) internal {
+        uint256[] memory ids = new uint256[](count);
+        bytes[] memory outputs = new bytes[](count);
+        for (uint256 i; i < count; ++i) {
+            ids[i] = _requestEth();
+            outputs[i] = Deploy.tensor(hex"aabbccdd");
+        }
+        vm.prank(PROVIDER);
+        market.fulfilBatch(ids, outputs);
+        string memory name = string.concat("fulfilBatch (", vm.toString(count), " items");
+        uint256 gasUsed = vm.snapshotGasLastCall("InferenceMarket", string.concat(name, ")"));
+        vm.snapshotValue("InferenceMarket", string.concat(name, ", per request)"), gasUsed / count);
+    }
+
+    function test_fulfilBatch_1_succeeds() public {
+        _fulfilBatch(1);
+    }
+
+    function test_fulfilBatch_8_succeeds() public {
+        _fulfilBatch(8);
+    }
+
+    function test_fulfilBatch_32_succeeds() public {
+        _fulfilBatch(32);
+    }
+
     function test_expire_succeeds() public {
         uint256 id = _requestEth();
         vm.prank(PROVIDER);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { getBytes } from "ethers";
+import { getBytes, type ContractTransactionResponse, type Log } from "ethers";
 import { network } from "hardhat";
 import { merkleRoot } from "../../oracle/model/vqm/commitments.ts";
 import {
@@ -165,6 +165,27 @@ async function expectReservations(env: Env) {
   }
   for (const p of [env.provider, env.provider2])
     expect(await env.providers.reservedOf(p.address)).to.equal(sums.get(p.address) ?? 0n);
+}
+
+/** FulfilSkipReason */
+const NOT_OPEN = 0n;
+const CLAIMED_BY_OTHER = 1n;
+const DEADLINE_PASSED = 2n;
+
+/** The market's events of `name` in the receipt of `tx`. */
+async function eventsOf(env: Env, tx: ContractTransactionResponse, name: string) {
+  const receipt = await tx.wait();
+  return receipt!.logs
+    .filter((l: Log) => l.address === env.marketAddress)
+    .map((l: Log) => env.market.interface.parseLog(l)!)
+    .filter((e) => e.name === name);
+}
+
+/** The fee split of `submit`: royalty and protocol fee rounded down, the provider the rest. */
+function split(fee: bigint, royaltyBps: bigint) {
+  const royalty = (fee * royaltyBps) / 10_000n;
+  const protocol = (fee * PROTOCOL_FEE_BPS) / 10_000n;
+  return { provider: fee - royalty - protocol, royalty, protocol };
 }
 
 describe("InferenceMarket", () => {
@@ -1434,6 +1455,323 @@ describe("InferenceMarket", () => {
           .withArgs(who.address);
       }
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Submitted));
+    });
+  });
+
+  describe("claim-free fulfilment (issue 12)", () => {
+    describe("fulfil", () => {
+      it("fulfil: serves a Pending request in one call, reserving nothing", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, providers, provider, modelOwner, treasury } = env;
+        const consumer = await deploy(ethers, "GasBurnerConsumer");
+        const id = await requestEth(env, { callback: await consumer.getAddress(), gas: 100_000 });
+        const tx = market.connect(provider).fulfil(id, OUTPUT);
+        const s = split(ETH_PRICE, ETH_ROYALTY_BPS);
+        await expect(tx).to.emit(market, "ResultSubmitted").withArgs(id, provider.address, OUTPUT);
+        await expect(tx).to.emit(market, "RequestFinalized").withArgs(id, s.provider, s.royalty, s.protocol);
+        await expect(tx).to.emit(market, "CallbackResult").withArgs(id, true);
+        await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, true);
+        await expect(tx).not.to.emit(providers, "StakeReserved");
+        await expect(tx).not.to.emit(market, "RequestClaimed");
+        expect(await market.statusOf(id)).to.equal(BigInt(Status.Finalized));
+        expect((await market.getRequest(id)).provider).to.equal(provider.address);
+        expect(await market.outputOf(id)).to.equal(OUTPUT);
+        expect(await market.balanceOf(provider.address, ZERO)).to.equal(s.provider);
+        expect(await market.balanceOf(modelOwner.address, ZERO)).to.equal(s.royalty);
+        expect(await market.balanceOf(treasury.address, ZERO)).to.equal(s.protocol);
+        expect(await providers.statsOf(provider.address)).to.deep.equal([1n, 0n, 0n]);
+        expect(await providers.reservedOf(provider.address)).to.equal(0n);
+        expect(await consumer.calls()).to.equal(1n);
+        await expectConservation(env);
+      });
+
+      it("fulfil: a request the caller claimed is submitted and its reservation released", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, providers, provider } = env;
+        const id = await requestEth(env);
+        await market.connect(provider).claim(id);
+        expect(await providers.reservedOf(provider.address)).to.equal(CLAIM_PENALTY);
+        await expect(market.connect(provider).fulfil(id, OUTPUT))
+          .to.emit(providers, "StakeReleased")
+          .withArgs(provider.address, CLAIM_PENALTY, 0n);
+        expect(await providers.reservedOf(provider.address)).to.equal(0n);
+        expect(await market.statusOf(id)).to.equal(BigInt(Status.Finalized));
+      });
+
+      it("fulfil: double settlement reverts with MarketWrongStatus", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider } = env;
+        const id = await requestEth(env);
+        await market.connect(provider).fulfil(id, OUTPUT);
+        await expect(market.connect(provider).fulfil(id, OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketWrongStatus")
+          .withArgs(id, Status.Finalized);
+        await expect(market.connect(provider).fulfil(99, OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
+          .withArgs(99);
+      });
+
+      it("fulfil: another provider's claim reverts with MarketNotProvider", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, providers, provider, provider2 } = env;
+        await providers.connect(provider2).stake({ value: MIN_STAKE });
+        await providers.connect(provider2).optIn(1);
+        const id = await requestEth(env);
+        await market.connect(provider2).claim(id);
+        await expect(market.connect(provider).fulfil(id, OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketNotProvider")
+          .withArgs(id, provider.address);
+      });
+
+      it("fulfil: an unstaked, under-staked or not opted-in caller reverts with MarketProviderNotEligible", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, providers, provider, provider2 } = env;
+        const id = await requestEth(env);
+        await expect(market.connect(provider2).fulfil(id, OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
+          .withArgs(id, provider2.address, 1);
+        await providers.connect(provider2).stake({ value: MIN_STAKE });
+        await expect(market.connect(provider2).fulfil(id, OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
+          .withArgs(id, provider2.address, 1);
+        // Below the minimum after unbonding half.
+        await providers.connect(provider).requestUnbond(MIN_STAKE / 2n);
+        await expect(market.connect(provider).fulfil(id, OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
+          .withArgs(id, provider.address, 1);
+      });
+
+      it("fulfil: a passed deadline, a malformed output or a non-Attested model reverts", async () => {
+        const env = await networkHelpers.loadFixture(zkFixture);
+        const { market, provider } = env;
+        const deadline = await deadlineIn(60n);
+        const late = await requestEth(env, { deadline });
+        const id = await requestEth(env);
+        await expect(market.connect(provider).fulfil(id, OUTPUT + "00"))
+          .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
+          .withArgs(id, 24, 23);
+        const zk = await requestModel3(env);
+        await expect(market.connect(provider).fulfil(zk, ZK_OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketWrongMode")
+          .withArgs(zk, 1);
+        await time.increaseTo(deadline + 1n);
+        await expect(market.connect(provider).fulfil(late, OUTPUT))
+          .to.be.revertedWithCustomError(market, "MarketDeadlinePassed")
+          .withArgs(late, deadline);
+      });
+    });
+
+    describe("fulfilBatch", () => {
+      it("fulfilBatch: the same id twice settles once, the repeat skipped as NotOpen", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider } = env;
+        const id = await requestEth(env);
+        const tx = await market.connect(provider).fulfilBatch([id, id], [OUTPUT, OUTPUT]);
+        await expect(tx).to.emit(market, "FulfilSkipped").withArgs(id, provider.address, NOT_OPEN);
+        expect(await eventsOf(env, tx, "RequestFinalized")).to.have.length(1);
+        expect(await market.balanceOf(provider.address, ZERO)).to.equal(split(ETH_PRICE, ETH_ROYALTY_BPS).provider);
+        expect(await market.escrowed(ZERO)).to.equal(0n);
+        await expectConservation(env);
+      });
+
+      it("fulfilBatch: racing another provider's claim skips that item and serves the rest", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, providers, provider, provider2 } = env;
+        await providers.connect(provider2).stake({ value: MIN_STAKE });
+        await providers.connect(provider2).optIn(1);
+        const ids = [await requestEth(env), await requestEth(env), await requestEth(env)];
+        await market.connect(provider2).claim(ids[1]!);
+        const served = await market.connect(provider).fulfilBatch.staticCall(ids, [OUTPUT, OUTPUT, OUTPUT]);
+        expect(served).to.equal(2n);
+        const tx = await market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT, OUTPUT]);
+        await expect(tx).to.emit(market, "FulfilSkipped").withArgs(ids[1], provider.address, CLAIMED_BY_OTHER);
+        expect(await market.statusOf(ids[0]!)).to.equal(BigInt(Status.Finalized));
+        expect(await market.statusOf(ids[2]!)).to.equal(BigInt(Status.Finalized));
+        const other = await market.getRequest(ids[1]!);
+        expect(other.status).to.equal(BigInt(Status.Claimed));
+        expect(other.provider).to.equal(provider2.address);
+        expect(await providers.reservedOf(provider2.address)).to.equal(CLAIM_PENALTY);
+        await expect(tx).to.emit(providers, "JobsServed").withArgs(provider.address, 2n);
+        expect((await providers.statsOf(provider.address))[0]).to.equal(2n);
+        await expectConservation(env);
+      });
+
+      it("fulfilBatch: a passed deadline or a settled request is skipped, and a batch of only those serves none", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider } = env;
+        const deadline = await deadlineIn(60n);
+        const late = await requestEth(env, { deadline });
+        const done = await requestEth(env);
+        await market.connect(provider).fulfil(done, OUTPUT);
+        await time.increaseTo(deadline + 1n);
+        const tx = await market.connect(provider).fulfilBatch([late, done], [OUTPUT, OUTPUT]);
+        await expect(tx).to.emit(market, "FulfilSkipped").withArgs(late, provider.address, DEADLINE_PASSED);
+        await expect(tx).to.emit(market, "FulfilSkipped").withArgs(done, provider.address, NOT_OPEN);
+        await expect(tx).not.to.emit(env.providers, "JobsServed");
+        expect(await market.statusOf(late)).to.equal(BigInt(Status.Pending));
+      });
+
+      it("fulfilBatch: a malformed output, an unknown id or an ineligible caller reverts the whole batch", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider, provider2 } = env;
+        const a = await requestEth(env);
+        const b = await requestEth(env);
+        await expect(market.connect(provider).fulfilBatch([a, b], [OUTPUT, "0x01"]))
+          .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
+          .withArgs(b, 1, 23);
+        await expect(market.connect(provider).fulfilBatch([a, 77], [OUTPUT, OUTPUT]))
+          .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
+          .withArgs(77);
+        await expect(market.connect(provider2).fulfilBatch([a, b], [OUTPUT, OUTPUT]))
+          .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
+          .withArgs(a, provider2.address, 1);
+        expect(await market.statusOf(a)).to.equal(BigInt(Status.Pending));
+        expect(await market.statusOf(b)).to.equal(BigInt(Status.Pending));
+      });
+
+      it("fulfilBatch: reverts on mismatched lengths, an empty batch and more than MAX_BATCH items", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider } = env;
+        const max = await market.MAX_BATCH();
+        await expect(market.connect(provider).fulfilBatch([1, 2], [OUTPUT]))
+          .to.be.revertedWithCustomError(market, "MarketBatchLengthMismatch")
+          .withArgs(2, 1);
+        await expect(market.connect(provider).fulfilBatch([], []))
+          .to.be.revertedWithCustomError(market, "MarketBatchSizeInvalid")
+          .withArgs(0, max);
+        const n = Number(max) + 1;
+        await expect(
+          market.connect(provider).fulfilBatch(
+            Array.from({ length: n }, (_, i) => i + 1),
+            Array.from({ length: n }, () => OUTPUT),
+          ),
+        )
+          .to.be.revertedWithCustomError(market, "MarketBatchSizeInvalid")
+          .withArgs(n, max);
+      });
+
+      it("fulfilBatch: ERC-20 and ETH fees in one batch credit each party once per token (the owner once per run)", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider, modelOwner, treasury, tokenAddress } = env;
+        const ids = [await requestEth(env), await requestEth(env), await requestToken(env), await requestEth(env)];
+        const tx = await market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT, OUTPUT, OUTPUT]);
+        const credits = (await eventsOf(env, tx, "Credited")).map((e) => [e.args[0], e.args[1], e.args[2]]);
+        const eth = split(ETH_PRICE, ETH_ROYALTY_BPS);
+        const tok = split(TOKEN_PRICE, TOKEN_ROYALTY_BPS);
+        expect(credits).to.have.deep.members([
+          [modelOwner.address, ZERO, eth.royalty * 2n], // run 1: two ETH items
+          [modelOwner.address, tokenAddress, tok.royalty], // run 2: the token item
+          [modelOwner.address, ZERO, eth.royalty], // run 3: the last ETH item
+          [provider.address, ZERO, eth.provider * 3n],
+          [treasury.address, ZERO, eth.protocol * 3n],
+          [provider.address, tokenAddress, tok.provider],
+          [treasury.address, tokenAddress, tok.protocol],
+        ]);
+        expect(credits).to.have.length(7);
+        expect(await market.escrowed(ZERO)).to.equal(0n);
+        expect(await market.escrowed(tokenAddress)).to.equal(0n);
+        await expectConservation(env);
+      });
+
+      it("fulfilBatch: aggregated credits equal the sum of the per-item splits, rounding included", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, models, provider, modelOwner, treasury } = env;
+        // Prices that do not divide by 10 000: each item rounds its royalty and protocol fee down.
+        const prices = [9_999n, 1n, 12_345n, 7n, 10_001n, 333n];
+        const ids: bigint[] = [];
+        for (const p of prices) {
+          await models.connect(modelOwner).updatePrice(1, p);
+          const id = (await market.requestCount()) + 1n;
+          await market.connect(env.requester).requestInference(1, INPUT, p, await deadlineIn(), ZERO, 0, { value: p });
+          ids.push(id);
+        }
+        const tx = await market.connect(provider).fulfilBatch(
+          ids,
+          ids.map(() => OUTPUT),
+        );
+        const finalized = await eventsOf(env, tx, "RequestFinalized");
+        const sum = (k: number) => finalized.reduce((acc, e) => acc + (e.args[k] as bigint), 0n);
+        const expected = prices.map((p) => split(p, ETH_ROYALTY_BPS));
+        expect(sum(1)).to.equal(expected.reduce((a, s) => a + s.provider, 0n));
+        expect(sum(2)).to.equal(expected.reduce((a, s) => a + s.royalty, 0n));
+        expect(sum(3)).to.equal(expected.reduce((a, s) => a + s.protocol, 0n));
+        expect(await market.balanceOf(provider.address, ZERO)).to.equal(sum(1));
+        expect(await market.balanceOf(modelOwner.address, ZERO)).to.equal(sum(2));
+        expect(await market.balanceOf(treasury.address, ZERO)).to.equal(sum(3));
+        expect(sum(1) + sum(2) + sum(3)).to.equal(prices.reduce((a, p) => a + p, 0n));
+        await expectConservation(env);
+      });
+
+      it("fulfilBatch: a callback that reverts or burns its gas does not undo the batch or the other callbacks", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider } = env;
+        const reverting = await deploy(ethers, "RevertingConsumer");
+        const burner = await deploy(ethers, "GasBurnerConsumer");
+        await burner.setMode(1);
+        const recorder = await deploy(ethers, "GasBurnerConsumer");
+        const ids = [
+          await requestEth(env, { callback: await reverting.getAddress(), gas: 200_000 }),
+          await requestEth(env, { callback: await burner.getAddress(), gas: 300_000 }),
+          await requestEth(env, { callback: await recorder.getAddress(), gas: 100_000 }),
+        ];
+        const tx = await market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT, OUTPUT], { gasLimit: 2_000_000 });
+        await expect(tx).to.emit(market, "CallbackResult").withArgs(ids[0], false);
+        await expect(tx).to.emit(market, "CallbackResult").withArgs(ids[1], false);
+        await expect(tx).to.emit(market, "CallbackResult").withArgs(ids[2], true);
+        expect(await recorder.gasAtEntry()).to.be.gte(100_000n - 500n);
+        for (const id of ids) expect(await market.statusOf(id)).to.equal(BigInt(Status.Finalized));
+        await expectConservation(env);
+      });
+
+      it("fulfilBatch: a provider starving a callback reverts the batch with MarketInsufficientGasForCallback", async () => {
+        const env = await networkHelpers.loadFixture(fixture);
+        const { market, provider } = env;
+        const recorder = await deploy(ethers, "GasBurnerConsumer");
+        const ids = [
+          await requestEth(env),
+          await requestEth(env, { callback: await recorder.getAddress(), gas: 1_000_000 }),
+        ];
+        await expect(
+          market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT], { gasLimit: 900_000 }),
+        ).to.be.revertedWithCustomError(market, "MarketInsufficientGasForCallback");
+        expect(await market.statusOf(ids[0]!)).to.equal(BigInt(Status.Pending));
+      });
+
+      for (const [attack, name] of [
+        [0, "withdraw"],
+        [1, "fulfil"],
+        [2, "fulfilBatch"],
+      ] as const) {
+        it(`reentrancy: a callback re-entering ${name} is refused, and it sees balance == escrowed + owed`, async () => {
+          const env = await networkHelpers.loadFixture(fixture);
+          const { market, provider } = env;
+          const c = await deploy(ethers, "FulfilReentrantConsumer", [env.marketAddress]);
+          // Twice the price: the excess is the consumer's own credit, there to withdraw.
+          await c.request(1, INPUT, ETH_PRICE * 2n, await deadlineIn(), { value: ETH_PRICE * 2n });
+          const victim = await requestEth(env);
+          await c.setAttack(attack, victim);
+          const other = await requestEth(env);
+          const tx = await market.connect(provider).fulfilBatch([1n, other], [OUTPUT, OUTPUT]);
+          await expect(tx).to.emit(market, "CallbackResult").withArgs(1n, true);
+          expect(await c.calls()).to.equal(1n);
+          expect(await c.reentered()).to.equal(false);
+          const guard = market.interface.encodeErrorResult("ReentrancyGuardReentrantCall", []);
+          expect(await c.reentryError()).to.equal(guard);
+          expect(await c.conservedInCallback()).to.equal(true);
+          expect(await market.balanceOf(await c.getAddress(), ZERO)).to.equal(ETH_PRICE);
+          expect(await market.statusOf(victim)).to.equal(BigInt(Status.Pending));
+          // The same through the single fulfil.
+          await c.request(1, INPUT, ETH_PRICE * 2n, await deadlineIn(), { value: ETH_PRICE * 2n });
+          const second = await market.requestCount();
+          await expect(market.connect(provider).fulfil(second, OUTPUT))
+            .to.emit(market, "CallbackResult")
+            .withArgs(second, true);
+          expect(await c.reentered()).to.equal(false);
+          expect(await c.reentryError()).to.equal(guard);
+          expect(await c.conservedInCallback()).to.equal(true);
+          await expectConservation(env);
+        });
+      }
     });
   });
 });

@@ -106,6 +106,7 @@ interface Deployable {
   GasBurnerConsumer: Contracts.GasBurnerConsumer;
   RevertingConsumer: Contracts.RevertingConsumer;
   ReentrantConsumer: Contracts.ReentrantConsumer;
+  FulfilReentrantConsumer: Contracts.FulfilReentrantConsumer;
   ReentrantProvider: Contracts.ReentrantProvider;
   ProofVerifierStub: Contracts.ProofVerifierStub;
   ExpectingProofVerifier: Contracts.ExpectingProofVerifier;

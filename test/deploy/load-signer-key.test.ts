@@ -5,7 +5,8 @@ import { expect } from "chai";
 import { encryptKeystoreJson, Wallet } from "ethers";
 import { loadSignerKey, type LoadSignerKeyParameters } from "../../oracle/chain/load-signer-key.ts";
 import { promptPassword, type PasswordInput } from "../../oracle/chain/prompt-password.ts";
-import { redactUrl, signerKey } from "../../oracle/cli/chain-context.ts";
+import { redactUrl } from "../../oracle/chain/redact-url.ts";
+import { signerKey } from "../../oracle/cli/chain-context.ts";
 import { BaseError } from "../../oracle/errors.ts";
 import { tempDir } from "../node/helpers.ts";
 

@@ -12,7 +12,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { GasLog } from "../../oracle/devnet/gas-log.ts";
-import { layerKit, type LayerKit } from "../../oracle/devnet/layer-kit.ts";
+import { layerKit, type LayerKit } from "../../oracle/dispute/layer-kit.ts";
 import { challengeParams, openGame, startedGame } from "../../oracle/devnet/open-game.ts";
 import { playGame, type Player } from "../../oracle/devnet/play-game.ts";
 import { registerOptimistic, type RegisteredModel } from "../../oracle/devnet/register-optimistic.ts";

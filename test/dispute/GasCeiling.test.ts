@@ -4,8 +4,10 @@
  * Each case is a small model built by hand whose disputed element is the worst one for its
  * kind (longest range, most chunks, most row pieces, misaligned where alignment would help);
  * a lying challenger plays against an honest provider, so every step is computed in full. Also
- * checks DisputeGame.DEFENDER_GAS_BOUND against the measured worst defender moves. The figures
- * are printed for docs/BENCHMARKS.md.
+ * checks DisputeGame.DEFENDER_GAS_BOUND against the measured worst defender moves. Decoders: the
+ * longest generation's challenge and layer reveal are played, and the largest step of each
+ * decoder kind is measured in the generation prover with the deepest openings (1,024 layers ×
+ * 1,024 passes). The figures are printed for docs/BENCHMARKS.md.
  */
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -22,7 +24,28 @@ import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
 import type { VqmLayer, VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
 import { encodeLayerSpec, layerSpecs } from "../../oracle/dispute/layout.ts";
 import { EMPTY_PROOF, needsReduction, sumLayout, traceTrees } from "../../oracle/dispute/moves.ts";
-import { inlineInput, int8Tensor, noise, Side, traceBytes } from "./attack-helpers.ts";
+import { Dtype, inlineInput, int8Tensor, noise, Side, traceBytes } from "./attack-helpers.ts";
+import type { GenerationProver } from "../../types/ethers-contracts/index.ts";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { encodeProofs, stepSource } from "../../oracle/dispute/chunk-proofs.ts";
+import {
+  encodeGenerationStep,
+  stepReads,
+  tokenChunk,
+  type GenerationTrees,
+} from "../../oracle/dispute/generation-proofs.ts";
+import { LayerKind, type LayerSpec } from "../../oracle/dispute/layout.ts";
+import { elementBytes, type TraceTrees } from "../../oracle/dispute/moves.ts";
+import {
+  attentionRangeProof,
+  attentionSources,
+  embedElementProof,
+  passElementProof,
+  passRangeProof,
+  passSources,
+} from "../../oracle/dispute/sequence-proofs.ts";
+import { rootOfRoots, traceRoot, treeRoot } from "../../oracle/model/vqm/commitments.ts";
+import { expTable } from "../../oracle/model/vqm/random-transformer.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time } = networkHelpers;
@@ -404,6 +427,60 @@ describe("the largest case of every layer kind is proven under the move gas ceil
     expect(over, "moves at or over the ceiling").to.deep.equal([]);
   });
 
+  it("a decoder of the longest generation (1024 passes of 1024 layers): registered (one pass more is refused), challenged and its layers revealed under the ceiling", async () => {
+    const fx = await networkHelpers.loadFixture(fixture);
+    const register = (promptLength: number, newTokens: number, name: string) =>
+      fx.models.connect(fx.owner).register({
+        modelHash: keccak256(toUtf8Bytes(name)),
+        contentId: `bafy-${name}`,
+        mode: 2,
+        feeToken: ZERO,
+        price: PRICE,
+        royaltyBps: 0,
+        inputShape: [1, promptLength],
+        outputShape: [1, newTokens],
+        inputDtype: Dtype.int32,
+        outputDtype: Dtype.int32,
+        verifier: ZERO,
+        weightsRoot: keccak256(toUtf8Bytes("weights")),
+        layoutRoot: keccak256(toUtf8Bytes("layout")),
+        layerCount: MAX_LAYERS,
+        challengeWindow: WINDOW,
+      });
+    await expect(register(1000, 26, "too-long"))
+      .to.be.revertedWithCustomError(fx.models, "ModelGenerationTooLong")
+      .withArgs(MAX_PASSES + 1, MAX_PASSES);
+    await register(1000, 25, "longest");
+    const modelId = await fx.models.modelCount();
+    await fx.providers.connect(fx.provider).optIn(modelId);
+    const prompt: Tensor = { dtype: "int32", shape: [1, 1000], data: Int32Array.from({ length: 1000 }, (_, i) => i) };
+    const input = inlineInput(prompt);
+    const deadline = (await time.latest()) + 86400;
+    await fx.market.connect(fx.requester).requestInference(modelId, input, PRICE, deadline, ZERO, 0, { value: PRICE });
+    const id = await fx.market.requestCount();
+    await fx.market.connect(fx.provider).claim(id);
+    const layerRoots = Array.from({ length: MAX_LAYERS }, (_, l) => keccak256(toUtf8Bytes(`layer ${l}`)));
+    const roots = Array.from({ length: MAX_PASSES }, (_, t) => keccak256(toUtf8Bytes(`pass ${t}`)));
+    roots[MAX_PASSES - 1] = rootOfRoots(layerRoots);
+    const output: Tensor = { dtype: "int32", shape: [1, 25], data: new Int32Array(25) };
+    await fx.market.connect(fx.provider).submitOptimistic(id, encodeTensor(output), roots);
+    const theirs = roots.map((r, t) => (t === MAX_PASSES - 1 ? ZERO_HASH : r));
+    const params = { input, defenderRoots: roots, challengerRoots: theirs, layerSpec: "0x", layoutProof: [] };
+    const challenge = fx.game.connect(fx.liar).challenge(id, params, { value: BOND });
+    const receipt = await gas.record("challenge (1024 passes)", challenge, "challenger");
+    const gameId = startedGame(fx.game, receipt);
+    expect((await fx.game.getGame(gameId)).pass).to.equal(BigInt(MAX_PASSES - 1));
+    const reveal = await gas.record(
+      "revealLayers",
+      fx.game.connect(fx.provider).revealLayers(gameId, layerRoots),
+      "defender",
+    );
+    const ceiling = await fx.game.MOVE_GAS_CEILING();
+    expect(receipt.gasUsed).to.be.lessThan(ceiling);
+    expect(reveal.gasUsed).to.be.lessThan(ceiling);
+    console.log(`      longest generation: challenge ${receipt.gasUsed}, revealLayers ${reveal.gasUsed}`);
+  });
+
   it("the defender's worst case stays under DEFENDER_GAS_BOUND", async () => {
     const fx = await networkHelpers.loadFixture(fixture);
     const bound = await fx.game.DEFENDER_GAS_BOUND();
@@ -438,6 +515,8 @@ describe("the largest case of every layer kind is proven under the move gas ceil
     };
     const parts = [
       // A layer has at most 2^32 elements of at most 4 bytes: 2^24 chunks, a tree of height 24.
+      // A game over a decoder's generation: one reveal of a pass's layer roots (MAX_LAYERS of them).
+      { move: "revealLayers", count: 1n, gas: worst("revealLayers") },
       { move: "reveal", count: 24n, gas: worst("reveal") },
       { move: "revealChunk", count: 1n, gas: worst("revealChunk") },
       { move: "claimSum", count: 1n, gas: worst("claimSum") },
@@ -456,5 +535,224 @@ describe("the largest case of every layer kind is proven under the move gas ceil
       { move: "sum", count: 0, "largest gas": 0, total: Number(total) },
     ]);
     expect(total).to.be.lessThan(bound);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Decoders (issue 11): the largest step of each decoder kind in a game over a generation
+
+/** Layers per pass and passes at their limits (ModelRegistry.MAX_LAYERS, Generation.MAX_PASSES): the deepest openings. */
+const MAX_LAYERS = 1024;
+const MAX_PASSES = 1024;
+/** The game's own cost around a step (clock, spec hash, storage, resolution with the market's slash), generously. */
+const GAME_OVERHEAD = 1_000_000n;
+
+type DecoderCase = {
+  name: string;
+  spec: LayerSpec;
+  /** Layer outputs of the disputed pass k and of the other passes read (`tensors[u][ref]`). */
+  tensors: Map<number, Map<number, Tensor>>;
+  element: number;
+  /** The reduction range, or a whole element (lut, embed). */
+  range?: { from: number; to: number } | undefined;
+};
+
+const int8Of = (n: number, seed: number): Tensor => ({
+  dtype: "int8",
+  shape: [1, n],
+  data: Int8Array.from({ length: n }, (_, i) => noise(i, seed)),
+});
+
+/** The disputed pass and layer: the last of each, so every opening is as deep as it gets. */
+const K = MAX_PASSES - 1;
+const DISPUTED = MAX_LAYERS - 1;
+
+function decoderCases(): DecoderCase[] {
+  const spec = (kind: number, params: number[], outElements: number, extra: Partial<LayerSpec> = {}): LayerSpec => ({
+    kind,
+    inputA: 0,
+    inputB: -1,
+    outElements,
+    elementSize: 1,
+    activation: 0,
+    weightsOffset: 0,
+    params,
+    ...extra,
+  });
+  const at = (entries: [number, number, Tensor][]) => {
+    const map = new Map<number, Map<number, Tensor>>();
+    for (const [u, ref, t] of entries) map.set(u, (map.get(u) ?? new Map()).set(ref, t));
+    return map;
+  };
+  const width = 9000;
+  const context = 9000;
+  const centre: Tensor = {
+    dtype: "int32",
+    shape: [1, width],
+    data: Int32Array.from({ length: width }, (_, i) => noise(i, 3) * 64),
+  };
+  return [
+    // 8192 terms (MAX_CENTRE_STEP) from a misaligned start: 9 chunks of x.
+    {
+      name: "centre range",
+      spec: spec(LayerKind.centre, [width], width, { elementSize: 4 }),
+      tensors: at([[K, 0, int8Of(width, 1)]]),
+      element: 5,
+      range: { from: 100, to: 8292 },
+    },
+    // 2048 terms (MAX_NORMALIZE_STEP) of int32 c, misaligned: 9 chunks.
+    {
+      name: "normalize range",
+      spec: spec(LayerKind.normalize, [width], width),
+      tensors: at([[K, 0, centre]]),
+      element: 5,
+      range: { from: 1, to: 2049 },
+    },
+    // 8192 terms (MAX_QK_STEP) of q and of the key at pass 0, misaligned: 9 + 9 chunks.
+    {
+      name: "qk range",
+      spec: spec(LayerKind.qk, [1, width, MAX_PASSES], MAX_PASSES, { inputB: 1 }),
+      tensors: at([
+        [K, 0, int8Of(width, 1)],
+        [0, 1, int8Of(width, 2)],
+      ]),
+      element: 0,
+      range: { from: 100, to: 8292 },
+    },
+    // 8192 row elements (MAX_ROWMAX_STEP) of a context of 9000, misaligned.
+    {
+      name: "rowmax range",
+      spec: spec(LayerKind.rowmax, [1, context], 1),
+      tensors: at([[K, 0, int8Of(context, 1)]]),
+      element: 0,
+      range: { from: 100, to: 8292 },
+    },
+    // Every term of the last pass's row (t + 1 = 1024 ≤ MAX_SOFTMAX_STEP), its row straddling chunks, with the exp table.
+    {
+      name: "softmax range",
+      spec: spec(LayerKind.softmax, [2, 1100], 2200, { inputB: 1, weightsOffset: 0 }),
+      tensors: at([
+        [K, 0, int8Of(2200, 1)],
+        [K, 1, int8Of(2, 2)],
+      ]),
+      element: 1100 + 7,
+      range: { from: 0, to: K + 1 },
+    },
+    // 16 passes (MAX_AV_STEP): the probabilities and 16 value layers, 17 openings.
+    {
+      name: "av range",
+      spec: spec(LayerKind.av, [1, 64, MAX_PASSES], 64, { inputB: 1 }),
+      tensors: at([
+        [K, 0, int8Of(MAX_PASSES, 1)],
+        ...Array.from({ length: 16 }, (_, j): [number, number, Tensor] => [500 + j, 1, int8Of(64, 10 + j)]),
+      ]),
+      element: 63,
+      range: { from: 500, to: 516 },
+    },
+    // A token embedding after the prompt: tok(k) from the argmax of pass k − 1 (the last layer).
+    {
+      name: "embed (token)",
+      spec: spec(LayerKind.embed, [64, 768, 0, 1], 768, { inputA: -1, weightsOffset: 4096 }),
+      tensors: at([[K - 1, MAX_LAYERS - 1, { dtype: "int32", shape: [1, 1], data: Int32Array.of(63) }]]),
+      element: 767,
+    },
+    {
+      name: "lut",
+      spec: spec(LayerKind.lut, [768], 768, { weightsOffset: 1024 }),
+      tensors: at([[K, 0, int8Of(768, 1)]]),
+      element: 700,
+    },
+  ];
+}
+
+/** A committed generation holding `tensors` (every other root random), as generation-proofs.ts builds openings over it. */
+function syntheticGeneration(tensors: DecoderCase["tensors"]): GenerationTrees {
+  const random = (u: number, ref: number) => keccak256(toUtf8Bytes(`root ${u} ${ref}`));
+  const passes: TraceTrees[] = [];
+  const passRoots = Array.from({ length: MAX_PASSES }, (_, u) => {
+    const own = tensors.get(u);
+    if (own === undefined) return random(u, -1);
+    const roots = Array.from({ length: MAX_LAYERS }, (_, ref) => {
+      const tensor = own.get(ref);
+      return tensor ? traceRoot(tensor) : random(u, ref);
+    });
+    const bytes = Array.from({ length: MAX_LAYERS }, (_, ref) => {
+      const tensor = own.get(ref);
+      return tensor ? elementBytes(tensor) : new Uint8Array();
+    });
+    passes[u] = { roots, bytes, trees: [] };
+    return rootOfRoots(roots);
+  });
+  return { passes, passRoots };
+}
+
+describe("the largest step of each decoder kind is proven under the move gas ceiling", () => {
+  it("centre, normalize, qk, rowmax, softmax, av ranges, a token embed and a lut at 1024 layers × 1024 passes", async () => {
+    const prover = await ethers.deployContract("LayerStepProver");
+    const generation = (await ethers.deployContract("GenerationProver", [
+      await prover.getAddress(),
+    ])) as unknown as GenerationProver;
+    const blob = new Uint8Array(4096 + 64 * 768);
+    // The exp table at 0 (uint32 LE), a lut table at 1024, an embed table of 64 × 768 at 4096.
+    const exp = expTable(0.05);
+    for (let k = 0; k < 256; k++) new DataView(blob.buffer).setUint32(4 * k, exp[k]!, true);
+    for (let i = 1024; i < blob.length; i++) blob[i] = noise(i, 9) & 0xff;
+    const weights = stepSource(blob);
+    const gasOf: Record<string, number> = {};
+    for (const c of decoderCases()) {
+      const committed = syntheticGeneration(c.tensors);
+      const context = {
+        pass: K,
+        layer: DISPUTED,
+        layerCount: MAX_LAYERS,
+        passCount: MAX_PASSES,
+        promptLength: 1,
+        promptRoot: ZERO_HASH,
+        generationRoot: rootOfRoots(committed.passRoots),
+        weightsRoot: treeRoot(weights.tree),
+      };
+      const passes: Tensor[][] = [];
+      for (const [u, layers] of c.tensors) for (const [ref, t] of layers) (passes[u] ??= [])[ref] = t;
+      const stepContext = { committed, prompt: stepSource(new Uint8Array(4)), promptLength: 1, pass: K };
+      const encoded = encodeLayerSpec(c.spec);
+      const attention = c.spec.kind === LayerKind.qk || c.spec.kind === LayerKind.av;
+      let used: bigint;
+      if (c.range === undefined) {
+        const proof =
+          c.spec.kind === LayerKind.embed
+            ? embedElementProof(c.spec, weights, K, 63, c.element)
+            : passElementProof(c.spec, passSources(c.spec, passes, K, weights), K, c.element);
+        const step = encodeGenerationStep({
+          reads: stepReads(stepContext, c.spec, c.element, "whole"),
+          ...tokenChunk(stepContext, c.spec),
+          proof: encodeProofs(proof),
+        });
+        await generation.computeElement(encoded, context, c.element, step);
+        used = await generation.computeElement.estimateGas(encoded, context, c.element, step);
+      } else {
+        const { from, to } = c.range;
+        const proof = attention
+          ? attentionRangeProof(
+              c.spec,
+              attentionSources(c.spec, passes, K, c.element, weights, from, to),
+              c.element,
+              from,
+              to,
+            )
+          : passRangeProof(c.spec, passSources(c.spec, passes, K, weights), c.element, from, to);
+        const step = encodeGenerationStep({
+          reads: stepReads(stepContext, c.spec, c.element, c.range),
+          token: "0x",
+          tokenSiblings: [],
+          proof: encodeProofs(proof),
+        });
+        const range = { t: K, element: c.element, from, to, sumFrom: 0n };
+        await generation.stepSum(encoded, context, range, step);
+        used = await generation.stepSum.estimateGas(encoded, context, range, step);
+      }
+      gasOf[c.name] = Number(used);
+      expect(used + GAME_OVERHEAD, c.name).to.be.lessThan(5_000_000n); // DisputeGame.MOVE_GAS_CEILING
+    }
+    console.log("      decoder steps, gas of the generation prover's call (largest case of each kind):", gasOf);
   });
 });

@@ -395,9 +395,9 @@ describe("Dispute game: the reduction phase (dense, argmax and maxpool2d beyond 
     );
     await fx.game.connect(fx.challenger).openSum(gameId, chunk, offset, specBytes);
     const proof = sumParamsProof(spec, 0, weights);
-    await expect(fx.game.connect(fx.provider).claimSum(gameId, 2n ** 40n, specBytes, proof))
+    await expect(fx.game.connect(fx.provider).claimSum(gameId, 2n ** 62n, specBytes, proof))
       .to.be.revertedWithCustomError(fx.game, "GameSumOutOfRange")
-      .withArgs(gameId, 2n ** 40n);
+      .withArgs(gameId, 2n ** 62n);
     await expect(fx.game.connect(fx.provider).postSum(gameId, 0))
       .to.be.revertedWithCustomError(fx.game, "GameWrongPhase")
       .withArgs(gameId, Phase.SumClaim);

@@ -29,6 +29,7 @@ export const Phase = {
   SumClaim: 5n,
   SumBisecting: 6n,
   AwaitSumStep: 7n,
+  RevealLayers: 8n,
 } as const;
 export const Side = { None: 0n, Defender: 1n, Challenger: 2n } as const;
 /** Dtype codes of the model registry. */

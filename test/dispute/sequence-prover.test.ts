@@ -48,7 +48,7 @@ const { ethers } = await network.create();
 const prover = (await ethers.deployContract("LayerStepProver")) as unknown as LayerStepProver;
 
 /** layoutRoot of random transformer 1 (seed 1): a change to the spec encoding or layout.ts shows here. */
-const PINNED_LAYOUT_ROOT = "0x0a447686db5b440bcac90f45e8ae405cc13bd353b28d083d1f9da7cd3327725c";
+const PINNED_LAYOUT_ROOT = "0x92af05fa25cd919f5b53c0a06155cbebcc4168085b5c645363f6866e8e6e223b";
 
 const models: RandomTransformerParameters[] = [
   {
@@ -228,7 +228,11 @@ describe("Decoders in the dispute game: layout specs and pass-local steps", () =
         const lengthOf = (ref: number) => passes[0]![ref]!.data.length;
         switch (layer.kind) {
           case "embed":
-            expect(params, where).to.deep.equal([layer.rows, layer.width, layer.source === "token" ? 0 : 1]);
+            expect(params, where).to.deep.equal(
+              layer.source === "token"
+                ? [layer.rows, layer.width, 0, model.sequence!.bos]
+                : [layer.rows, layer.width, 1],
+            );
             expect(inputs, where).to.deep.equal([-1, -1]);
             break;
           case "lut":

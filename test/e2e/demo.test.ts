@@ -19,7 +19,7 @@ describe("npm start (the local demo)", function () {
     expect(attested).to.have.length(3);
     for (const line of attested) {
       expect(line).to.include("= local onnxruntime");
-      expect(line).to.match(/submit\+settle \d+/);
+      expect(line).to.match(/fulfil \(claim\+submit\+settle\) \d+/); // claim-free (jobs.claimFree)
     }
     // The ZK request: an int8 input, settled by submitWithProof, equal to the reference executor.
     expect(zk).to.have.length(1);

@@ -53,7 +53,7 @@ describe("decoder compiler: names.onnx", function () {
     }
   });
 
-  it("compiles with 50 calibration names: valid, generates, agrees with float on held-out names (≥ 94 % top-1)", () => {
+  it("compiles with 50 calibration names: valid, generates, agrees with float on held-out names (≥ 96.5 % top-1)", () => {
     expect(isDecoderGraph(onnx)).to.equal(true);
     const prompts = corpus.train.filter((_, i) => i % 150 === 0).map((name) => encodeSequence(vocabulary, name));
     const heldOut = corpus.heldOut.map((name) => encodeSequence(vocabulary, name));
@@ -64,9 +64,11 @@ describe("decoder compiler: names.onnx", function () {
     const { output, tokens } = generateVqm(model, { dtype: "int32", shape: [1, prompt.length], data: prompt });
     expect(output.data.length).to.equal(model.sequence!.newTokens);
     expect(tokens.every((id) => id >= 0 && id < 27)).to.equal(true);
-    // Measured: 96.4 % over the 5893 held-out positions, integer loss within 0.003 nats of float.
+    // Measured: 97.0 % over the 5893 held-out positions (96.0 % before activations were centred by
+    // offsets), integer loss within 0.002 nats of float. The goal, 98 %, is not met: the
+    // floor guards what is (docs/numeric-semantics.md, "Decoders").
     expect(agreement.positions).to.be.greaterThan(5000);
-    expect(agreement.top1Agreement).to.be.at.least(0.94);
+    expect(agreement.top1Agreement).to.be.at.least(0.965);
     expect(Math.abs(agreement.integerLoss - agreement.floatLoss)).to.be.below(0.02);
   });
 
@@ -206,6 +208,22 @@ describe("decoder compiler: refusals by node and op", () => {
     expect(error.opType).to.equal("Concat");
     expect(error.node).to.equal("/transformer/h.0/attn/Concat");
     expect(error.message).to.include("KV-cache");
+  });
+
+  it("refuses an attention-mask input by name, not as a KV cache", () => {
+    const graph = base();
+    graph.inputs.push({ name: "attention_mask", dtype: "float32", shape: [1, 4] });
+    const scores = node(graph, "attn/scores/MatMul");
+    graph.nodes.splice(graph.nodes.indexOf(scores) + 1, 0, {
+      name: "/transformer/h.0/attn/MaskAdd",
+      opType: "Add",
+      inputs: [scores.outputs[0]!, "attention_mask"],
+      outputs: ["masked"],
+    });
+    const error = refusal(graph);
+    expect(error.node).to.equal("/transformer/h.0/attn/MaskAdd");
+    expect(error.message).to.include("attention-mask input");
+    expect(error.message).not.to.include("KV-cache");
   });
 
   it("refuses sampling", () => {

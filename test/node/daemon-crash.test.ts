@@ -3,7 +3,7 @@ import { getBytes } from "ethers";
 import { rpc } from "../../oracle/devnet/start-devnet.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
-import { ask, submissionsOf, tempDir, waitForStatus } from "./helpers.ts";
+import { manualMining, submissionsOf, tempDir, waitForStatus } from "./helpers.ts";
 
 /**
  * The chain mines only when the test says so, which lets the test kill the daemon at an exact
@@ -15,29 +15,23 @@ describe("provider daemon killed between claim and submit", function () {
   let local: LocalSuite;
   let daemon: SpawnedDaemon;
   let logs: DaemonLogLine[] = [];
-  let mining: ReturnType<typeof setInterval> | undefined;
+  let mining: ReturnType<typeof manualMining>;
 
-  const mine = () => rpc(local.devnet.url, "evm_mine");
-  const startMining = () => (mining = setInterval(() => void mine().catch(() => undefined), 100));
-  const stopMining = () => clearInterval(mining);
+  const mine = () => mining.mine();
+  const startMining = () => mining.start();
+  const stopMining = () => mining?.stop();
   const start = async () => {
     logs = [];
     daemon = spawnDaemon({
-      config: local.daemonConfig(),
+      // The claim path (daemon-fulfil.test.ts kills a claim-free one).
+      config: local.daemonConfig({ jobs: { claimFree: false } }),
       dir: temp.dir,
       privateKey: local.actors.provider.privateKey,
       onLog: (line) => logs.push(line),
     });
     await daemon.waitForLog((line) => line.msg === "provider daemon started");
   };
-  const askMined = async (input: Uint8Array) => {
-    startMining();
-    try {
-      return await ask(local, input);
-    } finally {
-      stopMining();
-    }
-  };
+  const askMined = (input: Uint8Array) => mining.ask(input);
   /** Kills the daemon once its submission for `id` is in the mempool; returns that tx's hash. */
   const killWhileSubmitPending = async (id: bigint): Promise<string> => {
     startMining();
@@ -60,6 +54,7 @@ describe("provider daemon killed between claim and submit", function () {
 
   before(async () => {
     local = await startLocalSuite({ dir: temp.dir, automine: false });
+    mining = manualMining(local);
     await start();
   });
 

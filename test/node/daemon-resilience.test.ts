@@ -1,30 +1,11 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { getBytes } from "ethers";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
+import { startRpcProxy, type RpcProxy } from "../../oracle/devnet/rpc-proxy.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { ask, submissionsOf, tempDir, waitForStatus } from "./helpers.ts";
-
-/** A JSON-RPC relay on 127.0.0.1 that the test can take down (503) and bring back. */
-async function startRelay(target: string): Promise<{ url: string; down: boolean; close(): Promise<void> }> {
-  const relay = { url: "", down: false, close: async () => {} };
-  const server: Server = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (relay.down) return void response.writeHead(503).end("node unavailable");
-    const upstream = await fetch(target, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: Buffer.concat(chunks),
-    });
-    response.writeHead(upstream.status, { "content-type": "application/json" }).end(await upstream.text());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  relay.close = () => new Promise((resolve) => server.close(() => resolve()));
-  return relay;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -38,12 +19,12 @@ describe("provider daemon: RPC outages, health and metrics", function () {
   this.timeout(120_000);
   const temp = tempDir("verity-resilience-");
   let local: LocalSuite;
-  let relay: Awaited<ReturnType<typeof startRelay>>;
+  let relay: RpcProxy;
   let daemon: SpawnedDaemon | undefined;
 
   before(async () => {
     local = await startLocalSuite({ dir: temp.dir });
-    relay = await startRelay(local.devnet.url);
+    relay = await startRpcProxy(local.devnet.url);
   });
 
   after(async () => {
@@ -61,7 +42,7 @@ describe("provider daemon: RPC outages, health and metrics", function () {
     });
     expect(await dead.exited()).to.equal(1);
     expect(dead.stderr[0]).to.match(/^error: Cannot reach the JSON-RPC node at http:\/\/127\.0\.0\.1:\d+\.$/);
-    expect(dead.stderr).to.include("  Is the node running? Check rpcUrl / VERITY_RPC_URL.");
+    expect(dead.stderr).to.include("  Is the node running? Check rpcUrl / rpcUrls / VERITY_RPC_URL.");
   });
 
   it("rides out a node outage, reports it on /health, and serves what was requested meanwhile", async () => {
@@ -80,17 +61,17 @@ describe("provider daemon: RPC outages, health and metrics", function () {
     expect(health.status).to.equal(200);
     expect(((await health.json()) as { status: string }).status).to.equal("ok");
 
-    relay.down = true;
+    await relay.setMode("refuse");
     await daemon.waitForLog((line) => line.msg === "poll failed, retrying");
     const duringOutage = await ask(local, input); // straight to the chain, not through the relay
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await market.statusOf(duringOutage)).to.equal(1n); // still Pending: the daemon cannot see it
-    relay.down = false;
+    await relay.setMode("pass");
     expect(await waitForStatus(market, duringOutage, ["Finalized"])).to.equal("Finalized");
     expect(await submissionsOf(market, duringOutage)).to.equal(1);
 
     // The chain says Finalized a moment before the daemon records the job as done.
-    await daemon.waitForLog((line) => line.msg === "submitted" && line.requestId === duringOutage.toString());
+    await daemon.waitForLog((line) => line.msg === "fulfilled" && line.requestId === duringOutage.toString());
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).to.match(/^verity_up 1$/m);
     expect(metrics).to.match(/^verity_jobs\{state="done"\} [2-9]/m);

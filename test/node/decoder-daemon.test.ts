@@ -2,27 +2,25 @@
  * Decoders (text generation) served by the daemon as its own process: a random transformer with a
  * character tokenizer in a model folder, registered Attested with the int32 formats of a
  * generation, a request whose prompt is encoded from text served end to end and Finalized with
- * the reference executor's generated ids; the same kind of folder registered Optimistic is
- * refused by the daemon, naming why, and the request is left open (never claimed); so is one
- * for a decoder configured without its folder.
+ * the reference executor's generated ids; a request for a decoder configured without its folder
+ * is refused by the daemon, naming the fix, and left open (never claimed). Optimistic decoders:
+ * dispute-decoder.test.ts.
  */
 import path from "node:path";
 import { expect } from "chai";
-import { id as keccakText, keccak256, hexlify, ZeroAddress } from "ethers";
+import { keccak256, hexlify, ZeroAddress } from "ethers";
 import { connectSuite } from "../../oracle/chain/connect.ts";
-import { deployDisputeGame } from "../../oracle/chain/deploy-dispute-game.ts";
-import { registerModel, type ModelVerification } from "../../oracle/chain/register-model.ts";
+import { registerModel, formatsOf } from "../../oracle/chain/register-model.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
-import { weightsRoot } from "../../oracle/model/vqm/commitments.ts";
 import { generateVqm } from "../../oracle/model/vqm/sequence-executor.ts";
 import { readVqm, writeVqm } from "../../oracle/model/vqm/vqm-files.ts";
 import type { VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
 import { decodeTokens } from "../../oracle/sdk/decode-tokens.ts";
 import { encodePrompt } from "../../oracle/sdk/encode-prompt.ts";
 import { encodeRequestInput } from "../../oracle/sdk/encode-request-input.ts";
-import { namesDecoder, namesTokenizer } from "./decoder-fixture.ts";
+import { namesDecoder, namesTokenizer } from "../../oracle/devnet/names-decoder.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
 
 const names = namesTokenizer;
@@ -35,30 +33,16 @@ describe("decoders: the daemon generates text for an Attested request (real proc
   const price = 10n ** 15n;
 
   /** Writes a decoder folder, stores its ONNX and registers it; the provider opts in. */
-  const register = async (folder: string, model: VqmModel, optimistic: boolean) => {
+  const register = async (folder: string, model: VqmModel) => {
     await writeVqm(path.join(folder, "vqm"), model, { tokenizer: names });
     const { onnx, manifest } = await readVqm(path.join(folder, "vqm"));
     const registry = connectSuite(local.deployment, local.actors.modelOwner).modelRegistry;
-    const [min] = await registry.challengeWindowBounds();
-    const verification: ModelVerification | undefined = optimistic
-      ? {
-          mode: "optimistic",
-          weightsRoot: weightsRoot(model),
-          layoutRoot: keccakText("no layout: decoders are not disputable yet"),
-          layerCount: model.layers.length,
-          challengeWindow: Math.max(Number(min), 600),
-        }
-      : undefined;
     const modelId = await registerModel(registry, {
       modelHash: keccak256(onnx),
       contentId: await local.content.add(onnx),
       price,
       royaltyBps: 500,
-      inputShape: manifest.input.shape,
-      outputShape: manifest.output.shape,
-      inputDtype: manifest.input.dtype,
-      outputDtype: manifest.output.dtype,
-      verification,
+      ...formatsOf(manifest),
     });
     await (await connectSuite(local.deployment, local.actors.provider).providerRegistry.optIn(modelId)).wait();
     return modelId;
@@ -76,24 +60,16 @@ describe("decoders: the daemon generates text for an Attested request (real proc
   };
 
   let attested: { modelId: bigint; model: VqmModel };
-  let optimistic: { modelId: bigint; model: VqmModel };
   let folderless: bigint;
 
   before(async () => {
     local = await startLocalSuite({ dir: temp.dir });
-    await deployDisputeGame(local.actors.deployer, local.deployment); // the market takes Optimistic requests
     attested = { model: namesDecoder(7), modelId: 0n };
-    attested.modelId = await register(path.join(temp.dir, "decoder"), attested.model, false);
-    optimistic = { model: namesDecoder(8), modelId: 0n };
-    optimistic.modelId = await register(path.join(temp.dir, "decoder-optimistic"), optimistic.model, true);
-    folderless = await register(path.join(temp.dir, "decoder-folderless"), namesDecoder(9), false);
+    attested.modelId = await register(path.join(temp.dir, "decoder"), attested.model);
+    folderless = await register(path.join(temp.dir, "decoder-folderless"), namesDecoder(9));
     daemon = spawnDaemon({
       config: local.daemonConfig({
-        models: [
-          { id: attested.modelId.toString(), folder: path.join(temp.dir, "decoder") },
-          { id: optimistic.modelId.toString(), folder: path.join(temp.dir, "decoder-optimistic") },
-          folderless.toString(),
-        ],
+        models: [{ id: attested.modelId.toString(), folder: path.join(temp.dir, "decoder") }, folderless.toString()],
         stateDir: path.join(temp.dir, "provider"),
       }),
       dir: temp.dir,
@@ -118,22 +94,6 @@ describe("decoders: the daemon generates text for an Attested request (real proc
     const generated = await daemon!.waitForLog((line) => line.msg === "generated" && line.requestId === id.toString());
     expect(generated).to.include({ promptTokens: 4, newTokens: 6 });
     expect(decodeTokens(names, expected).ids).to.have.length(6);
-  });
-
-  it("refuses a decoder folder for an Optimistic model, naming why, and leaves the request open", async () => {
-    const { tensor } = encodePrompt({ tokenizer: names, text: "ann", promptLength: 8 });
-    const id = await ask(optimistic.modelId, encodeRequestInput(tensor));
-    const line = await daemon!.waitForLog(
-      (entry) => entry.msg.startsWith("set-up not ready") && entry.requestId === id.toString(),
-    );
-    const details = (line.error as { details: string[] }).details;
-    expect(details[0]).to.equal(
-      `Model ${optimistic.modelId} is a decoder, which cannot be served in Optimistic mode yet.`,
-    );
-    expect(details[1]).to.match(
-      /needs the dispute game's bisection over passes, not done yet: register it as Attested/,
-    );
-    expect(await waitForStatus(local.suite.inferenceMarket, id, ["Pending"])).to.equal("Pending");
   });
 
   it("does not claim a request for a decoder configured without its folder, naming the fix", async () => {

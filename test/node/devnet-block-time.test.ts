@@ -10,6 +10,7 @@ import { connectSuite, createRpcProvider, createWallet } from "../../oracle/chai
 import { readDeployment } from "../../oracle/chain/deployment.ts";
 import { registerOptimistic } from "../../oracle/devnet/register-optimistic.ts";
 import { DEV_PRIVATE_KEYS } from "../../oracle/devnet/start-devnet.ts";
+import { waitForStdout } from "../../oracle/devnet/devnet-process.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import { encodeInlineInput } from "../../oracle/model/input-envelope.ts";
 import { emitOnnx } from "../../oracle/model/vqm/emit-onnx.ts";
@@ -17,19 +18,6 @@ import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-v
 import { vqmManifest } from "../../oracle/model/vqm/vqm-files.ts";
 import { openEmbeddedStore } from "../../oracle/storage/embedded-store.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
-
-async function waitForStdout(process: SpawnedDaemon, match: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    for (const line of process.stdout) {
-      const found = line.match(match);
-      if (found) return found;
-    }
-    if (Date.now() > until || process.child.exitCode !== null)
-      throw new Error(`no line ${match} from the devnet: ${process.stderr.join("\n")}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("verity devnet --block-time: an idle devnet still finalizes Optimistic results", function () {
   this.timeout(120_000);

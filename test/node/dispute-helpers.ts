@@ -2,8 +2,10 @@ import { expect } from "chai";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 import type { OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import type { Cheat } from "../../oracle/dispute/cheat.ts";
+import type { VerityConfigInput } from "../../oracle/config/schema.ts";
 import { parseEther, Wallet } from "ethers";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
+import { waitForStatus } from "./helpers.ts";
 
 /** dense 8 → 3000 (relu; 3 chunks, a tree of height 2), dense 3000 → 4, argmax: three layers. */
 export const disputeModel = syntheticMlp({ seed: 7, sizes: [8, 3000, 4], argmax: true });
@@ -11,15 +13,25 @@ export const disputeInput = syntheticInput(disputeModel, 3);
 
 export type Party = SpawnedDaemon & { logs: DaemonLogLine[] };
 
-/** Starts a provider daemon (`cheat` set: the cheating one) or, with `watch`, a watchtower. */
+/**
+ * Starts a provider daemon (`cheat` set: the cheating one) or, with `watch`, a watchtower; of the
+ * suite's models, or of `models` (config entries, model folders say) when given.
+ */
 export async function startParty(
   opt: OptimisticSuite,
   dir: string,
-  { name, wallet, watch = false, cheat }: { name: string; wallet: Wallet; watch?: boolean; cheat?: Cheat },
+  {
+    name,
+    wallet,
+    watch = false,
+    cheat,
+    models,
+  }: { name: string; wallet: Wallet; watch?: boolean; cheat?: Cheat; models?: VerityConfigInput["models"] },
 ): Promise<Party> {
   const logs: DaemonLogLine[] = [];
+  const config = opt.config(name, opt.modelIds, cheat);
   const party = spawnDaemon({
-    config: opt.config(name, opt.modelIds, cheat),
+    config: models ? { ...config, models } : config,
     dir,
     name,
     privateKey: wallet.privateKey,
@@ -29,6 +41,24 @@ export async function startParty(
   });
   await party.waitForLog((line) => line.msg === (watch ? "watchtower started" : "provider daemon started"));
   return Object.assign(party, { logs });
+}
+
+/**
+ * An honest provider and a watchtower started (added to `parties`), a request for the first
+ * model asked, its result Submitted and checked by the watchtower.
+ */
+export async function checkedHonestResult(
+  opt: OptimisticSuite,
+  dir: string,
+  parties: Party[],
+): Promise<{ honest: Party; watcher: Party; id: bigint }> {
+  const honest = await startParty(opt, dir, { name: "honest", wallet: opt.actors.honest });
+  const watcher = await startParty(opt, dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
+  parties.push(honest, watcher);
+  const id = await opt.ask(opt.modelIds[0]!, disputeInput);
+  expect(await waitForStatus(opt.local.suite.inferenceMarket, id, ["Submitted"])).to.equal("Submitted");
+  await watcher.waitForLog((line) => line.msg === "result checked: trace agrees" && line.requestId === id.toString());
+  return { honest, watcher, id };
 }
 
 /** Moves the chain's clock on by `seconds` and mines a block. */

@@ -2,7 +2,16 @@ import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 import { startOptimisticSuite, type OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
-import { advance, disputeInput, disputeModel, expectWinner, moves, startParty, type Party } from "./dispute-helpers.ts";
+import {
+  advance,
+  checkedHonestResult,
+  disputeInput,
+  disputeModel,
+  expectWinner,
+  moves,
+  startParty,
+  type Party,
+} from "./dispute-helpers.ts";
 
 describe("Optimistic mode: an honest result finalizes, a last-layer cheat is caught (real daemons)", function () {
   this.timeout(120_000);
@@ -21,13 +30,8 @@ describe("Optimistic mode: an honest result finalizes, a last-layer cheat is cau
   });
 
   it("an honest provider's result is checked by the watchtower and finalized by the provider after the window", async () => {
-    const honest = await startParty(opt, temp.dir, { name: "honest", wallet: opt.actors.honest });
-    const watcher = await startParty(opt, temp.dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
-    parties.push(honest, watcher);
+    const { honest, id } = await checkedHonestResult(opt, temp.dir, parties);
     const market = opt.local.suite.inferenceMarket;
-    const id = await opt.ask(opt.modelIds[0]!, disputeInput);
-    expect(await waitForStatus(market, id, ["Submitted"])).to.equal("Submitted");
-    await watcher.waitForLog((line) => line.msg === "result checked: trace agrees" && line.requestId === id.toString());
     await advance(opt, 601);
     expect(await waitForStatus(market, id, ["Finalized"])).to.equal("Finalized");
     const [, provider] = await Promise.all([

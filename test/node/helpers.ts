@@ -7,6 +7,8 @@ import { requestStatusName } from "../../oracle/chain/request-status.ts";
 import type { LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { connectSuite } from "../../oracle/chain/connect.ts";
 import { sleep } from "../../oracle/util/retry.ts";
+import { rpc } from "../../oracle/devnet/start-devnet.ts";
+import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
@@ -49,4 +51,47 @@ export async function waitForStatus(
 
 export async function submissionsOf(market: InferenceMarket, id: bigint): Promise<number> {
   return (await market.queryFilter(market.filters.ResultSubmitted(id))).length;
+}
+
+/** `verity provider start` for the suite's provider account, resolved once it says it started. */
+export async function startProviderDaemon(
+  local: LocalSuite,
+  dir: string,
+  { overrides = {}, onLog }: { overrides?: Record<string, unknown>; onLog?: (line: DaemonLogLine) => void } = {},
+): Promise<SpawnedDaemon> {
+  const daemon = spawnDaemon({
+    config: local.daemonConfig(overrides),
+    dir,
+    privateKey: local.actors.provider.privateKey,
+    onLog,
+  });
+  await daemon.waitForLog((line) => line.msg === "provider daemon started");
+  return daemon;
+}
+
+/**
+ * Blocks only when the test says so (a suite started with `automine: false`): one at a time,
+ * or every 100 ms between `start` and `stop`; `ask` mines the request and stops again.
+ */
+export function manualMining(local: LocalSuite) {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const mine = () => rpc(local.devnet.url, "evm_mine");
+  const stop = () => clearInterval(timer);
+  const start = () => {
+    stop();
+    timer = setInterval(() => void mine().catch(() => undefined), 100);
+  };
+  return {
+    mine,
+    start,
+    stop,
+    async ask(input: BytesLike): Promise<bigint> {
+      start();
+      try {
+        return await ask(local, input);
+      } finally {
+        stop();
+      }
+    },
+  };
 }

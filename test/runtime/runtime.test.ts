@@ -7,6 +7,7 @@ import { createTensor } from "../../oracle/model/tensor.ts";
 import { createSession, ModelLoadError, SessionParameterError } from "../../oracle/runtime/create-session.ts";
 import type { ModelSession } from "../../oracle/runtime/create-session.ts";
 import { InputShapeError, runInference, UnsupportedModelError } from "../../oracle/runtime/run-inference.ts";
+import { integerGraphPinnedReason, isIntegerGraph } from "../../oracle/runtime/integer-graph.ts";
 
 const irisOnnx = new Uint8Array(readFileSync(new URL("../../models/iris/iris.onnx", import.meta.url)));
 
@@ -102,6 +103,26 @@ describe("runtime", () => {
       expect(argmax(logits)).to.equal(2); // virginica
     } finally {
       await fallback.release();
+    }
+  });
+
+  it("keeps an integer (VQM) graph on the CPU when CUDA is asked for, and says why", async () => {
+    const vqmOnnx = new Uint8Array(readFileSync(new URL("../../models/iris/vqm/model.onnx", import.meta.url)));
+    expect(isIntegerGraph(vqmOnnx)).to.equal(true);
+    expect(isIntegerGraph(irisOnnx)).to.equal(false);
+    expect(isIntegerGraph(new Uint8Array([0xff, 0xff, 0xff]))).to.equal(false); // not ONNX: not pinned, and not thrown
+    const reasons: string[] = [];
+    const pinned = await createSession({
+      model: vqmOnnx,
+      executionProvider: "cuda",
+      onFallback: (reason) => reasons.push(reason),
+    });
+    try {
+      expect(pinned.provider).to.equal("cpu");
+      // The pin, not a failed CUDA load: the CUDA provider is never tried for an integer graph.
+      expect(reasons).to.deep.equal([integerGraphPinnedReason]);
+    } finally {
+      await pinned.release();
     }
   });
 

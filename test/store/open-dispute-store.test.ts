@@ -83,4 +83,27 @@ describe("store/open-dispute-store", () => {
     expect(store.recordGame({ gameId: 4n, requestId: 9n, role: "defender", challenger: ALICE })).to.equal(true);
     expect(store.listGames("defender", 9n)).to.have.length(1);
   });
+
+  it("reorg: the cursor goes back to the fork; a result seen again with other roots is checked again", () => {
+    const store = openStore();
+    store.recordResults([result(8n, "challenger")], "results", 50n);
+    store.blocks.record("results", { number: 45n, hash: "0x45" }, 1);
+    store.blocks.record("results", { number: 50n, hash: "0x50" }, 2);
+    store.update("challenger", 8n, { state: "agreed" });
+
+    store.rewindCursor("results", 45n);
+    expect(store.getCursor("results")).to.equal(45n);
+    expect(store.blocks.list("results").map((b) => b.number)).to.deep.equal([45n]);
+
+    // The same submission read again: nothing changes.
+    store.recordResults([result(8n, "challenger")], "results", 50n);
+    expect(store.get("challenger", 8n)).to.include({ state: "agreed" });
+    // Another submission under the same request (the first was dropped): open again, new roots.
+    store.recordResults([{ ...result(8n, "challenger"), roots: ["0x01", "0x0b"] }], "results", 50n);
+    expect(store.get("challenger", 8n)).to.deep.include({ state: "open", roots: ["0x01", "0x0b"] });
+    // A result under dispute keeps its row: the game is re-read from the chain.
+    store.update("challenger", 8n, { state: "disputing" });
+    store.recordResults([{ ...result(8n, "challenger"), roots: ["0x01", "0x0c"] }], "results", 50n);
+    expect(store.get("challenger", 8n)).to.deep.include({ state: "disputing", roots: ["0x01", "0x0b"] });
+  });
 });

@@ -148,9 +148,10 @@ describe("store/open-job-store", () => {
 
     const reopened = openStore();
     const active = listActive(reopened);
+    // Claims of ours first (they race their deadlines), then seen requests in block order.
     expect(active.map((j) => [j.requestId, j.state])).to.deep.equal([
-      [13n, "seen"],
       [11n, "claimed"],
+      [13n, "seen"],
       [10n, "seen"],
     ]);
     expect(getJob(reopened, 11n)!.claimTx).to.equal("0xaa");
@@ -230,15 +231,5 @@ describe("store/open-job-store", () => {
     store.markExpireChecked(4n);
     expect(store.listExpirable(1000n).map((j) => j.requestId)).to.deep.equal([1n, 6n]);
     expect(() => store.markExpireChecked(99n)).to.throw(JobNotFoundError);
-  });
-
-  it("migrates a version 1 store (no expire_checked) when opened", () => {
-    const store = openStore();
-    upsertSeen(store, { ...job(1n), deadline: 5n });
-    store.db.exec("ALTER TABLE jobs DROP COLUMN expire_checked; PRAGMA user_version = 1");
-    closeJobStore(store);
-    const reopened = openStore();
-    expect(reopened.db.prepare("PRAGMA user_version").get()).to.deep.equal({ user_version: 2 });
-    expect(reopened.listExpirable(10n).map((j) => j.requestId)).to.deep.equal([1n]);
   });
 });

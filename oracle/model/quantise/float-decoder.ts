@@ -611,18 +611,25 @@ function checkCausalMask(mask: Tensor | undefined, length: number, fail: (why: s
 }
 
 /**
- * A cache input (past keys/values) is refused at the first node that reads it, by name, so the
- * user learns which export option added it.
+ * An input besides the ids (past keys/values, an attention mask) is refused at the first node that
+ * reads it, by name, so the user learns which export option added it.
  */
 function refuseCacheInputs(nodes: readonly OnnxNode[], extra: readonly string[]): void {
   for (const name of extra) {
     const reader = nodes.find((node) => node.inputs.includes(name));
-    if (reader)
-      throw new UnsupportedOpError(
-        reader.opType,
-        reader.name,
-        `reads graph input "${name}": KV-cache (past key/value) inputs are not supported`,
-        ["Export the full-sequence graph (ids [1, C] → logits [1, C, V]) without use_cache / past_key_values."],
-      );
+    if (!reader) continue;
+    const mask = /mask/i.test(name);
+    throw new UnsupportedOpError(
+      reader.opType,
+      reader.name,
+      mask
+        ? `reads graph input "${name}": an attention-mask input is not supported (the causal mask is part of the semantics)`
+        : `reads graph input "${name}": KV-cache (past key/value) inputs are not supported`,
+      [
+        mask
+          ? "Export with the token ids as the only input (a wrapper calling the model with input_ids alone)."
+          : "Export the full-sequence graph (ids [1, C] → logits [1, C, V]) without use_cache / past_key_values.",
+      ],
+    );
   }
 }

@@ -4,6 +4,8 @@
  * the float per-pass decoder (`float-decoder.ts`) becoming layer `i` of the integer one.
  * docs/numeric-semantics.md#quantiser states each rule; in short:
  *
+ * - lopsided activations (a GELU's output, the residual stream, the logits) are first centred by
+ *   offsets their readers take out exactly (`decoder-offsets.ts`);
  * - activation scales `max |x| / 127` over every pass of every prompt (scores over the unmasked
  *   positions only); embeddings one scale per table; dense layers per channel as for classifiers;
  * - `qk` folds the graph's 1/√dh (any scalar on the scores) into its multiplier; the softmax
@@ -25,6 +27,8 @@ import {
   quantiseValue,
   symmetricScale,
 } from "./fixed-point.ts";
+import { chooseOffsets, shiftDecoder } from "./decoder-offsets.ts";
+import type { LayerBounds } from "./decoder-offsets.ts";
 import { lowerDecoder } from "./float-decoder.ts";
 import type { FloatDecoder, FloatDecoderLayer } from "./float-decoder.ts";
 import { runFloatDecoder } from "./run-float-decoder.ts";
@@ -46,9 +50,14 @@ export type QuantiseDecoderParameters = {
 
 export type QuantiseDecoderReturnType = {
   model: VqmModel;
-  /** The lowered float decoder (what was quantised), for comparing against. */
+  /**
+   * The lowered float decoder, for comparing against. What was quantised is the same function
+   * with each layer's output moved by its offset.
+   */
   decoder: FloatDecoder;
-  /** Largest finite |x| of each layer's output over the calibration passes. */
+  /** The constant added to each layer's output before quantising (`chooseOffsets`). */
+  offsets: number[];
+  /** Largest finite |x + offset| of each layer's output over the calibration passes. */
   ranges: number[];
   /** Float value of one step of each layer's output (for `centre`, of one step of its int32 c; none for argmax). */
   scales: (number | undefined)[];
@@ -64,13 +73,20 @@ export function quantiseDecoder({
 }: QuantiseDecoderParameters): QuantiseDecoderReturnType {
   const decoder = lowerDecoder(onnx);
   const { contextLength, vocabSize } = decoder;
-  const ranges = calibrateDecoder(decoder, prompts);
+  const bounds = calibrateDecoder(decoder, prompts);
+  const offsets = chooseOffsets(decoder, bounds);
+  const shifted = shiftDecoder(decoder, offsets);
+  // The shifted layer's output is the float one plus its offset, so its bounds move with it.
+  const ranges = offsets.map((o, i) =>
+    Number.isFinite(bounds.lo[i]!) ? Math.max(Math.abs(bounds.lo[i]! + o), Math.abs(bounds.hi[i]! + o)) : 0,
+  );
   const scales: (number | undefined)[] = [];
   const scaleOf = (ref: number): number => scales[ref]!;
-  const layers = decoder.layers.map((layer, index): VqmLayer => {
+  const offsetOf = (ref: number): number => offsets[ref]!;
+  const layers = shifted.layers.map((layer, index): VqmLayer => {
     const where = `layer ${index} (${layer.kind}, node "${layer.node}")`;
     const calibrated = () => symmetricScale(ranges[index]!);
-    const { scale, layer: quantised } = withContext(where, () => quantiseLayer(layer, scaleOf, calibrated));
+    const { scale, layer: quantised } = withContext(where, () => quantiseLayer(layer, scaleOf, offsetOf, calibrated));
     scales.push(scale);
     return quantised;
   });
@@ -89,13 +105,17 @@ export function quantiseDecoder({
     },
   };
   validateVqm(model);
-  return { model, decoder, ranges, scales };
+  return { model, decoder, offsets, ranges, scales };
 }
 
-/** Largest finite |x| of every layer's output over every pass of every prompt (argmax: 0). */
-export function calibrateDecoder(decoder: FloatDecoder, prompts: readonly (readonly number[])[]): number[] {
+/**
+ * Smallest and largest finite value of every layer's output over every pass of every prompt
+ * (±∞ for a layer that has none, and for the argmax, which is not quantised).
+ */
+export function calibrateDecoder(decoder: FloatDecoder, prompts: readonly (readonly number[])[]): LayerBounds {
   if (prompts.length === 0) throw new QuantiseError("Calibration needs at least one prompt.");
-  const ranges = new Array<number>(decoder.layers.length).fill(0);
+  const lo = new Array<number>(decoder.layers.length).fill(Infinity);
+  const hi = new Array<number>(decoder.layers.length).fill(-Infinity);
   prompts.forEach((prompt, k) => {
     if (prompt.length === 0 || !prompt.every((id) => Number.isInteger(id) && id >= 0 && id < decoder.vocabSize))
       throw new QuantiseError(
@@ -104,16 +124,21 @@ export function calibrateDecoder(decoder: FloatDecoder, prompts: readonly (reado
     for (const pass of runFloatDecoder(decoder, prompt.slice(0, decoder.contextLength)))
       pass.forEach((output, index) => {
         if (decoder.layers[index]!.kind === "argmax") return;
-        for (const v of output) if (Number.isFinite(v) && Math.abs(v) > ranges[index]!) ranges[index] = Math.abs(v);
+        for (const v of output)
+          if (Number.isFinite(v)) {
+            if (v < lo[index]!) lo[index] = v;
+            if (v > hi[index]!) hi[index] = v;
+          }
       });
   });
-  return ranges;
+  return { lo, hi };
 }
 
 /** One float layer as its VQM layer and its output scale. */
 function quantiseLayer(
   layer: FloatDecoderLayer,
   scaleOf: (ref: number) => number,
+  offsetOf: (ref: number) => number,
   calibrated: () => number,
 ): { scale: number | undefined; layer: VqmLayer } {
   switch (layer.kind) {
@@ -133,7 +158,7 @@ function quantiseLayer(
           input: layer.input,
           inFeatures,
           outFeatures,
-          ...quantiseDense(layer, scaleOf(layer.input), scale),
+          ...quantiseDense(layer, scaleOf(layer.input), offsetOf(layer.input), scale),
         },
       };
     }
@@ -180,14 +205,27 @@ function quantiseLayer(
   }
 }
 
-/** Per-channel weights, int32 bias at `s_in·s_w[j]`, `m[j]/2^s[j] ≈ s_in·s_w[j]/s_out`. */
+/**
+ * Per-channel weights, int32 bias at `s_in·s_w[j]`, `m[j]/2^s[j] ≈ s_in·s_w[j]/s_out`. The float
+ * bias took the input's offset `o` out with the float weights (`shiftDecoder`); the integer layer
+ * multiplies by the rounded ones, so the bias gets `o·Σ_i (W[j][i] − s_w[j]·W_q[j][i])` back and
+ * the offset cancels exactly against the weights actually used.
+ */
 function quantiseDense(
   layer: Extract<FloatDecoderLayer, { kind: "dense" }>,
   inScale: number,
+  inOffset: number,
   outScale: number,
 ): { weights: Int8Array; bias: Int32Array; requant: Requant } {
+  const { inFeatures } = layer;
   const { values: weights, scales } = quantisePerChannel(layer.weights, layer.outFeatures);
-  const bias = quantiseBias(layer.bias, inScale, scales);
+  const corrected = layer.bias.map((b, j) => {
+    let rounding = 0;
+    for (let i = 0; i < inFeatures; i++)
+      rounding += layer.weights[j * inFeatures + i]! - scales[j]! * weights[j * inFeatures + i]!;
+    return b + inOffset * rounding;
+  });
+  const bias = quantiseBias(corrected, inScale, scales);
   const bounds = accumulatorBounds(weights, bias);
   const points = bounds.map((bound, j) => {
     if (!(bound < 2 ** 31)) throw new QuantiseError(`Accumulator bound of channel ${j} is ${bound}, not below 2^31.`);

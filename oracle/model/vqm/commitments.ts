@@ -523,12 +523,25 @@ export function traceRoots(trace: readonly Tensor[]): string[] {
  */
 export function rootOfRoots(roots: readonly string[]): string {
   if (roots.length === 0) return ZERO_HASH;
+  return hexlify(rootsLevels(roots).at(-1)![0]!);
+}
+
+/** The bottom-up siblings of leaf `index` of `rootOfRoots(roots)` (the path the dispute game verifies). */
+export function rootsProof(roots: readonly string[], index: number): string[] {
+  if (!Number.isInteger(index) || index < 0 || index >= roots.length)
+    throw new CommitmentError(`No root ${index} to prove among ${roots.length}.`);
+  const levels = rootsLevels(roots);
+  return levels.slice(0, -1).map((level, height) => hexlify(level[(index >>> height) ^ 1]!));
+}
+
+/** The levels of `rootOfRoots`'s tree, leaves (padded with zeros) first. */
+function rootsLevels(roots: readonly string[]): Uint8Array[][] {
   let width = 1;
   while (width < roots.length) width *= 2;
-  let level = Array.from({ length: width }, (_, i) => (i < roots.length ? getBytes(roots[i]!) : getBytes(ZERO_HASH)));
-  while (level.length > 1)
+  const levels = [Array.from({ length: width }, (_, i) => getBytes(i < roots.length ? roots[i]! : ZERO_HASH))];
+  for (let level = levels[0]!; level.length > 1; levels.push(level))
     level = Array.from({ length: level.length / 2 }, (_, i) => nodeBytes(level[2 * i]!, level[2 * i + 1]!));
-  return hexlify(level[0]!);
+  return levels;
 }
 
 /** A pass's root: `rootOfRoots` over its layers' trace roots, in layer order. */

@@ -67,11 +67,20 @@ export const sequenceKinds: ReadonlySet<VqmLayer["kind"]> = new Set([
   "av",
 ]);
 
+/** What `layerInputs` reads of a layer: its refs (a VQM layer, or a float decoder's layer). */
+export type LayerReads =
+  | { kind: "add"; inputs: readonly number[] }
+  | { kind: "embed" }
+  | { kind: "qk"; query: number; key: number }
+  | { kind: "softmax"; input: number; rowmax: number }
+  | { kind: "av"; probs: number; value: number }
+  | { kind: Exclude<VqmLayer["kind"], "add" | "embed" | "qk" | "softmax" | "av">; input: number };
+
 /**
  * The refs a layer reads at its own pass, in order (none for `embed`, which reads the token or
  * position). `qk`'s `key` and `av`'s `value` are also read at every earlier pass.
  */
-export function layerInputs(layer: VqmLayer): number[] {
+export function layerInputs(layer: LayerReads): number[] {
   switch (layer.kind) {
     case "add":
       return [...layer.inputs];

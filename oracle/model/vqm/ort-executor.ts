@@ -11,7 +11,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { createSession } from "../../runtime/create-session.ts";
-import type { ModelSession } from "../../runtime/create-session.ts";
+import type { ExecutionProvider, ModelSession } from "../../runtime/create-session.ts";
 import { shapeToString } from "../tensor.ts";
 import type { Tensor, TensorData } from "../tensor.ts";
 import {
@@ -42,6 +42,8 @@ export type OpenVqmOrtParameters = {
   /** The ONNX bytes to load instead of emitting them (e.g. a folder's model.onnx, no trace). */
   onnx?: Uint8Array | undefined;
   threads?: number | undefined;
+  /** Defaults to "cpu"; the graph is integer, so createSession keeps it on the CPU anyway (integer-graph.ts). */
+  executionProvider?: ExecutionProvider | undefined;
 };
 
 export async function openVqmOrt({
@@ -49,9 +51,10 @@ export async function openVqmOrt({
   trace = false,
   onnx,
   threads,
+  executionProvider,
 }: OpenVqmOrtParameters): Promise<VqmOrtSession> {
   const bytes = trace || !onnx ? emitOnnx(model, { trace }) : onnx;
-  const session = await createSession({ model: bytes, threads });
+  const session = await createSession({ model: bytes, threads, executionProvider });
   return { model, trace, session, release: () => session.release() };
 }
 

@@ -15,6 +15,9 @@ interface Vm {
     function addr(uint256 privateKey) external pure returns (address);
     /// @dev Records the gas of the last external call as `name` in `snapshots/<group>.json`.
     function snapshotGasLastCall(string calldata group, string calldata name) external returns (uint256 gasUsed);
+    function toString(uint256 value) external pure returns (string memory);
+    /// @dev Records `value` as `name` in `snapshots/<group>.json`.
+    function snapshotValue(string calldata group, string calldata name, uint256 value) external;
 }
 
 /// @notice Minimal test base: the cheatcode handle, assertions that revert with a message, a

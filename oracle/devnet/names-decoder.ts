@@ -1,6 +1,11 @@
-import { charTokenizer } from "../../oracle/model/text/tokenizer.ts";
-import { randomTransformer } from "../../oracle/model/vqm/random-transformer.ts";
-import type { VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
+/**
+ * A small random decoder over the names vocabulary (27 characters), with the character
+ * tokenizer: the transformer of the daemon tests and of the dispute demo, where a trained model
+ * would take minutes to make.
+ */
+import { charTokenizer } from "../model/text/tokenizer.ts";
+import { randomTransformer } from "../model/vqm/random-transformer.ts";
+import type { VqmModel } from "../model/vqm/vqm-model.ts";
 
 /** The names model's vocabulary: the boundary "." (id 0, opens a prompt and ends a name), then a–z. */
 export const namesTokenizer = charTokenizer("abcdefghijklmnopqrstuvwxyz");

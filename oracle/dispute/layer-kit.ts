@@ -3,20 +3,26 @@
  * sources (the model input and the layers before it, on which both sides of a game agree) and
  * the weights blob: the encoded spec, whether the prover takes the whole element or the
  * reduction phase, each proof, and the honest prefix states. The moves themselves are the pure
- * helpers of oracle/dispute/moves.ts; this binds them to one layer's sources so a game driver,
- * a benchmark or a test does not rebuild the sources (a Merkle tree each) at every move.
+ * helpers of oracle/dispute/moves.ts; this binds them to one layer's sources. Both game drivers
+ * take their moves from it: the daemon's (oracle/node/game-moves.ts, one kit per move, since it
+ * keeps no state between polls) and the in-process one (oracle/devnet/play-game.ts, one kit per
+ * game, like the benchmarks and tests, which so do not rebuild a Merkle tree at every move).
  */
-import { encodeLayerSpec, LayerKind, type LayerSpec } from "../dispute/layout.ts";
+import { encodeLayerSpec, LayerKind, type LayerSpec } from "./layout.ts";
 import {
   needsReduction,
   prefixStates,
   stepChunks,
   stepProof,
   stepSource,
+  type StepSource,
   sumParamsProof,
   sumStepProof,
-} from "../dispute/moves.ts";
-import type { RegisteredModel } from "./register-optimistic.ts";
+} from "./moves.ts";
+import type { VqmModel } from "../model/vqm/vqm-model.ts";
+
+/** What a kit needs of a model: its layer specs, its weights blob as steps read it, and the model. */
+export type KitModel = { specs: LayerSpec[]; blob: StepSource; model: VqmModel };
 
 export type LayerKit = {
   spec: LayerSpec;
@@ -39,7 +45,7 @@ export type LayerKit = {
  * the model input) and `trace` (the element bytes of the layers, at least those before `layer`).
  */
 export function layerKit(
-  model: Pick<RegisteredModel, "specs" | "blob">,
+  model: Pick<KitModel, "specs" | "blob">,
   layer: number,
   input: Uint8Array,
   trace: readonly Uint8Array[],
