@@ -15,6 +15,14 @@
  * Environment: BENCH_LOAD_REQUESTS (default 300) and BENCH_LOAD_SERIAL_BLOCK_REQUESTS (the serial
  * sender on 2 s blocks; default the same) to run shorter; BENCH_LOAD_ONLY=<path> to run the rows
  * of one path (serial, pipelined, fulfil, fulfilBatch, two providers).
+ *
+ * BENCH_LOAD_MODE=sustained (`npm run bench:load:sustained`) measures what the daemons sustain
+ * rather than a burst: on 2 s blocks, the 10 accounts offer requests at a fixed rate
+ * (BENCH_LOAD_RATE per second, default 60) for a fixed time (BENCH_LOAD_SECONDS, default 40),
+ * request i due at i / rate seconds, for `fulfilBatch` and `two providers`. Rates are counted over
+ * the steady window: from WARM_UP_SEC after the first request was offered to the end of offering
+ * (warm-up and drain left out); the backlog (requests mined, not yet Finalized) is read at both
+ * ends of that window, latencies are those of the requests mined inside it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +39,12 @@ import { sleep } from "../oracle/util/retry.ts";
 const REQUESTS = Number(process.env.BENCH_LOAD_REQUESTS ?? 300);
 const SERIAL_BLOCK_REQUESTS = Number(process.env.BENCH_LOAD_SERIAL_BLOCK_REQUESTS ?? REQUESTS);
 const ONLY = process.env.BENCH_LOAD_ONLY;
+const MODE = process.env.BENCH_LOAD_MODE ?? "burst";
+const RATE = Number(process.env.BENCH_LOAD_RATE ?? 60);
+const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 40);
+/** Seconds from the first request offered to the start of the steady window. */
+const WARM_UP_SEC = 10;
+const REQUEST_GAS_LIMIT = 300_000n;
 const ACCOUNTS = 10;
 const CONCURRENCY = 512;
 /** Hardhat's development mnemonic: accounts 6 to 15 ask, 1 owns the model, 2 provides. */
@@ -53,6 +67,19 @@ const PATHS: Path[] = [
   { name: "two providers", sender: "pipelined", claimFree: true, batchMaxItems: 32, providers: 2 },
 ];
 
+/** A burst: every request sent at once. Sustained: `rate` requests a second for `seconds`. */
+type Load = { kind: "burst"; requests: number } | { kind: "sustained"; rate: number; seconds: number };
+
+/** What a sustained run adds to a row: rates and backlog over the steady window. */
+type Steady = {
+  windowSec: number;
+  offeredPerSecond: number;
+  minedPerSecond: number;
+  finalizedPerSecond: number;
+  backlogAtStart: number;
+  backlogAtEnd: number;
+};
+
 type Row = {
   path: string;
   mining: string;
@@ -66,9 +93,11 @@ type Row = {
   providerTxs: number;
   gasPerRequest: number;
   reverted: number;
+  steady?: Steady;
 };
 
-async function run(p: Path, blockTimeSec: number | undefined, requests: number): Promise<Row> {
+async function run(p: Path, blockTimeSec: number | undefined, load: Load): Promise<Row> {
+  const requests = load.kind === "burst" ? load.requests : Math.round(load.rate * load.seconds);
   const dir = mkdtempSync(path.join(tmpdir(), "verity-bench-load-"));
   const devnet = await spawnDevnetProcess(dir);
   const { url, deploymentFile } = devnet;
@@ -141,32 +170,33 @@ async function run(p: Path, blockTimeSec: number | undefined, requests: number):
       const key = HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${6 + i}`).privateKey;
       return createWallet(key, createRpcProvider(url, 100));
     });
+    const senders = users.map((user) => ({
+      sender: createTxSender(user, { pollIntervalMs: 100 }),
+      market: connectSuite(deployment, user).inferenceMarket,
+    }));
+    const request = async (i: number): Promise<void> => {
+      const { sender, market: asUser } = senders[i % ACCOUNTS]!;
+      const receipt = await sender.send({
+        action: `request ${i}`,
+        // A fixed limit (a request uses about 130k): one eth_call to simulate instead of
+        // estimateGas's search, which spends the chain's one busy core several times per request.
+        gasLimit: REQUEST_GAS_LIMIT,
+        transaction: asUser.requestInference.populateTransaction(modelId, input, price, deadline, ZeroAddress, 0, {
+          value: price,
+        }),
+      });
+      const log = receipt.logs.find((entry) => entry.address === deployment.contracts.inferenceMarket)!;
+      minedAt.set(BigInt(log.topics[1]!), Date.now());
+    };
     const started = Date.now();
-    await Promise.all(
-      users.map(async (user, u) => {
-        const userSender = createTxSender(user, { pollIntervalMs: 100 });
-        const asUser = connectSuite(deployment, user).inferenceMarket;
-        const mine = Array.from({ length: requests }, (_, i) => i).filter((i) => i % ACCOUNTS === u);
-        await Promise.all(
-          mine.map(async (i) => {
-            const receipt = await userSender.send({
-              action: `request ${i}`,
-              transaction: asUser.requestInference.populateTransaction(
-                modelId,
-                input,
-                price,
-                deadline,
-                ZeroAddress,
-                0,
-                { value: price },
-              ),
-            });
-            const log = receipt.logs.find((entry) => entry.address === deployment.contracts.inferenceMarket)!;
-            minedAt.set(BigInt(log.topics[1]!), Date.now());
-          }),
-        );
-      }),
-    );
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < requests; i++) {
+      // Sustained: request i is due at i / rate seconds; a burst sends them all at once.
+      if (load.kind === "sustained") await sleep(Math.max(0, started + (i * 1000) / load.rate - Date.now()));
+      sends.push(request(i));
+    }
+    const offered = Date.now();
+    await Promise.all(sends);
     const sent = Date.now();
     const until = Date.now() + 30 * 60_000;
     while ([...minedAt.keys()].some((id) => !finalizedAt.has(id))) {
@@ -185,7 +215,12 @@ async function run(p: Path, blockTimeSec: number | undefined, requests: number):
 
     const first = Math.min(...minedAt.values());
     const last = Math.max(...finalizedAt.values());
-    const latencies = [...minedAt].map(([id, at]) => finalizedAt.get(id)! - at).sort((a, b) => a - b);
+    const windowStart = started + WARM_UP_SEC * 1000;
+    const inWindow = (at: number): boolean => load.kind === "burst" || (at >= windowStart && at < offered);
+    const latencies = [...minedAt]
+      .filter(([, at]) => inWindow(at))
+      .map(([id, at]) => finalizedAt.get(id)! - at)
+      .sort((a, b) => a - b);
     return {
       path: p.name,
       ...providerTx,
@@ -197,11 +232,38 @@ async function run(p: Path, blockTimeSec: number | undefined, requests: number):
       perSecond: requests / ((last - first) / 1000),
       medianMs: latencies[latencies.length >> 1]!,
       p95Ms: latencies[Math.floor(latencies.length * 0.95)]!,
+      ...(load.kind === "sustained" && { steady: steadyWindow(minedAt, finalizedAt, windowStart, offered, requests) }),
     };
   } finally {
     for (const process of daemons.reverse()) await process.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Rates over the steady window [`start`, `end`): requests offered, mined and Finalized per
+ * second, and the backlog (mined, not yet Finalized) at each end. Pure: times are in ms.
+ */
+function steadyWindow(
+  minedAt: Map<bigint, number>,
+  finalizedAt: Map<bigint, number>,
+  start: number,
+  end: number,
+  requests: number,
+): Steady {
+  const windowSec = (end - start) / 1000;
+  const count = (times: Iterable<number>): number => [...times].filter((t) => t >= start && t < end).length;
+  const backlog = (at: number): number =>
+    [...minedAt].filter(([id, mined]) => mined < at && !((finalizedAt.get(id) ?? Infinity) < at)).length;
+  return {
+    windowSec,
+    // Offered at a fixed schedule from `start - WARM_UP_SEC` to `end`.
+    offeredPerSecond: requests / ((end - start) / 1000 + WARM_UP_SEC),
+    minedPerSecond: count(minedAt.values()) / windowSec,
+    finalizedPerSecond: count(finalizedAt.values()) / windowSec,
+    backlogAtStart: backlog(start),
+    backlogAtEnd: backlog(end),
+  };
 }
 
 /** The providers' transactions mined since `fromBlock`: how many, their gas, how many reverted. */
@@ -227,26 +289,64 @@ async function providerTransactions(
   return { providerTxs, gas, reverted };
 }
 
+/** The chain's block gas limit: what bounds how many requests (about 130k gas each) fit a block. */
+async function blockGasLimit(): Promise<bigint> {
+  const dir = mkdtempSync(path.join(tmpdir(), "verity-bench-load-"));
+  const devnet = await spawnDevnetProcess(dir);
+  try {
+    const rpc = createRpcProvider(devnet.url, 100);
+    const { gasLimit } = (await rpc.getBlock("latest"))!;
+    rpc.destroy();
+    return gasLimit;
+  } finally {
+    await devnet.process.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const rows: Row[] = [];
-for (const blockTimeSec of [undefined, 2])
-  for (const p of PATHS) {
+const header = `provider daemons (jobs.concurrency ${CONCURRENCY}, poll 100 ms), iris, ${ACCOUNTS} requesting accounts, chain as its own process`;
+if (MODE === "sustained") {
+  const gasLimit = await blockGasLimit();
+  for (const p of PATHS.filter((p) => p.name === "fulfilBatch" || p.name === "two providers")) {
     if (ONLY !== undefined && ONLY !== p.name) continue;
-    // Two providers race on 2 s blocks only, where the race is real.
-    if (p.providers > 1 && blockTimeSec === undefined) continue;
-    const requests = p.sender === "serial" && blockTimeSec !== undefined ? SERIAL_BLOCK_REQUESTS : REQUESTS;
-    const row = await run(p, blockTimeSec, requests);
+    const row = await run(p, 2, { kind: "sustained", rate: RATE, seconds: SECONDS });
     console.error(`done: ${JSON.stringify(row)}`);
     rows.push(row);
   }
-
-console.log(
-  `\nLoad: provider daemons (jobs.concurrency ${CONCURRENCY}, poll 100 ms), iris, ${ACCOUNTS} requesting accounts, chain as its own process\n`,
-);
-console.log(
-  "| path | mining | requests | all sent in | first mined → last Finalized | requests/s | mined → Finalized, median | p95 | provider txs | provider gas / request | reverted txs / request |",
-);
-console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-for (const row of rows)
+  console.log(`\nSustained load: ${header}, 2 s blocks, block gas limit ${gasLimit}`);
   console.log(
-    `| ${row.path} | ${row.mining} | ${row.requests} | ${row.sendSec.toFixed(1)} s | ${row.spanSec.toFixed(1)} s | ${row.perSecond.toFixed(1)} | ${(row.medianMs / 1000).toFixed(2)} s | ${(row.p95Ms / 1000).toFixed(2)} s | ${row.providerTxs} | ${Math.round(row.gasPerRequest / 1000)}k | ${(row.reverted / row.requests).toFixed(3)} |`,
+    `${RATE} requests/s offered for ${SECONDS} s; steady window from ${WARM_UP_SEC} s after the first request to the end of offering\n`,
   );
+  console.log(
+    "| path | requests | offered / s | mined / s (window) | Finalized / s (window) | backlog at window start | backlog at window end | mined → Finalized, median | p95 | provider txs | provider gas / request | reverted txs / request |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of rows) {
+    const w = row.steady!;
+    console.log(
+      `| ${row.path} | ${row.requests} | ${w.offeredPerSecond.toFixed(1)} | ${w.minedPerSecond.toFixed(1)} | ${w.finalizedPerSecond.toFixed(1)} | ${w.backlogAtStart} | ${w.backlogAtEnd} | ${(row.medianMs / 1000).toFixed(2)} s | ${(row.p95Ms / 1000).toFixed(2)} s | ${row.providerTxs} | ${Math.round(row.gasPerRequest / 1000)}k | ${(row.reverted / row.requests).toFixed(3)} |`,
+    );
+  }
+} else {
+  for (const blockTimeSec of [undefined, 2])
+    for (const p of PATHS) {
+      if (ONLY !== undefined && ONLY !== p.name) continue;
+      // Two providers race on 2 s blocks only, where the race is real.
+      if (p.providers > 1 && blockTimeSec === undefined) continue;
+      const requests = p.sender === "serial" && blockTimeSec !== undefined ? SERIAL_BLOCK_REQUESTS : REQUESTS;
+      const row = await run(p, blockTimeSec, { kind: "burst", requests });
+      console.error(`done: ${JSON.stringify(row)}`);
+      rows.push(row);
+    }
+
+  console.log(`\nLoad: ${header}\n`);
+  console.log(
+    "| path | mining | requests | all sent in | first mined → last Finalized | requests/s | mined → Finalized, median | p95 | provider txs | provider gas / request | reverted txs / request |",
+  );
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of rows)
+    console.log(
+      `| ${row.path} | ${row.mining} | ${row.requests} | ${row.sendSec.toFixed(1)} s | ${row.spanSec.toFixed(1)} s | ${row.perSecond.toFixed(1)} | ${(row.medianMs / 1000).toFixed(2)} s | ${(row.p95Ms / 1000).toFixed(2)} s | ${row.providerTxs} | ${Math.round(row.gasPerRequest / 1000)}k | ${(row.reverted / row.requests).toFixed(3)} |`,
+    );
+}

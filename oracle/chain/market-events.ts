@@ -1,15 +1,51 @@
-import { AbiCoder, getBytes, keccak256, type LogDescription, type TransactionReceipt } from "ethers";
+import {
+  AbiCoder,
+  getBytes,
+  keccak256,
+  LogDescription,
+  type EventFragment,
+  type Interface,
+  type TransactionReceipt,
+} from "ethers";
 import type { InferenceMarket } from "./connect.ts";
 
-/** The market's events in `receipt` (logs of other contracts, or not the market's, left out). */
-export function marketLogsOf(market: InferenceMarket, receipt: TransactionReceipt): LogDescription[] {
+/**
+ * The market's event fragments by topic hash, made once per ABI: ethers' `parseLog` hashes every
+ * event signature of the ABI again for each log it reads, which made reading a batch's receipt
+ * (hundreds of logs) the daemon's main cost under load.
+ */
+const fragmentsByTopic = new WeakMap<Interface, Map<string, EventFragment>>();
+
+function fragmentOf(market: InferenceMarket, topic: string | undefined): EventFragment | undefined {
+  let byTopic = fragmentsByTopic.get(market.interface);
+  if (!byTopic) {
+    byTopic = new Map();
+    market.interface.forEachEvent((fragment) => byTopic!.set(fragment.topicHash, fragment));
+    fragmentsByTopic.set(market.interface, byTopic);
+  }
+  return topic === undefined ? undefined : byTopic.get(topic);
+}
+
+/**
+ * The market's events in `receipt` (logs of other contracts, or not the market's, left out);
+ * with `requestId`, only the events whose first indexed argument is that request.
+ */
+export function marketLogsOf(
+  market: InferenceMarket,
+  receipt: TransactionReceipt,
+  requestId?: bigint,
+): LogDescription[] {
   const parsed: LogDescription[] = [];
   for (const log of receipt.logs) {
+    const fragment = fragmentOf(market, log.topics[0]);
+    if (!fragment) continue; // not one of the market's events
+    if (requestId !== undefined && (log.topics[1] === undefined || BigInt(log.topics[1]) !== requestId)) continue;
     try {
-      const event = market.interface.parseLog(log);
-      if (event) parsed.push(event);
+      parsed.push(
+        new LogDescription(fragment, log.topics[0]!, market.interface.decodeEventLog(fragment, log.data, log.topics)),
+      );
     } catch {
-      // Not one of the market's events.
+      // The topic matches but the data does not decode: not the market's event.
     }
   }
   return parsed;

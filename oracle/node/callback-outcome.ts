@@ -19,9 +19,8 @@ export function callbackOutcome(
   receipt: TransactionReceipt,
   requestId: bigint,
 ): CallbackOutcome {
-  const event = marketLogsOf(market, receipt).find(
-    (e) => e.name === "CallbackResult" && e.args.requestId === requestId,
-  );
+  // Only this request's logs are decoded: a batch's receipt holds every other item's too.
+  const event = marketLogsOf(market, receipt, requestId).find((e) => e.name === "CallbackResult");
   return event ? { success: event.args.success as boolean } : undefined;
 }
 
