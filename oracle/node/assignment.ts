@@ -49,23 +49,34 @@ export function createAssignment({
   refreshMs = 30_000,
 }: CreateAssignmentParameters): Assignment {
   const providerSets = new Map<bigint, { at: number; providers: Promise<string[]> }>();
+  /** Per model, who opted in (OptedIn / OptedOut folded in order) and the next block to read. */
+  const optIns = new Map<bigint, { serving: Set<string>; nextBlock: number }>();
   const blockTimes = new Map<bigint, Promise<bigint>>();
 
-  /** The model's providers, from its OptedIn / OptedOut events, that are eligible now. */
+  /**
+   * The model's providers that are eligible now. Opt-in events are read once: each refresh reads
+   * only the blocks after the last one read, so the query does not grow with the chain's history.
+   */
   async function readProviders(modelId: bigint): Promise<string[]> {
-    const [ins, outs] = await Promise.all([
-      registry.queryFilter(registry.filters.OptedIn(undefined, modelId), fromBlock),
-      registry.queryFilter(registry.filters.OptedOut(undefined, modelId), fromBlock),
-    ]);
-    const events = [...ins, ...outs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-    const serving = new Set<string>();
-    for (const e of events) {
-      const p = (e.args[0] as string).toLowerCase();
-      if (e.fragment.name === "OptedIn") serving.add(p);
-      else serving.delete(p);
+    const known = optIns.get(modelId) ?? { serving: new Set<string>(), nextBlock: fromBlock };
+    const head = await rpc.getBlockNumber();
+    if (head >= known.nextBlock) {
+      const [ins, outs] = await Promise.all([
+        registry.queryFilter(registry.filters.OptedIn(undefined, modelId), known.nextBlock, head),
+        registry.queryFilter(registry.filters.OptedOut(undefined, modelId), known.nextBlock, head),
+      ]);
+      const events = [...ins, ...outs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+      const serving = new Set(known.serving);
+      for (const e of events) {
+        const p = (e.args[0] as string).toLowerCase();
+        if (e.fragment.name === "OptedIn") serving.add(p);
+        else serving.delete(p);
+      }
+      optIns.set(modelId, { serving, nextBlock: head + 1 });
     }
-    const eligible = await Promise.all([...serving].map((p) => registry.isEligible(p, modelId)));
-    return [...serving].filter((_, i) => eligible[i]);
+    const serving = [...(optIns.get(modelId)?.serving ?? known.serving)];
+    const eligible = await Promise.all(serving.map((p) => registry.isEligible(p, modelId)));
+    return serving.filter((_, i) => eligible[i]);
   }
 
   function providersOf(modelId: bigint): Promise<string[]> {
