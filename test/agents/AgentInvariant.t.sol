@@ -205,7 +205,8 @@ contract AgentHandler is Test {
         vm.prank(keeper);
         try agent.wake() returns (uint256 id) {
             uint256 tip = keeper.balance - keeperBefore;
-            uint256 fee = id == 0 ? 0 : market.getRequest(id).fee;
+            // The market stores no fee: a request's fee is its model's price when it was made.
+            uint256 fee = id == 0 ? 0 : models.getActiveTerms(market.getRequest(id).modelId).price;
             _expect(waiting, "a wake without a waiting task went ahead");
             _expect(before - address(agent).balance == fee + tip, "the agent paid exactly fee and tip");
             _expect(tip <= p.maxKeeperTip, "tip within the policy's maximum");
@@ -218,10 +219,18 @@ contract AgentHandler is Test {
             tips += tip;
             if (id != 0) {
                 IInferenceMarket.Request memory r = market.getRequest(id);
-                _expect(r.requester == address(agent) && r.callback == address(agent), "request is the agent's");
+                inputOf[id] = bytes.concat(bytes1(0x00), _taskData[head]);
+                IInferenceMarket.RequestParams memory made = Deploy.request(
+                    address(agent),
+                    address(0),
+                    fee,
+                    address(agent),
+                    p.callbackGasLimit,
+                    inputOf[id]
+                );
+                _expect(market.commitmentOf(made) == r.commitment, "request is the agent's");
                 _expect(r.modelId == p.modelId, "request of the policy's model");
                 agentRequests.push(id);
-                inputOf[id] = bytes.concat(bytes1(0x00), _taskData[head]);
                 ++calls["wake: request"];
             } else {
                 ++calls["wake: task dropped"];
