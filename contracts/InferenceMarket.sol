@@ -315,11 +315,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// fulfilments, expiries, withdrawals); all state is settled before it runs.
     /// Emits {ResultSubmitted}, {RequestFinalized}, {Credited}, the registry's {JobRecorded}
     /// and, with a callback, {CallbackResult}.
-    function fulfil(
-        uint256 requestId,
-        RequestParams calldata params,
-        bytes calldata output
-    ) external nonReentrant {
+    function fulfil(uint256 requestId, RequestParams calldata params, bytes calldata output) external nonReentrant {
         StoredRequest storage r = _requests[requestId];
         _openToCaller(requestId, r, true);
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
@@ -938,11 +934,12 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         bytes20 commitment
     ) private {
         StoredRequest storage r = _requests[requestId];
-        uint256 word = uint256(uint8(RequestStatus.Pending)) |
-            (uint256(uint8(mode)) << 8) |
-            (uint256(uint40(deadline)) << 16) | // fits: at most MAX_DEADLINE_DELAY from now
-            (uint256(SafeCast.toUint40(modelId)) << 56) |
-            (uint256(uint160(commitment)) << 96);
+        uint256 word =
+            uint256(uint8(RequestStatus.Pending)) |
+                (uint256(uint8(mode)) << 8) |
+                (uint256(uint40(deadline)) << 16) | // fits: at most MAX_DEADLINE_DELAY from now
+                (uint256(SafeCast.toUint40(modelId)) << 56) |
+                (uint256(uint160(commitment)) << 96);
         assembly ("memory-safe") {
             sstore(r.slot, word)
         }

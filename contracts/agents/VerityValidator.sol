@@ -45,10 +45,10 @@ contract VerityValidator {
     /// @notice The validation request `requestHash` does not exist or names another validator
     /// (`validator`, zero when there is no request).
     error ValidatorNotAsked(bytes32 requestHash, address validator);
-    /// @notice Market request `marketRequestId` was made by `requester`, not by `account`, the
-    /// account of the agent the validation request names.
     /// @notice The parameters given for market request `marketRequestId` are not its own.
     error ValidatorParamsMismatch(uint256 marketRequestId);
+    /// @notice Market request `marketRequestId` was made by `requester`, not by `account`, the
+    /// account of the agent the validation request names.
     error ValidatorNotAgentsRequest(uint256 marketRequestId, address requester, address account);
     /// @notice Market request `marketRequestId` is still open (`status`; `None`: not made yet):
     /// its result is not final, so there is nothing to answer yet.

@@ -206,7 +206,13 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submitWithProof(id, Deploy.request(REQUESTER, address(0), PRICE, address(0), 0, _zkInput()), _zkInput(), Deploy.tensor(hex"aabbccdd"), hex"00");
+        market.submitWithProof(
+            id,
+            Deploy.request(REQUESTER, address(0), PRICE, address(0), 0, _zkInput()),
+            _zkInput(),
+            Deploy.tensor(hex"aabbccdd"),
+            hex"00"
+        );
         vm.snapshotGasLastCall("InferenceMarket", "submitWithProof (stub verifier, no callback)");
     }
 

@@ -67,7 +67,11 @@ contract InferenceMarketFeesTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, Deploy.request(REQUESTER, feeToken, price, address(0), 0, hex"01"), Deploy.tensor(hex"02020202"));
+        market.submit(
+            id,
+            Deploy.request(REQUESTER, feeToken, price, address(0), 0, hex"01"),
+            Deploy.tensor(hex"02020202")
+        );
 
         uint256 royalty = market.balanceOf(MODEL_OWNER, feeToken);
         uint256 protocol = market.balanceOf(TREASURY, feeToken);

@@ -76,7 +76,11 @@ library TinyModel {
     }
 
     /// The parameters of a request for `x` made by `requester` at `fee`, without a callback.
-    function request(address requester, uint256 fee, int8 x) internal pure returns (IInferenceMarket.RequestParams memory) {
+    function request(
+        address requester,
+        uint256 fee,
+        int8 x
+    ) internal pure returns (IInferenceMarket.RequestParams memory) {
         return Deploy.request(requester, address(0), fee, address(0), 0, input(x));
     }
 
@@ -907,7 +911,10 @@ contract GameConservationTest is Test {
         vm.stopPrank();
         int8 claimed = c.cheat ? TinyModel.relu(c.x) : TinyModel.other(y);
         vm.prank(CHALLENGER);
-        game.challenge{value: c.bond}(1, TinyModel.challengeParams(TinyModel.request(REQUESTER, 0.01 ether, c.x), c.x, y, claimed));
+        game.challenge{value: c.bond}(
+            1,
+            TinyModel.challengeParams(TinyModel.request(REQUESTER, 0.01 ether, c.x), c.x, y, claimed)
+        );
         if (c.ending != 1) {
             vm.prank(PROVIDER);
             game.revealChunk(1, abi.encodePacked(y));
@@ -1033,7 +1040,10 @@ contract GameConservationTest is Test {
         market.submitOptimistic(1, TinyModel.output(y), TinyModel.roots(y));
         vm.stopPrank();
         vm.prank(CHALLENGER);
-        game.challenge{value: 0.1 ether}(1, TinyModel.challengeParams(TinyModel.request(REQUESTER, 0.01 ether, x), x, y, TinyModel.other(y)));
+        game.challenge{value: 0.1 ether}(
+            1,
+            TinyModel.challengeParams(TinyModel.request(REQUESTER, 0.01 ether, x), x, y, TinyModel.other(y))
+        );
         uint256 refundable = market.refundableAfter(1);
         assertEq(refundable, market.windowEndOf(1) + 2 * game.maxDuration(), "the hard bound");
         vm.warp(bound(waitSeed, block.timestamp, refundable + 1 days));
