@@ -15,6 +15,7 @@
 import { getBytes } from "ethers";
 import { connectDisputeGame, gameResolution, gamesOf, GameSide, gameSideName } from "../chain/dispute-game.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
+import { commitmentOf, findRequestParams, requestParamsOf, type RequestParams } from "../chain/request-params.ts";
 import { keepHead, readHead } from "../chain/find-fork.ts";
 import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
@@ -136,7 +137,10 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       const { requestId, layerRoots } = log.args;
       const request = await market.getRequest(requestId);
       if (!watched.has(request.modelId)) continue;
-      const [requested] = await market.queryFilter(market.filters.InferenceRequested(requestId), deployment.startBlock);
+      // The request's event whose params the market committed to (a reorg may have re-used the id).
+      const requested = (
+        await market.queryFilter(market.filters.InferenceRequested(requestId), deployment.startBlock)
+      ).findLast((event) => commitmentOf(requestParamsOf(event.args)) === request.commitment.toLowerCase());
       if (!requested) continue;
       found.push({
         requestId,
@@ -144,6 +148,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
         modelId: request.modelId,
         input: getBytes(requested.args.input),
         roots: [...layerRoots],
+        params: requestParamsOf(requested.args),
       });
       logger.info("optimistic result seen", { requestId, modelId: request.modelId, provider: log.args.provider });
     }
@@ -227,6 +232,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       ? { layerSpec: "0x", layoutProof: [] }
       : disputedLayer(model.specs, result.roots, mine.run.roots);
     const params = {
+      request: await requestParams(result),
       input: result.input,
       defenderRoots: result.roots,
       challengerRoots: mine.run.roots,
@@ -267,6 +273,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     const argmax = run.trees.passes[0]!.roots.length - 1;
     log.warn("posted token differs from the committed argmax, challenging the output", { index, pass });
     const params = {
+      request: await requestParams(result),
       input: result.input,
       defenderRoots: result.roots,
       index,
@@ -301,6 +308,11 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       if (!(error instanceof ChainRevertError)) throw error;
       log.warn("challenge refused, will look again", { reason: error.shortMessage });
     }
+  }
+
+  /** The request's params as recorded, or from its event for a row recorded before they were kept. */
+  async function requestParams(result: TrackedResult): Promise<RequestParams> {
+    return result.params ?? (await findRequestParams(suite.inferenceMarket, result.requestId, deployment.startBlock));
   }
 
   /** The output bytes of the request's `ResultSubmitted` event. */
