@@ -97,6 +97,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     market: suite.inferenceMarket,
     sender: jobSender,
     jobs,
+    fromBlock: deployment.startBlock,
     content,
     models,
     formats: createModelFormats(suite.modelRegistry),
@@ -290,7 +291,15 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     defending ??= defendAll().finally(() => (defending = undefined));
     if (config.jobs.expireOthers && Date.now() - lastExpireScan >= Math.max(config.chain.pollIntervalMs, 1000)) {
       lastExpireScan = Date.now();
-      expiring ??= expireRequests({ market: suite.inferenceMarket, sender, jobs, logger, now: ctx.now(), signal })
+      expiring ??= expireRequests({
+        market: suite.inferenceMarket,
+        sender,
+        jobs,
+        fromBlock: deployment.startBlock,
+        logger,
+        now: ctx.now(),
+        signal,
+      })
         .catch((error: unknown) =>
           isSqliteCorruption(error)
             ? endWith(error)
