@@ -16,7 +16,7 @@ import { getBytes } from "ethers";
 import { connectDisputeGame, gameResolution, gamesOf, GameSide, gameSideName } from "../chain/dispute-game.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
 import { commitmentOf, findRequestParams, requestParamsOf, type RequestParams } from "../chain/request-params.ts";
-import { keepHead, readHead } from "../chain/find-fork.ts";
+import { keepHead, keepingReceiptBlocks, readHead } from "../chain/find-fork.ts";
 import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
@@ -47,7 +47,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   // TEST-ONLY: a misconfigured watchtower whose own trace is wrong (it then loses its bonds).
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config, logger);
+  const daemon = await connectDaemon(config, logger);
+  const { provider, wallet, deployment, suite } = daemon;
   const game = await connectDisputeGame(suite.inferenceMarket, wallet);
   const content = await openContentStore(config.storage);
   const results = openDisputeStore({
@@ -55,6 +56,9 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     chainId: deployment.chainId,
     market: deployment.contracts.inferenceMarket,
   });
+  // Games move on from receipts: their blocks are kept so a reorg that drops one is found (a move
+  // or a resolution mined in a block no poll read as its head would otherwise stand locally).
+  const sender = keepingReceiptBlocks(daemon.sender, results.blocks, CURSOR_KEY);
   const models = createOptimisticModels({
     registry: suite.modelRegistry,
     content,
@@ -211,6 +215,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     if (await adoptOurGame(result, log)) return;
     const market = suite.inferenceMarket;
     const status = Number(await market.statusOf(requestId));
+    if (resultDropped(result, status, log)) return;
     // Our own game whatever others have opened: a Challenged result takes more games until its window ends.
     const challengeable = status === RequestStatus.Submitted || status === RequestStatus.Challenged;
     if (!challengeable || now >= (await market.windowEndOf(requestId))) {
@@ -260,6 +265,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   async function challengeOutput(result: TrackedResult, run: GenerationRun, submitted: Uint8Array, log: Logger) {
     const { requestId } = result;
     const status = Number(await suite.inferenceMarket.statusOf(requestId));
+    if (resultDropped(result, status, log)) return;
     const [posted, ours] = [decodeTensor(submitted).data as Int32Array, run.output.data as Int32Array];
     const index = ours.findIndex((id, i) => posted[i] !== id);
     const challengeable = status === RequestStatus.Submitted || status === RequestStatus.Challenged;
@@ -283,6 +289,20 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     const bond = await game.requiredBond(requestId);
     const transaction = game.challengeOutput.populateTransaction(requestId, params, { value: bond });
     await openOurGame(result, "challengeOutput", transaction, { index, pass, bond }, log);
+  }
+
+  /**
+   * Whether a reorg dropped the submission of `result` (the request is Pending or Claimed again):
+   * it is then forgotten, and a submission made again is recorded anew from its event.
+   */
+  function resultDropped(result: TrackedResult, status: number, log: Logger): boolean {
+    if (status !== RequestStatus.Pending && status !== RequestStatus.Claimed) return false;
+    log.warn("result no longer on the chain (a reorg dropped its submission), waiting for it again", {
+      status: requestStatusName(status),
+    });
+    results.forgetResult("challenger", result.requestId);
+    own.delete(result.requestId);
+    return true;
   }
 
   /** Sends a challenge and records the game its `GameStarted` event names. */
@@ -341,9 +361,23 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     const { requestId } = result;
     const model = await models.get(result.modelId, signal);
     const mine = await ownTrace(result, log);
+    // A reorg may have dropped a challenge we recorded: its game id is then unknown, or another's.
+    const onChain = await gamesOf(game, requestId, { fromBlock: deployment.startBlock, challenger: wallet.address });
+    const live = new Set(onChain.map((g) => g.gameId));
+    const gone = ours.filter((entry) => !live.has(entry.gameId));
+    for (const entry of gone) {
+      results.forgetGame("challenger", entry.gameId);
+      log.warn("our challenge is no longer on the chain (a reorg dropped it), checking the result again", {
+        gameId: entry.gameId,
+      });
+    }
+    if (gone.length === ours.length) {
+      results.update("challenger", requestId, { state: "open" });
+      return;
+    }
     let open = 0;
     for (const entry of ours) {
-      if (entry.state === "resolved") continue;
+      if (entry.state === "resolved" || !live.has(entry.gameId)) continue;
       const step = await playGameStep(
         { game, sender, logger, fromBlock: deployment.startBlock },
         { gameId: entry.gameId, role: "challenger", own: mine.run, model, committedRoots: result.roots },

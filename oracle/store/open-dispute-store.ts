@@ -82,6 +82,10 @@ export type DisputeStore = {
   /** Our games over request `requestId`, in the order they were recorded. */
   listGames(role: DisputeRole, requestId: bigint): TrackedGame[];
   resolveGame(role: DisputeRole, gameId: bigint, outcome: { winner: number; moot: boolean }): void;
+  /** Forgets a result a reorg dropped (the request is open again), with its games. */
+  forgetResult(role: DisputeRole, requestId: bigint): void;
+  /** Forgets a game a reorg dropped (its `GameStarted` is no longer on the chain). */
+  forgetGame(role: DisputeRole, gameId: bigint): void;
   close(): void;
 };
 
@@ -317,6 +321,23 @@ export function openDisputeStore({
         `UPDATE games SET state = 'resolved', winner = ?, moot = ?, updated_at = ?
          WHERE scope = ? AND role = ? AND game_id = ?`,
       ).run(winner, moot ? 1 : 0, Date.now(), scope, role, String(gameId));
+    },
+    forgetResult(role, requestId) {
+      transaction(() => {
+        db.prepare(`DELETE FROM games WHERE scope = ? AND role = ? AND request_id = ?`).run(
+          scope,
+          role,
+          String(requestId),
+        );
+        db.prepare(`DELETE FROM results WHERE scope = ? AND role = ? AND request_id = ?`).run(
+          scope,
+          role,
+          String(requestId),
+        );
+      });
+    },
+    forgetGame(role, gameId) {
+      db.prepare(`DELETE FROM games WHERE scope = ? AND role = ? AND game_id = ?`).run(scope, role, String(gameId));
     },
     close() {
       if (db.isOpen) db.close();
