@@ -3,15 +3,15 @@ import { keccak256, type BigNumberish } from "ethers";
 import { network } from "hardhat";
 import { commitmentOf, type RequestParams } from "../../oracle/chain/request-params.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
-import { encodeLayerSpec, layerSpecs, layoutProof, layoutRoot } from "../../oracle/dispute/layout.ts";
+import { encodeLayerSpec, layerSpecs, layoutProof } from "../../oracle/dispute/layout.ts";
 import { firstDifferingLayer, traceTrees } from "../../oracle/dispute/moves.ts";
 import { encodeInlineInput } from "../../oracle/model/input-envelope.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
-import { weightsRoot } from "../../oracle/model/vqm/commitments.ts";
 import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
+import { registerMlpModels } from "../dispute/mlp-models.ts";
 import {
   deploy,
   deployAll,
@@ -348,31 +348,13 @@ describe("request commitments: forged request parameters are refused (InferenceM
       });
       const verifier = await deploy(ethers, "ProofVerifierStub");
       await verifier.setAnswer(true);
-      const base = {
-        modelHash: keccak256("0x01"),
-        contentId: "bafy-mlp",
-        feeToken: ZERO,
+      await registerMlpModels(suite.models, modelOwner, {
+        model,
+        specs,
         price: PRICE,
-        royaltyBps: 1000,
-        inputShape: [1, 8],
-        outputShape: [1],
-        inputDtype: 1, // int8
-        outputDtype: 2, // int32: the argmax index
-        verifier: ZERO,
-        weightsRoot: ethers.ZeroHash,
-        layoutRoot: ethers.ZeroHash,
-        layerCount: 0,
-        challengeWindow: 0,
-      };
-      await suite.models.connect(modelOwner).register({
-        ...base,
-        mode: 2,
-        weightsRoot: weightsRoot(model),
-        layoutRoot: layoutRoot(specs),
-        layerCount: specs.length,
-        challengeWindow: WINDOW,
+        window: WINDOW,
+        verifier: await verifier.getAddress(),
       });
-      await suite.models.connect(modelOwner).register({ ...base, mode: 1, verifier: await verifier.getAddress() });
       await suite.providers.connect(provider).stake({ value: ethers.parseEther("1") });
       await suite.providers.connect(provider).optIn(1);
       await suite.providers.connect(provider).optIn(2);

@@ -3,6 +3,7 @@ import { network } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
 import { signers } from "../contracts/helpers.ts";
+import { registerMlpModels } from "./mlp-models.ts";
 import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
@@ -10,8 +11,8 @@ import { encodeInlineInput } from "../../oracle/model/input-envelope.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
 import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
-import { weightsBlob, weightsRoot } from "../../oracle/model/vqm/commitments.ts";
-import { encodeLayerSpec, layerSpecs, layoutProof, layoutRoot } from "../../oracle/dispute/layout.ts";
+import { weightsBlob } from "../../oracle/model/vqm/commitments.ts";
+import { encodeLayerSpec, layerSpecs, layoutProof } from "../../oracle/dispute/layout.ts";
 import {
   chunkBytes,
   differingElement,
@@ -74,31 +75,13 @@ async function fixture() {
     clockSec: CLOCK,
   });
   const verifier = (await ethers.deployContract("ProofVerifierStub")) as unknown as Contracts.ProofVerifierStub;
-  const base = {
-    modelHash: ethers.keccak256("0x01"),
-    contentId: "bafy-mlp",
-    feeToken: ZERO,
+  await registerMlpModels(models, modelOwner, {
+    model,
+    specs,
     price: PRICE,
-    royaltyBps: 1000,
-    inputShape: [1, 8],
-    outputShape: [1],
-    inputDtype: 1, // int8
-    outputDtype: 2, // int32: the argmax index
-    verifier: ZERO,
-    weightsRoot: ethers.ZeroHash,
-    layoutRoot: ethers.ZeroHash,
-    layerCount: 0,
-    challengeWindow: 0,
-  };
-  await models.connect(modelOwner).register({
-    ...base,
-    mode: 2,
-    weightsRoot: weightsRoot(model),
-    layoutRoot: layoutRoot(specs),
-    layerCount: specs.length,
-    challengeWindow: WINDOW,
+    window: WINDOW,
+    verifier: await verifier.getAddress(),
   });
-  await models.connect(modelOwner).register({ ...base, mode: 1, verifier: await verifier.getAddress() });
   await providers.connect(provider).stake({ value: MIN_STAKE });
   await providers.connect(provider).optIn(1);
   await providers.connect(provider).optIn(2);
