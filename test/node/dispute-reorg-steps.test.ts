@@ -3,7 +3,7 @@ import { ZeroAddress, type Interface } from "ethers";
 import { rpc } from "../../oracle/devnet/start-devnet.ts";
 import { startOptimisticSuite, type OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import { manualMining, tempDir, waitForStatus } from "./helpers.ts";
-import { disputeInput, disputeModel, moves, startParty, type Party } from "./dispute-helpers.ts";
+import { cheaterAndWatcher, disputeInput, disputeModel, moves, type Party } from "./dispute-helpers.ts";
 
 /**
  * A reorg at every step of a dispute: a cheating provider's result of the middle-layer cheat is
@@ -36,13 +36,7 @@ describe("a dispute under a reorg at each of its steps (real daemons)", function
   });
 
   it("each step dropped once is made again, and the game ends as without reorgs", async () => {
-    const cheater = await startParty(opt, temp.dir, {
-      name: "cheater",
-      wallet: opt.actors.cheater,
-      cheat: { layer: 0, element: 2500, delta: 3 },
-    });
-    const watcher = await startParty(opt, temp.dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
-    parties.push(cheater, watcher);
+    const { watcher } = await cheaterAndWatcher(opt, temp.dir, parties, { layer: 0, element: 2500, delta: 3 });
     const market = opt.local.suite.inferenceMarket;
     const url = opt.local.devnet.url;
     const user = opt.local.actors.user.address;
