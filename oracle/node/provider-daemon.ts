@@ -62,8 +62,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   const models = createModelCache({
     registry: suite.modelRegistry,
     content,
-    executionProvider: config.runtime.executionProvider,
-    threads: config.runtime.threads,
+    runtime: config.runtime,
     logger,
   });
   const results = openDisputeStore({
@@ -160,6 +159,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     cursorBlock: 0n,
     jobs: () => jobs.countByState(),
     storeError: undefined,
+    runtimeError: () => models.runtimeProblem(),
     sends: () => sender.inFlight(),
     rpc: () => provider.endpoints(),
   };

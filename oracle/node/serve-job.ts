@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import { decodeContentTensor, decodeInputEnvelope } from "../model/input-envelope.ts";
 import { encodeTensor, type Tensor } from "../model/tensor-codec.ts";
 import { FailureReason, failureReasonOf } from "../model/failure-reason.ts";
+import { KserveError } from "../runtime/kserve-client.ts";
 import { runInference } from "../runtime/run-inference.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { withRetry } from "../util/retry.ts";
@@ -410,8 +411,9 @@ async function runAndSubmit(
       error instanceof SetupNotReadyError ||
       error instanceof ZkModelError ||
       error instanceof OptimisticModelError ||
-      error instanceof DecoderModelError;
-    // What is missing may come back (a content node, a model folder): keep the claim and try at
+      error instanceof DecoderModelError ||
+      error instanceof KserveError;
+    // What is missing may come back (a content node, a model folder, the inference server): keep the claim and try at
     // later polls while there is time, then give it back for another provider to serve.
     if (unavailable && deadline - ctx.now() > BigInt(ctx.releaseMarginSec)) throw notReady(job, error);
     if (unavailable || error instanceof ZkProveError) {
@@ -483,6 +485,7 @@ async function attestedOutput(ctx: ServeJobContext, job: Job, log: Logger): Prom
     output = await runInference(model.session, input, {
       expectedShape: formats.input.shape,
       expectedDType: formats.input.dtype,
+      signal: ctx.signal,
     });
   }
   return canonicalOutput(job.modelId, output, formats);
