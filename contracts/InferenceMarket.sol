@@ -55,38 +55,38 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     uint256 public constant MAX_BATCH = 64;
     uint256 private constant BPS = 10_000;
 
-    /// @dev A request as stored: 5 slots instead of the 7 of {IInferenceMarket.Request}, laid
-    /// out so that claim and release read slots 0 and 2 and write slots 0 and 3.
-    /// - slot 0: provider (160) | status (8) | deadline (40) | modelId (48)
-    /// - slot 1: callback (160) | fee (96)
-    /// - slot 2: feeToken (160) | callbackGasLimit (32) | mode (8)
-    /// - slot 3: requester (160) | reservedStake (96)
-    /// - slot 4: inputHash
+    /// @dev A request as stored: one slot written by {requestInference}, a second by the first
+    /// provider to take it. The fields no later step changes (requester, fee, fee token,
+    /// callback, its gas limit, the input's hash) are not stored: `commitment` binds them
+    /// ({commitmentOf}) and every call that needs them takes them back as {RequestParams},
+    /// read off-chain from {InferenceRequested} (Chainlink's request commitments).
+    /// - slot 0: status (8) | mode (8) | deadline (40) | modelId (40) | commitment (160)
+    /// - slot 1: provider (160) | reservedStake (96)
     /// `deadline` fits 40 bits because it is at most `MAX_DEADLINE_DELAY` from now (good until
     /// the year 36812); `modelId` and `fee` are range-checked with {SafeCast} / {MarketFeeOverflow}.
     struct StoredRequest {
-        address provider;
         RequestStatus status;
-        uint40 deadline;
-        uint48 modelId;
-        address callback;
-        uint96 fee;
-        address feeToken;
-        uint32 callbackGasLimit;
         IModelRegistry.VerificationMode mode;
-        address requester;
+        uint40 deadline;
+        uint40 modelId;
+        bytes20 commitment;
+        address provider;
         uint96 reservedStake;
-        bytes32 inputHash;
     }
 
-    /// @dev The provisional part of an `Optimistic` result, two slots beside the output:
-    /// rootsHash, then windowEnd (40) | openGames (64, nonzero exactly while Challenged) |
-    /// faultProven (8, set when a game found the provider at fault).
+    /// @dev The provisional part of an `Optimistic` result beside the output: rootsHash, then
+    /// windowEnd (40) | openGames (48, nonzero exactly while Challenged) | faultProven (8, set
+    /// when a game found the provider at fault) | requester (160), then feeToken (160) | fee (96).
+    /// The refund fields are written by {openChallenge} (from the request's checked parameters):
+    /// {resolveChallenge} refunds from them, as the game does not hold the parameters.
     struct OptimisticResult {
         bytes32 rootsHash;
         uint40 windowEnd;
-        uint64 openGames;
+        uint48 openGames;
         bool faultProven;
+        address requester;
+        address feeToken;
+        uint96 fee;
     }
 
     /// @dev What a {fulfilBatch} carries from item to item, in memory: what it read of the
@@ -129,9 +129,12 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     uint96 private _gameSlash;
     uint40 private _gameDuration;
     mapping(address account => mapping(address token => uint256)) private _balances;
-    mapping(address token => uint256) private _escrowed;
+    // ERC-20 escrow; ETH's is `_ethEscrowed`.
+    mapping(address token => uint256) private _tokenEscrowed;
     mapping(address token => uint256) private _owed;
-    uint256 private _requestCount;
+    // One slot, read and written by every ETH request: the last id and the ETH in escrow.
+    uint64 private _requestCount;
+    uint192 private _ethEscrowed;
     uint256 private _claimPenalty;
     // One slot: read together at settlement.
     address private _treasury;
@@ -180,7 +183,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// `callbackGasLimit <= MAX_CALLBACK_GAS`; the model's price is at most `maxFee`. For ETH
     /// models `msg.value == maxFee` and `maxFee - price` is credited back to the caller; for
     /// ERC-20 models `msg.value == 0` and exactly `price` must arrive (approve it first).
-    /// Only `keccak256(input)` is stored. Ids are sequential from 1.
+    /// Only a commitment to the request's {RequestParams} is stored (`input` by its hash), with
+    /// its status, mode, deadline and model. Ids are sequential from 1.
     function requestInference(
         uint256 modelId,
         bytes calldata input,
@@ -196,30 +200,27 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         // INVARIANT: the requester never pays more than it agreed to.
         if (price > maxFee) revert MarketFeeTooHigh(price, maxFee);
         if (price > type(uint96).max) revert MarketFeeOverflow(price);
-        address token = terms.feeToken;
-        if (token == address(0)) {
+        if (terms.feeToken == address(0)) {
             if (msg.value != maxFee) revert MarketWrongValue(msg.value, maxFee);
         } else if (msg.value != 0) {
             revert MarketWrongValue(msg.value, 0);
         }
+        RequestParams memory params = RequestParams({
+            requester: msg.sender,
+            feeToken: terms.feeToken,
+            fee: uint96(price), // fits: checked above
+            callback: callback,
+            callbackGasLimit: callbackGasLimit,
+            inputHash: keccak256(input)
+        });
 
-        // Effect.
+        // Effect: one slot; everything no step changes is committed to, not stored.
         unchecked {
-            // Cannot overflow: one id per call.
+            // Cannot overflow 64 bits: one id per call.
             requestId = ++_requestCount;
         }
-        StoredRequest storage r = _requests[requestId];
-        r.status = RequestStatus.Pending;
-        r.deadline = uint40(deadline); // fits: checked against MAX_DEADLINE_DELAY above
-        r.modelId = SafeCast.toUint48(modelId);
-        r.callback = callback;
-        r.fee = uint96(price); // fits: checked above
-        r.feeToken = token;
-        r.callbackGasLimit = callbackGasLimit;
-        r.mode = terms.mode;
-        r.requester = msg.sender;
-        r.inputHash = keccak256(input);
-        _escrowed[token] += price;
+        _storeNewRequest(requestId, terms.mode, deadline, modelId, _commit(params));
+        _addEscrow(params.feeToken, price);
 
         // Emit.
         emit InferenceRequested(
@@ -227,7 +228,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
             modelId,
             msg.sender,
             input,
-            token,
+            params.feeToken,
             price,
             deadline,
             callback,
@@ -235,13 +236,13 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         );
 
         // Account.
-        if (token == address(0)) {
+        if (params.feeToken == address(0)) {
             unchecked {
                 // Cannot underflow: price <= maxFee checked above.
                 _credit(msg.sender, address(0), maxFee - price);
             }
         } else {
-            _pullToken(token, msg.sender, price);
+            _pullToken(params.feeToken, msg.sender, price);
         }
     }
 
@@ -294,12 +295,13 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// that reverts or runs out of gas does not undo settlement. Not guarded against reentrancy:
     /// all state is settled before the callback, which may itself make requests or withdraw.
     /// Emits {ResultSubmitted}, {RequestFinalized}, {Credited} and, with a callback, {CallbackResult}.
-    function submit(uint256 requestId, bytes calldata output) external {
+    function submit(uint256 requestId, RequestParams calldata params, bytes calldata output) external {
         StoredRequest storage r = _requests[requestId];
         uint256 modelId = _checkClaimant(requestId, r);
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
+        _checkParams(requestId, r, params);
         _checkOutput(requestId, modelId, output);
-        _submitFinal(requestId, modelId, r, output);
+        _submitFinal(requestId, modelId, r, params, output);
     }
 
     /// @inheritdoc IInferenceMarket
@@ -313,23 +315,25 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// fulfilments, expiries, withdrawals); all state is settled before it runs.
     /// Emits {ResultSubmitted}, {RequestFinalized}, {Credited}, the registry's {JobRecorded}
     /// and, with a callback, {CallbackResult}.
-    function fulfil(uint256 requestId, bytes calldata output) external nonReentrant {
+    function fulfil(uint256 requestId, RequestParams calldata params, bytes calldata output) external nonReentrant {
         StoredRequest storage r = _requests[requestId];
         _openToCaller(requestId, r, true);
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
+        _checkParams(requestId, r, params);
         uint256 modelId = r.modelId;
         if (r.status == RequestStatus.Pending) {
             _checkEligible(requestId, modelId);
             r.provider = msg.sender;
         }
         _checkOutput(requestId, modelId, output);
-        _submitFinal(requestId, modelId, r, output);
+        _submitFinal(requestId, modelId, r, params, output);
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: `1 <= requestIds.length == outputs.length <= MAX_BATCH`; every item
+    /// @dev Requirements: `1 <= requestIds.length == params.length == outputs.length <=
+    /// MAX_BATCH`; every item
     /// that is open to the caller (as in {fulfil}; others are skipped) is of an `Attested` model
-    /// ({MarketWrongMode}) with a canonical output ({MarketOutputMalformed}), and the caller is
+    /// ({MarketWrongMode}) with its own parameters ({MarketRequestParamsMismatch}) and a canonical output ({MarketOutputMalformed}), and the caller is
     /// eligible for the model of every Pending item; an unknown id reverts
     /// ({MarketRequestUnknown}). Order: every item's state (status, output, provider) and every
     /// credit and escrow change first, then the registry (one {IProviderRegistry-completeJobs}
@@ -342,10 +346,12 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// {RequestFinalized}), so the sums equal the per-item sums exactly. Guarded against reentrancy.
     function fulfilBatch(
         uint256[] calldata requestIds,
+        RequestParams[] calldata params,
         bytes[] calldata outputs
     ) external nonReentrant returns (uint256 served) {
         uint256 count = requestIds.length;
         if (count != outputs.length) revert MarketBatchLengthMismatch(count, outputs.length);
+        if (count != params.length) revert MarketBatchLengthMismatch(count, params.length);
         // INVARIANT: a batch's gas is bounded, whoever fills it.
         if (count == 0 || count > MAX_BATCH) revert MarketBatchSizeInvalid(count, MAX_BATCH);
         Batch memory b;
@@ -355,7 +361,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
         // Effect and emit: every item, before anything is called.
         for (uint256 i; i < count; ++i) {
-            settled[i] = _fulfilItem(b, requestIds[i], outputs[i]);
+            settled[i] = _fulfilItem(b, requestIds[i], params[i], outputs[i]);
         }
         served = b.served;
         if (served == 0) return 0;
@@ -365,7 +371,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         address treasury = _treasury;
         for (uint256 t; t < b.tokenCount; ++t) {
             TokenTotals memory totals = b.totals[t];
-            _escrowed[totals.token] -= totals.escrow;
+            _releaseEscrow(totals.token, totals.escrow);
             _credit(msg.sender, totals.token, totals.provider);
             _credit(treasury, totals.token, totals.protocol);
         }
@@ -374,16 +380,14 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         _providers.completeJobs(msg.sender, b.reserved, served);
         for (uint256 i; i < count; ++i) {
             if (!settled[i]) continue;
-            uint256 requestId = requestIds[i];
-            StoredRequest storage r = _requests[requestId];
-            address callback = r.callback;
-            if (callback != address(0)) _callBack(requestId, callback, r.callbackGasLimit, outputs[i]);
+            RequestParams calldata p = params[i];
+            if (p.callback != address(0)) _callBack(requestIds[i], p.callback, p.callbackGasLimit, outputs[i]);
         }
     }
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the model is `Zk`; the caller holds the claim and the deadline has not
-    /// passed; `keccak256(input)` is the request's `inputHash` (`input` is the request's inline
+    /// passed; `params` are the request's own; `keccak256(input)` is its `inputHash` (`input` is the request's inline
     /// envelope; the verifier gets the tensor after its kind byte); `output` is the model's
     /// canonical output tensor; the model's verifier returns true (a false reverts with
     /// {MarketProofInvalid}, a revert of the verifier bubbles up). A proof binds model, input
@@ -391,6 +395,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// the same (correct) output, which is harmless. Settlement and callback are those of {submit}.
     function submitWithProof(
         uint256 requestId,
+        RequestParams calldata params,
         bytes calldata input,
         bytes calldata output,
         bytes calldata proof
@@ -398,7 +403,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         StoredRequest storage r = _requests[requestId];
         uint256 modelId = _checkClaimant(requestId, r);
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Zk);
-        bytes32 inputHash = r.inputHash;
+        _checkParams(requestId, r, params);
+        bytes32 inputHash = params.inputHash;
         // INVARIANT: the proof is about the input the requester paid for.
         if (keccak256(input) != inputHash) revert MarketInputMismatch(requestId, inputHash);
         _checkOutput(requestId, modelId, output);
@@ -406,7 +412,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         // INVARIANT: a Zk result is final only if its proof verifies (the input was checked to be
         // an inline canonical tensor at request, so `input[1:]` is that tensor).
         if (!IProofVerifier(verifier).verify(input[1:], output, proof)) revert MarketProofInvalid(requestId);
-        _submitFinal(requestId, modelId, r, output);
+        _submitFinal(requestId, modelId, r, params, output);
     }
 
     /// @inheritdoc IInferenceMarket
@@ -434,11 +440,11 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the request is Submitted (no game open) and `block.timestamp >=
-    /// windowEnd`. Settlement and callback are those of {submit}, for the provider that
+    /// @dev Requirements: the request is Submitted (no game open), `block.timestamp >=
+    /// windowEnd` and `params` are the request's own. Settlement and callback are those of {submit}, for the provider that
     /// submitted, whose reservation is released; the caller must carry enough gas for the
     /// callback. Emits {RequestFinalized}, {Credited} and, with a callback, {CallbackResult} events.
-    function finalize(uint256 requestId) external {
+    function finalize(uint256 requestId, RequestParams calldata params) external {
         StoredRequest storage r = _requests[requestId];
         RequestStatus status = r.status;
         // INVARIANT: a result settles once, and never while a game plays it.
@@ -446,23 +452,25 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint40 windowEnd = _optimistic[requestId].windowEnd;
         // INVARIANT: every watcher gets the whole window to challenge.
         if (block.timestamp < windowEnd) revert MarketWindowOpen(requestId, windowEnd);
+        _checkParams(requestId, r, params);
         r.status = RequestStatus.Finalized;
         address provider = r.provider;
-        _settle(requestId, r.modelId, provider, r.feeToken, r.fee);
+        _settle(requestId, r.modelId, provider, params.feeToken, params.fee);
         _providers.completeJob(provider, r.reservedStake);
-        address callback = r.callback;
-        if (callback != address(0)) _callBackStored(requestId, callback, r.callbackGasLimit);
+        if (params.callback != address(0)) _callBackStored(requestId, params.callback, params.callbackGasLimit);
     }
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the caller is the dispute game; the request is Submitted or
-    /// Challenged and its window has not ended. Games do not freeze or extend the window: each
+    /// Challenged, its window has not ended and `params` are its own (the game checks its
+    /// input against `params.inputHash`); the refund a proven fault makes is kept from them. Games do not freeze or extend the window: each
     /// watcher opens its own game within it, whatever others have opened, and every game ends
     /// within the game's longest duration, so an honest result finalizes by
     /// `windowEnd + maxDuration` however many games are opened against it.
     function openChallenge(
-        uint256 requestId
-    ) external returns (address provider, uint256 modelId, bytes32 inputHash, bytes32 rootsHash) {
+        uint256 requestId,
+        RequestParams calldata params
+    ) external returns (address provider, uint256 modelId, bytes32 rootsHash) {
         _onlyDisputeGame();
         StoredRequest storage r = _requests[requestId];
         RequestStatus status = r.status;
@@ -474,11 +482,17 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint40 windowEnd = o.windowEnd;
         // INVARIANT: no game starts after the window, so every game ends by windowEnd + maxDuration.
         if (block.timestamp >= windowEnd) revert MarketWindowClosed(requestId, windowEnd);
-        uint64 openGames = o.openGames + 1;
+        _checkParams(requestId, r, params);
+        uint48 openGames = o.openGames + 1;
         o.openGames = openGames;
+        if (openGames == 1) {
+            o.requester = params.requester;
+            o.feeToken = params.feeToken;
+            o.fee = params.fee;
+        }
         r.status = RequestStatus.Challenged;
         emit ResultChallenged(requestId, msg.sender, openGames);
-        return (r.provider, r.modelId, r.inputHash, o.rootsHash);
+        return (r.provider, r.modelId, o.rootsHash);
     }
 
     /// @inheritdoc IInferenceMarket
@@ -495,7 +509,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         _onlyDisputeGame();
         StoredRequest storage r = _requests[requestId];
         OptimisticResult storage o = _optimistic[requestId];
-        uint64 openGames = o.openGames;
+        uint48 openGames = o.openGames;
         // INVARIANT: each game resolves once, and only a game that was opened.
         if (openGames == 0) _revertWrongStatus(requestId, r.status);
         unchecked {
@@ -520,47 +534,49 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         r.status = RequestStatus.Refunded;
         o.faultProven = true;
         delete _outputs[requestId];
-        uint256 fee = r.fee;
-        address token = r.feeToken;
+        uint256 fee = o.fee;
+        address token = o.feeToken;
         address provider = r.provider;
         uint256 reserved = r.reservedStake;
         slashed = _gameSlash;
-        _escrowed[token] -= fee;
+        _releaseEscrow(token, fee);
         emit ChallengeResolved(requestId, true, openGames);
         emit RequestRefunded(requestId, fee, 0);
-        _credit(r.requester, token, fee);
+        _credit(o.requester, token, fee);
 
         // Interact (trusted registry): the slash comes out of the reservation, sent to the game.
         _providers.failJob(provider, reserved, slashed, msg.sender);
     }
 
     /// @inheritdoc IInferenceMarket
-    /// @dev Requirements: the caller holds the claim and the deadline has not passed. Not
-    /// counted against the provider; its reservation is released.
-    function reportInvalidInput(uint256 requestId, uint16 reason) external {
+    /// @dev Requirements: the caller holds the claim, the deadline has not passed and `params`
+    /// are the request's own. Not counted against the provider; its reservation is released.
+    function reportInvalidInput(uint256 requestId, RequestParams calldata params, uint16 reason) external {
         StoredRequest storage r = _requests[requestId];
         _checkClaimant(requestId, r);
+        _checkParams(requestId, r, params);
         r.status = RequestStatus.Failed;
-        uint256 fee = r.fee;
-        address token = r.feeToken;
-        _escrowed[token] -= fee;
+        uint256 fee = params.fee;
+        address token = params.feeToken;
+        _releaseEscrow(token, fee);
         emit RequestFailed(requestId, msg.sender, reason);
-        _credit(r.requester, token, fee);
+        _credit(params.requester, token, fee);
         _providers.release(msg.sender, r.reservedStake);
     }
 
     /// @inheritdoc IInferenceMarket
     /// @dev Requirements: the request is Pending or Claimed and `block.timestamp > deadline`, or
     /// Challenged and `block.timestamp > refundableAfter(requestId)` (else
-    /// {MarketGamesStillRunning}). The penalty of a Claimed request is the current claim
+    /// {MarketGamesStillRunning}); `params` are the request's own. The penalty of a Claimed request is the current claim
     /// penalty, at most what the claim reserved; it is what {RequestRefunded} reports and what
     /// the requester is credited in ETH. A claimed request also counts as a failed job of its
     /// provider. A Challenged request's games are later resolved as moot (bonds returned).
-    function expire(uint256 requestId) external nonReentrant {
+    function expire(uint256 requestId, RequestParams calldata params) external nonReentrant {
         StoredRequest storage r = _requests[requestId];
         RequestStatus status = r.status;
         if (status == RequestStatus.Challenged) {
-            _refundStuck(requestId, r);
+            _checkParams(requestId, r, params);
+            _refundStuck(requestId, r, params);
             return;
         }
         // INVARIANT: only open requests are refunded, once.
@@ -568,13 +584,14 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         uint40 deadline = r.deadline;
         // INVARIANT: the provider keeps its full time to deliver.
         if (block.timestamp <= deadline) revert MarketDeadlineNotPassed(requestId, deadline);
+        _checkParams(requestId, r, params);
 
         // Effect.
         r.status = RequestStatus.Refunded;
-        uint256 fee = r.fee;
-        address token = r.feeToken;
-        address requester = r.requester;
-        _escrowed[token] -= fee;
+        uint256 fee = params.fee;
+        address token = params.feeToken;
+        address requester = params.requester;
+        _releaseEscrow(token, fee);
 
         // Interact (trusted registry): take the penalty out of the reservation; its ETH arrives
         // through {receive}.
@@ -652,18 +669,19 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         StoredRequest storage r = _requests[requestId];
         return
             Request({
-                requester: r.requester,
                 status: r.status,
+                mode: r.mode,
                 deadline: r.deadline,
-                callbackGasLimit: r.callbackGasLimit,
-                provider: r.provider,
                 modelId: r.modelId,
-                callback: r.callback,
-                feeToken: r.feeToken,
-                fee: r.fee,
-                inputHash: r.inputHash,
-                reservedStake: _isOpenJob(r.status) ? r.reservedStake : 0
+                provider: r.provider,
+                reservedStake: _isOpenJob(r.status) ? r.reservedStake : 0,
+                commitment: r.commitment
             });
+    }
+
+    /// @inheritdoc IInferenceMarket
+    function commitmentOf(RequestParams calldata params) external pure returns (bytes20) {
+        return _commit(params);
     }
 
     /// @inheritdoc IInferenceMarket
@@ -717,7 +735,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
 
     /// @inheritdoc IInferenceMarket
     function escrowed(address token) external view returns (uint256) {
-        return _escrowed[token];
+        return token == address(0) ? _ethEscrowed : _tokenEscrowed[token];
     }
 
     /// @inheritdoc IInferenceMarket
@@ -808,10 +826,16 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @dev One item of a {fulfilBatch}: if open to the caller, checks it, finalizes it, stores
     /// its output and adds its split to the batch's sums (no credit, no call yet); returns
     /// whether it was served. Emits {FulfilSkipped}, or {ResultSubmitted} and {RequestFinalized}.
-    function _fulfilItem(Batch memory b, uint256 requestId, bytes calldata output) private returns (bool) {
+    function _fulfilItem(
+        Batch memory b,
+        uint256 requestId,
+        RequestParams calldata params,
+        bytes calldata output
+    ) private returns (bool) {
         StoredRequest storage r = _requests[requestId];
         if (!_openToCaller(requestId, r, false)) return false;
         _checkMode(requestId, r, IModelRegistry.VerificationMode.Attested);
+        _checkParams(requestId, r, params);
         uint256 modelId = r.modelId;
         if (modelId != b.modelId) {
             // Model ids start at 1, so the first item always loads.
@@ -835,8 +859,8 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
         r.status = RequestStatus.Finalized;
         _outputs[requestId] = output;
         emit ResultSubmitted(requestId, msg.sender, output);
-        uint256 fee = r.fee;
-        address token = r.feeToken;
+        uint256 fee = params.fee;
+        address token = params.feeToken;
         (uint256 providerFee, uint256 royalty, uint256 protocolFee_) = _split(fee, b.royaltyBps, b.protocolFeeBps);
         emit RequestFinalized(requestId, providerFee, royalty, protocolFee_);
         _addToTotals(b, token, fee, providerFee, protocolFee_);
@@ -879,19 +903,58 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @dev Finalizes an `Attested` or `Zk` result submitted by the caller: stores the output,
     /// settles and calls back. Emits {ResultSubmitted}, {RequestFinalized}, {Credited} and, with
     /// a callback, {CallbackResult} events.
-    function _submitFinal(uint256 requestId, uint256 modelId, StoredRequest storage r, bytes calldata output) private {
+    function _submitFinal(
+        uint256 requestId,
+        uint256 modelId,
+        StoredRequest storage r,
+        RequestParams calldata params,
+        bytes calldata output
+    ) private {
         // Effect and emit.
         r.status = RequestStatus.Finalized;
         _outputs[requestId] = output;
         emit ResultSubmitted(requestId, msg.sender, output);
 
         // Account.
-        _settle(requestId, modelId, msg.sender, r.feeToken, r.fee);
+        _settle(requestId, modelId, msg.sender, params.feeToken, params.fee);
 
         // Interact.
         _providers.completeJob(msg.sender, r.reservedStake);
-        address callback = r.callback;
-        if (callback != address(0)) _callBack(requestId, callback, r.callbackGasLimit, output);
+        if (params.callback != address(0)) _callBack(requestId, params.callback, params.callbackGasLimit, output);
+    }
+
+    /// @dev Writes slot 0 of a new (Pending) request in one SSTORE, without reading it first:
+    /// the packing of {StoredRequest} (status at bit 0, mode 8, deadline 16, modelId 56,
+    /// commitment 96). The request tests read every field back through {getRequest}.
+    function _storeNewRequest(
+        uint256 requestId,
+        IModelRegistry.VerificationMode mode,
+        uint64 deadline,
+        uint256 modelId,
+        bytes20 commitment
+    ) private {
+        StoredRequest storage r = _requests[requestId];
+        uint256 word =
+            uint256(uint8(RequestStatus.Pending)) |
+                (uint256(uint8(mode)) << 8) |
+                (uint256(uint40(deadline)) << 16) | // fits: at most MAX_DEADLINE_DELAY from now
+                (uint256(SafeCast.toUint40(modelId)) << 56) |
+                (uint256(uint160(commitment)) << 96);
+        assembly ("memory-safe") {
+            sstore(r.slot, word)
+        }
+    }
+
+    /// @dev Reverts with {MarketRequestParamsMismatch} unless `params` are those `r` was made with.
+    function _checkParams(uint256 requestId, StoredRequest storage r, RequestParams calldata params) private view {
+        // INVARIANT: settlement, refunds and games read only what the requester committed to.
+        if (_commit(params) != r.commitment) revert MarketRequestParamsMismatch(requestId);
+    }
+
+    /// @dev The stored commitment to a request's fixed fields: 160 bits of their keccak (finding
+    /// two parameter sets with one commitment takes about 2^80 hashes).
+    function _commit(RequestParams memory params) private pure returns (bytes20) {
+        return bytes20(keccak256(abi.encode(params)));
     }
 
     /// @dev Reverts unless request `r` is for a model of verification mode `mode`.
@@ -1019,17 +1082,17 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// @dev The last-resort refund of a Challenged request whose games outlived every bound
     /// ({expire}): the requester gets its fee back, the provider's reservation is released
     /// without penalty, and the games still open are made moot. Emits {RequestRefunded}.
-    function _refundStuck(uint256 requestId, StoredRequest storage r) private {
+    function _refundStuck(uint256 requestId, StoredRequest storage r, RequestParams calldata params) private {
         uint64 refundable = _refundableAfter(_optimistic[requestId].windowEnd);
         // INVARIANT: games keep their full clocks; only a game that could not end is overtaken.
         if (block.timestamp <= refundable) revert MarketGamesStillRunning(requestId, refundable);
         r.status = RequestStatus.Refunded;
         delete _outputs[requestId];
-        uint256 fee = r.fee;
-        address token = r.feeToken;
-        _escrowed[token] -= fee;
+        uint256 fee = params.fee;
+        address token = params.feeToken;
+        _releaseEscrow(token, fee);
         emit RequestRefunded(requestId, fee, 0);
-        _credit(r.requester, token, fee);
+        _credit(params.requester, token, fee);
         _providers.release(r.provider, r.reservedStake);
     }
 
@@ -1042,7 +1105,7 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     /// credits provider, model owner and treasury. Emits a {RequestFinalized} event.
     function _settle(uint256 requestId, uint256 modelId, address provider, address token, uint256 fee) private {
         (address modelOwner, uint16 royaltyBps) = _models.royaltyInfo(modelId);
-        _escrowed[token] -= fee;
+        _releaseEscrow(token, fee);
         (uint256 providerFee, uint256 royalty, uint256 protocolFee_) = _split(fee, royaltyBps, _protocolFeeBps);
         emit RequestFinalized(requestId, providerFee, royalty, protocolFee_);
         _credit(provider, token, providerFee);
@@ -1067,6 +1130,25 @@ contract InferenceMarket is IInferenceMarket, Ownable2Step, ReentrancyGuardTrans
     function _revertWrongStatus(uint256 requestId, RequestStatus status) private pure {
         if (status == RequestStatus.None) revert MarketRequestUnknown(requestId);
         revert MarketWrongStatus(requestId, status);
+    }
+
+    /// @dev Escrows the fee `amount` of a new request in `token`.
+    function _addEscrow(address token, uint256 amount) private {
+        if (token == address(0)) {
+            // Fits: the market's ETH balance cannot reach 2^192 wei.
+            _ethEscrowed += uint192(amount);
+        } else {
+            _tokenEscrowed[token] += amount;
+        }
+    }
+
+    /// @dev Releases `amount` of `token` from escrow (the fee of a request that ended).
+    function _releaseEscrow(address token, uint256 amount) private {
+        if (token == address(0)) {
+            _ethEscrowed -= uint192(amount);
+        } else {
+            _tokenEscrowed[token] -= amount;
+        }
     }
 
     /// @dev The one hook that credits money to an account (pull payment). Zero is a no-op.

@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   "provider status": async () => (await import("./cli/provider-commands.ts")).providerStatusCommand,
   "provider doctor": async () => (await import("./cli/provider-doctor.ts")).providerDoctorCommand,
   "provider unbond": async () => (await import("./cli/provider-unbond.ts")).providerUnbondCommand,
+  "runtime serve": async () => (await import("./cli/runtime-serve.ts")).runtimeServeCommand,
   "keystore create": async () => (await import("./cli/keystore-create.ts")).keystoreCreateCommand,
   request: async () => (await import("./cli/request.ts")).requestCommand,
   balance: async () => (await import("./cli/balance.ts")).balanceCommand,

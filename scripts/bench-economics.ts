@@ -17,6 +17,7 @@ import type { ContractTransactionResponse, Signer } from "ethers";
 import { formatEther, formatUnits } from "ethers";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { findRequestParams } from "../oracle/chain/request-params.ts";
 import { DEPLOY_PROFILES } from "../oracle/chain/deploy-profiles.ts";
 import { deployWithProfile } from "../oracle/chain/deploy-with-profile.ts";
 import { GameSide } from "../oracle/chain/dispute-game.ts";
@@ -126,7 +127,13 @@ async function play(id: bigint, defender: Player, challenger: Player): Promise<{
   const gameId = await openGame(game, {
     challenger: challenger.signer,
     requestId: id,
-    params: challengeParams(reg, inputBytes, defender.trees.roots, challenger.trees.roots),
+    params: challengeParams(
+      reg,
+      await findRequestParams(market, id),
+      inputBytes,
+      defender.trees.roots,
+      challenger.trees.roots,
+    ),
     bond,
     gas: moves,
   });
@@ -286,11 +293,12 @@ const griefers = [nextSigner(), nextSigner(), nextSigner()];
 const griefGames: bigint[] = [];
 const griefMoves = new GasLog(allMoves);
 const griefTrees = traceTrees(altered(tree, treeElement));
+const delayedParams = await findRequestParams(market, delayed);
 for (const griefer of griefers) {
   const gameId = await openGame(game, {
     challenger: griefer,
     requestId: delayed,
-    params: challengeParams(reg, inputBytes, honestTrees.roots, griefTrees.roots),
+    params: challengeParams(reg, delayedParams, inputBytes, honestTrees.roots, griefTrees.roots),
     bond,
     gas: griefMoves,
   });
@@ -302,7 +310,7 @@ for (const griefer of griefers) {
 const openGames = await market.openGamesOf(delayed);
 let honestLate = "no";
 try {
-  await market.finalize.staticCall(delayed);
+  await market.finalize.staticCall(delayed, delayedParams);
   honestLate = "yes";
 } catch {
   // Challenged while games are open: finalize waits.
@@ -310,7 +318,7 @@ try {
 await networkHelpers.time.increase(clock);
 for (const gameId of griefGames)
   await griefMoves.record("claimTimeout", game.connect(provider!).claimTimeout(gameId), "defender");
-lifecycle["finalize (no callback)"] = await gasOf(market.connect(provider!).finalize(delayed));
+lifecycle["finalize (no callback)"] = await gasOf(market.connect(provider!).finalize(delayed, delayedParams));
 const finalizedAt = await now();
 
 // ------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
  */
 import { network } from "hardhat";
 import { GameSide } from "../oracle/chain/dispute-game.ts";
+import { findRequestParams } from "../oracle/chain/request-params.ts";
 import { cheatedStates, withElementMoved } from "../oracle/devnet/cheat-trace.ts";
 import { deployGameSuite } from "../oracle/devnet/deploy-game-suite.ts";
 import { GasLog } from "../oracle/devnet/gas-log.ts";
@@ -122,7 +123,7 @@ async function bench(name: string, model: VqmModel, input: Tensor, cheatLayer: n
   const gameId = await openGame(game, {
     challenger: challenger!,
     requestId: id,
-    params: challengeParams(reg, inputBytes, defender.roots, own.roots),
+    params: challengeParams(reg, await findRequestParams(market, id), inputBytes, defender.roots, own.roots),
     bond: await game.requiredBond(id),
     gas,
   });

@@ -17,6 +17,7 @@ import { writeVqm } from "../oracle/model/vqm/vqm-files.ts";
 import { connectSuite } from "../oracle/chain/connect.ts";
 import { deploySuite } from "../oracle/chain/deploy-suite.ts";
 import { registerModel } from "../oracle/chain/register-model.ts";
+import { findRequestParams } from "../oracle/chain/request-params.ts";
 import { encodeInlineInput } from "../oracle/model/input-envelope.ts";
 import { decodeTensor, encodeTensor } from "../oracle/model/tensor-codec.ts";
 import type { Tensor } from "../oracle/model/tensor.ts";
@@ -156,7 +157,8 @@ async function submitWithProofGas(
   const market = connectSuite(deployment, requester).inferenceMarket;
   await (await market.requestInference(1, envelope, price, deadline, ethers.ZeroAddress, 0, { value: price })).wait();
   await (await asProvider.inferenceMarket.claim(1)).wait();
-  const receipt = await (await asProvider.inferenceMarket.submitWithProof(1, envelope, output, proof)).wait();
+  const params = await findRequestParams(market, 1n);
+  const receipt = await (await asProvider.inferenceMarket.submitWithProof(1, params, envelope, output, proof)).wait();
   return receipt!.gasUsed;
 }
 

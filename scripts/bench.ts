@@ -3,7 +3,8 @@
  * Hardhat chain (EDR, Prague rules) with the iris demo model.
  *
  *   1. Gas per call of the request lifecycle (median over several requests, warm storage), and
- *      of claim-free fulfilment, alone and in batches of 1, 8 and 32 (gas per request).
+ *      of claim-free fulfilment, alone and in batches of 1, 8 and 32 (gas per request), and of
+ *      expiring a request never served.
  *   2. Daemon throughput: requests served end to end by the real daemon process.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +13,7 @@ import path from "node:path";
 import { ZeroAddress, getBytes, type TransactionReceipt } from "ethers";
 import { connectSuite } from "../oracle/chain/connect.ts";
 import { RequestStatus } from "../oracle/chain/request-status.ts";
+import { requestParamsOf, type RequestParams } from "../oracle/chain/request-params.ts";
 import { startLocalSuite } from "../oracle/devnet/local-suite.ts";
 import { spawnDaemon } from "../oracle/devnet/spawn-daemon.ts";
 import { sleep } from "../oracle/util/retry.ts";
@@ -38,9 +40,18 @@ await session.release();
 
 const gas: Record<string, bigint[]> = {};
 const record = (name: string, receipt: TransactionReceipt | null) => (gas[name] ??= []).push(receipt!.gasUsed);
-const requestId = (receipt: TransactionReceipt) =>
-  asUser.interface.parseLog(receipt.logs.find((log) => log.address === deployment.contracts.inferenceMarket)!)!.args
-    .requestId as bigint;
+/** The request a receipt made: its id, and the params every later call over it takes back. */
+const requested = (receipt: TransactionReceipt): { id: bigint; params: RequestParams } => {
+  const { args } = asUser.interface.parseLog(
+    receipt.logs.find((log) => log.address === deployment.contracts.inferenceMarket)!,
+  )!;
+  const { requestId, requester, feeToken, fee, callback, callbackGasLimit, input } = args;
+  return {
+    id: requestId as bigint,
+    params: requestParamsOf({ requester, feeToken, fee, callback, callbackGasLimit, input }),
+  };
+};
+const requestId = (receipt: TransactionReceipt) => requested(receipt).id;
 const deadline = async () => BigInt((await local.rpc.getBlock("latest"))!.timestamp) + 600n;
 
 for (let round = 0; round < ROUNDS; round++) {
@@ -50,15 +61,18 @@ for (let round = 0; round < ROUNDS; round++) {
     })
   ).wait())!;
   record("requestInference (ETH, no callback)", direct);
-  const id = requestId(direct);
+  const { id, params } = requested(direct);
   record("claim", await (await asProvider.claim(id)).wait());
-  record("submit + settle (no callback)", await (await asProvider.submit(id, output)).wait());
+  record("submit + settle (no callback)", await (await asProvider.submit(id, params, output)).wait());
 
   const viaConsumer = (await (await local.consumer.ask(input, await deadline(), { value: iris.price })).wait())!;
   record("requestInference via ExampleClassifierConsumer", viaConsumer);
-  const consumerRequest = requestId(viaConsumer);
-  await (await asProvider.claim(consumerRequest)).wait();
-  record("submit + settle + consumer callback", await (await asProvider.submit(consumerRequest, output)).wait());
+  const consumerRequest = requested(viaConsumer);
+  await (await asProvider.claim(consumerRequest.id)).wait();
+  record(
+    "submit + settle + consumer callback",
+    await (await asProvider.submit(consumerRequest.id, consumerRequest.params, output)).wait(),
+  );
 
   const released = requestId(
     (await (
@@ -72,28 +86,35 @@ for (let round = 0; round < ROUNDS; round++) {
 
   // Claim-free: one transaction per request, or one per batch (its gas shared by the batch).
   const ask = async () =>
-    requestId(
+    requested(
       (await (
         await asUser.requestInference(iris.modelId, input, iris.price, await deadline(), ZeroAddress, 0, {
           value: iris.price,
         })
       ).wait())!,
     );
+  const single = await ask();
   record(
     "fulfil (claim-free claim + submit + settle, no callback)",
-    await (await asProvider.fulfil(await ask(), output)).wait(),
+    await (await asProvider.fulfil(single.id, single.params, output)).wait(),
   );
   for (const n of [1, 8, 32]) {
-    const ids: bigint[] = [];
-    for (let i = 0; i < n; i++) ids.push(await ask());
+    const asked: { id: bigint; params: RequestParams }[] = [];
+    for (let i = 0; i < n; i++) asked.push(await ask());
     const batch = (await (
       await asProvider.fulfilBatch(
-        ids,
-        ids.map(() => output),
+        asked.map((r) => r.id),
+        asked.map((r) => r.params),
+        asked.map(() => output),
       )
     ).wait())!;
     (gas[`fulfilBatch of ${n}, per request`] ??= []).push(batch.gasUsed / BigInt(n));
   }
+  // A request never served: past its deadline anyone refunds it.
+  const lapsed = await ask();
+  await local.rpc.send("evm_increaseTime", [601]);
+  await local.rpc.send("evm_mine", []);
+  record("expire (unclaimed, refund)", await (await asProvider.expire(lapsed.id, lapsed.params)).wait());
   record("withdraw (provider, ETH)", await (await asProvider.withdraw(ZeroAddress)).wait());
 }
 

@@ -82,6 +82,8 @@ const requests: {
   id: bigint;
   sample: (typeof samples)[number];
   requestGas: bigint;
+  /** From the request's event: the market keeps only a commitment to it. */
+  fee: bigint;
   inputText: string;
   zk?: boolean;
 }[] = [];
@@ -94,7 +96,7 @@ for (const [i, sample] of samples.entries()) {
     .find((parsed) => parsed?.name === "InferenceRequested");
   const id = event!.args.requestId as bigint;
   const inputText = `[${sample.input.join(", ")}]${i === 2 ? ` (by CID ${thirdCid.slice(0, 12)}…)` : ""}`;
-  requests.push({ id, sample, requestGas: receipt.gasUsed, inputText });
+  requests.push({ id, sample, requestGas: receipt.gasUsed, fee: event!.args.fee as bigint, inputText });
   say(`requested  #${id}  input ${inputText}  (request gas ${receipt.gasUsed})`);
 }
 
@@ -126,7 +128,14 @@ const zkInputText = `int8 [${Array.from(zkInput.data as Int8Array).join(", ")}] 
     .map((log) => suite.inferenceMarket.interface.parseLog(log))
     .find((parsed) => parsed?.name === "InferenceRequested");
   const id = event!.args.requestId as bigint;
-  requests.push({ id, sample: zkSample, requestGas: receipt.gasUsed, inputText: zkInputText, zk: true });
+  requests.push({
+    id,
+    sample: zkSample,
+    requestGas: receipt.gasUsed,
+    fee: event!.args.fee as bigint,
+    inputText: zkInputText,
+    zk: true,
+  });
   say(`requested  #${id}  input ${zkInputText}  ZK  (request gas ${receipt.gasUsed})`);
 }
 say("");
@@ -180,7 +189,7 @@ while (pending.size > 0) {
         `input ${request.inputText}`,
         `predicted ${iris.manifest.labels[predicted] ?? "?"} (true: ${request.sample.label})`,
         `status ${requestStatusName(status)}`,
-        `fee ${formatEther((await suite.inferenceMarket.getRequest(request.id)).fee)} ETH`,
+        `fee ${formatEther(request.fee)} ETH`,
         // An Attested request the daemon served without a claim: one fulfil did all three.
         claimed
           ? `gas request ${request.requestGas} / claim ${claimGas} / ${request.zk ? "submitWithProof (verify+settle)" : "submit+settle"} ${submitGas}`

@@ -31,6 +31,7 @@ import { HDNodeWallet, hexlify, parseEther, ZeroAddress, type JsonRpcProvider } 
 import { attach, connectSuite, createRpcProvider, createWallet, type Suite } from "../oracle/chain/connect.ts";
 import { readDeployment, type Deployment } from "../oracle/chain/deployment.ts";
 import { requestStatusName } from "../oracle/chain/request-status.ts";
+import { findRequestParams } from "../oracle/chain/request-params.ts";
 import { createTxSender, type TxSender } from "../oracle/chain/tx-sender.ts";
 import {
   registerIris,
@@ -365,9 +366,15 @@ export async function runScenario(
         const { deadline } = await market.getRequest(id);
         const now = BigInt((await rpc.getBlock("latest"))!.timestamp);
         if (now > deadline && (status === "Pending" || status === "Claimed"))
-          await senders[0]!.send({ action: `expire ${id}`, transaction: market.expire.populateTransaction(id) }).catch(
-            () => undefined, // a daemon may have expired it first
-          );
+          await senders[0]!
+            .send({
+              action: `expire ${id}`,
+              // From its event: a reorg may have given the id to another request since it was sent.
+              transaction: market.expire.populateTransaction(id, await findRequestParams(market, id)),
+            })
+            .catch(
+              () => undefined, // a daemon may have expired it first
+            );
       }
       if (open.length === 0 || Date.now() > until) break;
       // The clock of an automine chain moves with its blocks: one empty block a second.

@@ -16,7 +16,8 @@ import {IValidationRegistry} from "./IValidationRegistry.sol";
 ///
 /// (`requestHashOf(marketRequestId)` computes the hash; `requestURI` is free, e.g.
 /// `eip155:<chainId>:<market>#<marketRequestId>`), and once the evidence exists anyone calls
-/// `respond(marketRequestId)`, which records the answer in the registry:
+/// `respond(marketRequestId, params)` (`params` the market request's own {IInferenceMarket-RequestParams},
+/// from its `InferenceRequested` event), which records the answer in the registry:
 ///
 /// | evidence in the market                                   | response | tag            |
 /// | -------------------------------------------------------- | -------- | -------------- |
@@ -31,7 +32,7 @@ import {IValidationRegistry} from "./IValidationRegistry.sol";
 /// without a proven fault). The evidence is final once it exists (Finalized and a proven fault are terminal),
 /// so answering again records the same answer.
 /// @dev The answer is about a request the agent's own account made: `respond` checks that the
-/// market request's requester is the account of the agent the validation request names
+/// market request's requester (in `params`, checked against the request's commitment) is the account of the agent the validation request names
 /// ({IAgentRegistry-accountOf} of the validation registry's identity registry), so no agent
 /// collects scores for another's inference.
 contract VerityValidator {
@@ -44,6 +45,8 @@ contract VerityValidator {
     /// @notice The validation request `requestHash` does not exist or names another validator
     /// (`validator`, zero when there is no request).
     error ValidatorNotAsked(bytes32 requestHash, address validator);
+    /// @notice The parameters given for market request `marketRequestId` are not its own.
+    error ValidatorParamsMismatch(uint256 marketRequestId);
     /// @notice Market request `marketRequestId` was made by `requester`, not by `account`, the
     /// account of the agent the validation request names.
     error ValidatorNotAgentsRequest(uint256 marketRequestId, address requester, address account);
@@ -79,16 +82,23 @@ contract VerityValidator {
     /// (the one whose hash is {requestHashOf}) once its evidence exists: records the answer of
     /// {answerOf} in the validation registry. Reverts with {ValidatorNotAsked} if the agent's
     /// owner has not asked this validator, {ValidatorNotAgentsRequest} if the market request is
-    /// not the agent's, and as {answerOf} does when there is no answer yet or none at all.
+    /// not the agent's ({ValidatorParamsMismatch} if `params` are not its own), and as {answerOf} does when there is no answer yet or none at all.
     /// Emits the registry's {IValidationRegistry-ValidationResponse}.
-    function respond(uint256 marketRequestId) external returns (uint8 response, string memory tag) {
+    function respond(
+        uint256 marketRequestId,
+        IInferenceMarket.RequestParams calldata params
+    ) external returns (uint8 response, string memory tag) {
         bytes32 requestHash = requestHashOf(marketRequestId);
         // Reverts with the registry's own error when no request has this hash.
         (address validator, uint256 agentId, , , , ) = _validationRegistry.getValidationStatus(requestHash);
         // INVARIANT: this validator answers only what it was asked.
         if (validator != address(this)) revert ValidatorNotAsked(requestHash, validator);
         // INVARIANT: an agent is scored on its own inference only.
-        address requester = _market.getRequest(marketRequestId).requester;
+        // The market does not store the requester: `params` name it, bound by the commitment.
+        if (_market.commitmentOf(params) != _market.getRequest(marketRequestId).commitment) {
+            revert ValidatorParamsMismatch(marketRequestId);
+        }
+        address requester = params.requester;
         address account = _agents.accountOf(agentId);
         if (requester != account || account == address(0))
             revert ValidatorNotAgentsRequest(marketRequestId, requester, account);

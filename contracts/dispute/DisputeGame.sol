@@ -250,6 +250,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
         // request is Submitted within its window; any later revert undoes the freeze).
         (address provider, uint256 modelId, IModelRegistry.Verification memory v) = _open(
             requestId,
+            p.request,
             p.input,
             p.defenderRoots
         );
@@ -279,6 +280,7 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     ) external payable nonReentrant returns (uint256 gameId) {
         (address provider, uint256 modelId, IModelRegistry.Verification memory v) = _open(
             requestId,
+            p.request,
             p.input,
             p.defenderRoots
         );
@@ -813,15 +815,16 @@ contract DisputeGame is IDisputeGame, ReentrancyGuardTransient {
     /// it: the input and the defender's roots are those of the request.
     function _open(
         uint256 requestId,
+        IInferenceMarket.RequestParams calldata request,
         bytes calldata input,
         bytes32[] calldata defenderRoots
     ) private returns (address provider, uint256 modelId, IModelRegistry.Verification memory v) {
         if (msg.value != _bond) revert GameWrongBond(msg.value, _bond);
-        bytes32 inputHash;
         bytes32 rootsHash;
-        (provider, modelId, inputHash, rootsHash) = _market.openChallenge(requestId);
+        // The market checks `request` against the request's commitment.
+        (provider, modelId, rootsHash) = _market.openChallenge(requestId, request);
         // INVARIANT: the game is about the input the requester paid for and the roots submitted.
-        if (keccak256(input) != inputHash) revert GameInputMismatch(requestId);
+        if (keccak256(input) != request.inputHash) revert GameInputMismatch(requestId);
         if (input[0] != 0x00) revert GameInputNotInline(requestId);
         if (keccak256(abi.encodePacked(defenderRoots)) != rootsHash) revert GameRootsMismatch(requestId);
         v = _models.verificationOf(modelId);

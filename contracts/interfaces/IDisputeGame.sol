@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {GenerationProver} from "../dispute/GenerationProver.sol";
+import {IInferenceMarket} from "./IInferenceMarket.sol";
 
 /// @notice A point in time, in seconds since the epoch.
 type Timestamp is uint40;
@@ -212,6 +213,8 @@ interface IDisputeGame {
     /// `challengerRoots` the challenger's; `layerSpec` and `layoutProof` open leaf `k` (the first
     /// differing layer) of the model's `layoutRoot`.
     struct ChallengeParams {
+        /// The request's own parameters, from its {IInferenceMarket-InferenceRequested} event.
+        IInferenceMarket.RequestParams request;
         bytes input;
         bytes32[] defenderRoots;
         bytes32[] challengerRoots;
@@ -231,6 +234,7 @@ interface IDisputeGame {
     /// the index of a generated id, the opening of the defender's argmax layer root at pass
     /// `P − 1 + index` against its generation root, and that layer's element (4 bytes).
     struct OutputChallengeParams {
+        IInferenceMarket.RequestParams request;
         bytes input;
         bytes32[] defenderRoots;
         uint256 index;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IModelRegistry} from "./IModelRegistry.sol";
+
 /// @title IInferenceMarket
 /// @notice Requests for inference: fee escrow, claim by a staked provider, submission,
 /// settlement by pull payment, refunds, penalties and the consumer callback.
 /// @dev The input bytes are not stored: they are emitted in {InferenceRequested} and bound by
-/// `inputHash`. Off-chain they are an input envelope (see docs/protocol.md): canonical tensor
+/// `inputHash`, itself bound with the other fixed fields by the request's commitment
+/// ({RequestParams}). Off-chain they are an input envelope (see docs/protocol.md): canonical tensor
 /// bytes inline, or a content id of them.
 interface IInferenceMarket {
     /// @notice Life of a request. `None` marks an id that does not exist. `Submitted` and
@@ -31,19 +34,32 @@ interface IInferenceMarket {
         DeadlinePassed
     }
 
+    /// @notice What the market stores of a request. The rest ({RequestParams}) is bound by
+    /// `commitment` and read from the request's {InferenceRequested} event.
     struct Request {
-        address requester;
         RequestStatus status;
+        IModelRegistry.VerificationMode mode;
         uint64 deadline;
-        uint32 callbackGasLimit;
-        address provider;
         uint64 modelId;
-        address callback;
-        address feeToken;
-        uint256 fee;
-        bytes32 inputHash;
+        /// The provider that claimed or served it (zero while Pending).
+        address provider;
         /// Provider stake reserved for the job while it is open (what a failure would slash).
         uint256 reservedStake;
+        /// `bytes20(keccak256(abi.encode(params)))` of the request's {RequestParams}.
+        bytes20 commitment;
+    }
+
+    /// @notice The fields of a request that no step changes, which the market does not store
+    /// but commits to: every call that settles, refunds or disputes a request takes them back
+    /// and reverts with {MarketRequestParamsMismatch} unless they are the request's own. All of
+    /// them are in its {InferenceRequested} event (`inputHash` is `keccak256(input)`).
+    struct RequestParams {
+        address requester;
+        address feeToken;
+        uint96 fee;
+        address callback;
+        uint32 callbackGasLimit;
+        bytes32 inputHash;
     }
 
     error MarketRequestUnknown(uint256 requestId);
@@ -111,8 +127,10 @@ interface IInferenceMarket {
     error MarketProviderNotEligible(uint256 requestId, address provider, uint256 modelId);
     /// @notice A {fulfilBatch} of `count` items, where 1 to `maxCount` are allowed.
     error MarketBatchSizeInvalid(uint256 count, uint256 maxCount);
-    /// @notice {fulfilBatch} got `requestIds` ids but `outputs` outputs.
+    /// @notice {fulfilBatch} got `requestIds` ids but `outputs` outputs or parameter sets.
     error MarketBatchLengthMismatch(uint256 requestIds, uint256 outputs);
+    /// @notice The {RequestParams} given for `requestId` are not the ones it was made with.
+    error MarketRequestParamsMismatch(uint256 requestId);
 
     event InferenceRequested(
         uint256 indexed requestId,
@@ -178,23 +196,27 @@ interface IInferenceMarket {
     /// @notice The claimant submits the output of `requestId`. For `Attested` models this
     /// settles at once: the request is Finalized, the fee split is credited and the consumer is
     /// called back. Emits {ResultSubmitted} and {RequestFinalized} events.
-    function submit(uint256 requestId, bytes calldata output) external;
+    function submit(uint256 requestId, RequestParams calldata params, bytes calldata output) external;
 
     /// @notice A staked provider serving the model serves `requestId` of an `Attested` model in
     /// one call, with no claim first: what {claim} and {submit} do together. The request must be
     /// Pending (or Claimed by the caller). It is Finalized, the fee split credited and the
     /// consumer called back. Emits {ResultSubmitted} and {RequestFinalized} events.
-    function fulfil(uint256 requestId, bytes calldata output) external;
+    function fulfil(uint256 requestId, RequestParams calldata params, bytes calldata output) external;
 
     /// @notice {fulfil} for up to `MAX_BATCH` requests at once, `outputs[i]` answering
-    /// `requestIds[i]`. An item no longer open to the caller (settled, claimed by another,
+    /// `requestIds[i]` made with `params[i]`. An item no longer open to the caller (settled, claimed by another,
     /// past its deadline) is skipped with a {FulfilSkipped} event instead of reverting the
     /// batch; a malformed item (unknown id, wrong mode, malformed output) reverts it. All items
     /// are settled before any consumer is called back, and each party is credited once per
     /// token (the model owner once per run of items with the same owner and token).
     /// Returns how many items were served. Emits {ResultSubmitted}, {RequestFinalized} per item
     /// served, {FulfilSkipped} per item skipped, and {Credited} per party and token.
-    function fulfilBatch(uint256[] calldata requestIds, bytes[] calldata outputs) external returns (uint256 served);
+    function fulfilBatch(
+        uint256[] calldata requestIds,
+        RequestParams[] calldata params,
+        bytes[] calldata outputs
+    ) external returns (uint256 served);
 
     /// @notice The claimant submits the output of `requestId` of a `Zk` model with `proof`, which
     /// the model's {IProofVerifier} checks against `input` (whose keccak is the request's
@@ -202,6 +224,7 @@ interface IInferenceMarket {
     /// Emits {ResultSubmitted} and {RequestFinalized} events.
     function submitWithProof(
         uint256 requestId,
+        RequestParams calldata params,
         bytes calldata input,
         bytes calldata output,
         bytes calldata proof
@@ -216,15 +239,16 @@ interface IInferenceMarket {
     /// @notice Anyone settles an `Optimistic` result once its window has passed and no game
     /// over it is open: the request is Finalized, the fee split credited, the consumer called
     /// back. Emits {RequestFinalized} and {Credited} events.
-    function finalize(uint256 requestId) external;
+    function finalize(uint256 requestId, RequestParams calldata params) external;
 
     /// @notice The dispute game opens one more game against the result of `requestId` (any
     /// number may be open at once, each with its own challenger); returns what the game needs.
     /// The window does not move. Only the dispute game may call it.
     /// Emits a {ResultChallenged} event.
     function openChallenge(
-        uint256 requestId
-    ) external returns (address provider, uint256 modelId, bytes32 inputHash, bytes32 rootsHash);
+        uint256 requestId,
+        RequestParams calldata params
+    ) external returns (address provider, uint256 modelId, bytes32 rootsHash);
 
     /// @notice The dispute game reports that one game over `requestId` ended. If the provider is
     /// at fault and the request still open, the request is Refunded (fee credited back to the
@@ -256,7 +280,7 @@ interface IInferenceMarket {
     /// @notice The claimant reports that the input of `requestId` cannot be run by the model
     /// (`reason` is a code from docs/protocol.md). The request is Failed and the fee credited
     /// back to the requester. Emits {RequestFailed} and {Credited} events.
-    function reportInvalidInput(uint256 requestId, uint16 reason) external;
+    function reportInvalidInput(uint256 requestId, RequestParams calldata params, uint16 reason) external;
 
     /// @notice After its deadline, anyone may end a request that is still Pending or Claimed:
     /// the fee is credited back to the requester and, if a provider claimed it and did not
@@ -264,13 +288,17 @@ interface IInferenceMarket {
     /// requester too. As a last resort, anyone may also refund a Challenged request once
     /// {refundableAfter} has passed (its games could not end normally): the provider's
     /// reservation is released without penalty. Emits a {RequestRefunded} event.
-    function expire(uint256 requestId) external;
+    function expire(uint256 requestId, RequestParams calldata params) external;
 
     /// @notice Pays out everything credited to the caller in `token` (address(0) for ETH).
     /// Emits a {Withdrawn} event.
     function withdraw(address token) external;
 
+    /// @notice What the market stores of `requestId` (status None: no such request).
     function getRequest(uint256 requestId) external view returns (Request memory);
+
+    /// @notice The commitment a request made with `params` stores.
+    function commitmentOf(RequestParams calldata params) external pure returns (bytes20);
 
     function statusOf(uint256 requestId) external view returns (RequestStatus);
 

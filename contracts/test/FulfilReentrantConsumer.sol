@@ -17,6 +17,7 @@ contract FulfilReentrantConsumer is IInferenceConsumer {
     IInferenceMarket public immutable market;
     Attack public attack;
     uint256 public victim;
+    IInferenceMarket.RequestParams private _victimParams;
     uint256 public calls;
     bool public conservedInCallback;
     bool public reentered;
@@ -26,9 +27,10 @@ contract FulfilReentrantConsumer is IInferenceConsumer {
         market = market_;
     }
 
-    function setAttack(Attack attack_, uint256 victim_) external {
+    function setAttack(Attack attack_, uint256 victim_, IInferenceMarket.RequestParams calldata params) external {
         attack = attack_;
         victim = victim_;
+        _victimParams = params;
     }
 
     function request(uint256 modelId, bytes calldata input, uint256 maxFee, uint64 deadline) external payable {
@@ -44,13 +46,15 @@ contract FulfilReentrantConsumer is IInferenceConsumer {
         if (attack == Attack.Withdraw) {
             data = abi.encodeCall(IInferenceMarket.withdraw, (address(0)));
         } else if (attack == Attack.Fulfil) {
-            data = abi.encodeCall(IInferenceMarket.fulfil, (victim, output));
+            data = abi.encodeCall(IInferenceMarket.fulfil, (victim, _victimParams, output));
         } else {
             uint256[] memory ids = new uint256[](1);
+            IInferenceMarket.RequestParams[] memory params = new IInferenceMarket.RequestParams[](1);
             bytes[] memory outputs = new bytes[](1);
             ids[0] = victim;
+            params[0] = _victimParams;
             outputs[0] = output;
-            data = abi.encodeCall(IInferenceMarket.fulfilBatch, (ids, outputs));
+            data = abi.encodeCall(IInferenceMarket.fulfilBatch, (ids, params, outputs));
         }
         // The reentry attempt is the point of this mock.
         // solhint-disable-next-line avoid-low-level-calls

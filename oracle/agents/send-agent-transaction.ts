@@ -22,16 +22,17 @@ export const agentHints: Record<string, string> = {
   AgentRegistryUnknownAgent: "No agent has this id in the registry.",
 };
 
-/** Sends one agent transaction and waits for it; a revert is thrown decoded with its hint. */
+/** Sends one agent transaction and waits for it; a revert is thrown decoded with its hint from `hints`. */
 export async function sendAgentTransaction(
   action: string,
   sent: Promise<ContractTransactionResponse>,
+  hints: Record<string, string> = agentHints,
 ): Promise<TransactionReceipt> {
   try {
     const receipt = await (await sent).wait();
     if (!receipt) throw new BaseError(`${action}: no receipt.`);
     return receipt;
   } catch (error) {
-    throw decodeRevert(action, error, agentHints);
+    throw decodeRevert(action, error, hints);
   }
 }

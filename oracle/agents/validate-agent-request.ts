@@ -1,6 +1,8 @@
 import { Contract, type ContractRunner, type TransactionReceipt } from "ethers";
 import { loadArtifact } from "../chain/artifacts.ts";
+import { attach, type InferenceMarket } from "../chain/connect.ts";
 import type { Deployment } from "../chain/deployment.ts";
+import { findRequestParams } from "../chain/request-params.ts";
 import { decodeRevert } from "../chain/revert-error.ts";
 import { connectValidationRegistry, NoAgentContractsError, type IValidationRegistry } from "./agent-contracts.ts";
 import { agentHints, sendAgentTransaction } from "./send-agent-transaction.ts";
@@ -28,13 +30,16 @@ export type ValidateAgentRequestReturnType = {
   responded: TransactionReceipt | undefined;
 };
 
-const hints: Record<string, string> = {
+/** What to do about the validator's refusals (and the agent contracts'), as an extra line of the error. */
+export const validatorHints: Record<string, string> = {
   ...agentHints,
   ValidatorNotDecidable: "The request's result is not final yet: ask again once it is Finalized (or its game ended).",
   ValidatorNoEvidence:
     "The request ended without evidence either way (an Attested model, or Failed/Refunded without a proven fault).",
   ValidatorNotAgentsRequest: "That market request was not made by this agent's account: name one of its trail.",
   ValidatorNotAsked: "The agent's owner has not asked this validator about the request yet.",
+  ValidatorParamsMismatch:
+    "The parameters sent are not the market request's own (its InferenceRequested event's): was the request reorged away since they were read? Run the command again.",
 };
 
 type VerityValidator = Contract;
@@ -42,9 +47,11 @@ type VerityValidator = Contract;
 /**
  * Asks Verity's ERC-8004 validator about an agent's request and reads the answer: the agent's
  * owner files `validationRequest(validator, agentId, requestURI, requestHash)` in the validation
- * registry (skipped if it was filed before), the validator's `respond(requestId)` records the
+ * registry (skipped if it was filed before), the validator's `respond(requestId, params)` records the
  * answer read from the market's evidence (anyone may call it), and `getValidationStatus` returns
- * it. The signer must be the agent's owner or approved for its token (ERC-721 `approve` or `setApprovalForAll`) for the first step; the agent's operators are not enough.
+ * it. The market stores only a commitment to the request's requester, so `respond` takes the
+ * request's parameters back: they are read from its `InferenceRequested` event (from the
+ * deployment's `startBlock`). The signer must be the agent's owner or approved for its token (ERC-721 `approve` or `setApprovalForAll`) for the first step; the agent's operators are not enough.
  */
 export async function validateAgentRequest(
   deployment: Deployment,
@@ -63,7 +70,7 @@ export async function validateAgentRequest(
     try {
       return await run();
     } catch (error) {
-      throw decodeRevert(action, error, hints);
+      throw decodeRevert(action, error, validatorHints);
     }
   };
   const requestHash = await call("read the validation request's hash", () =>
@@ -71,6 +78,10 @@ export async function validateAgentRequest(
   );
   // Fails early with the validator's named error when there is nothing to answer yet.
   await call(`validate request ${requestId}`, () => validator.getFunction("answerOf")(requestId));
+  // The validator checks the params against its own market's commitment: read that market's events.
+  const marketAddress: string = await call("read the validator's market", () => validator.getFunction("market")());
+  const market = attach<InferenceMarket>("InferenceMarket", marketAddress, runner);
+  const params = await findRequestParams(market, requestId, deployment.startBlock);
   const asked = await registry.getValidationStatus(requestHash).then(
     (status) => status.validatorAddress.toLowerCase() === validatorAddress.toLowerCase(),
     () => false,
@@ -85,7 +96,8 @@ export async function validateAgentRequest(
   }
   const responded = await sendAgentTransaction(
     `have the validator answer about request ${requestId}`,
-    validator.getFunction("respond")(requestId),
+    validator.getFunction("respond")(requestId, params),
+    validatorHints,
   );
   const status = await registry.getValidationStatus(requestHash);
   return {

@@ -8,6 +8,7 @@ import {
   type TransactionReceipt,
 } from "ethers";
 import type { InferenceMarket } from "./connect.ts";
+import { requestParamsOf, type RequestParams } from "./request-params.ts";
 
 /**
  * The market's event fragments by topic hash, made once per ABI: ethers' `parseLog` hashes every
@@ -60,21 +61,40 @@ export type RequestedEvent = {
   feeToken: string;
   fee: bigint;
   deadline: bigint;
+  callback: string;
+  callbackGasLimit: bigint;
   blockNumber: bigint;
   /** {@link requestFingerprint} of the fields above (the block excepted). */
   fingerprint: string;
+  /** What the market's calls over this request take back (it stores only their commitment). */
+  params: RequestParams;
 };
 
 /**
- * A hash of what a request asks (id, model, requester, input, fee, deadline): a reorg that drops
- * a request lets its id be taken by another, and this tells them apart. The same request mined
- * again in another block keeps its fingerprint.
+ * A hash of what a request asks (id, model, requester, input, fee, deadline, callback): a reorg
+ * that drops a request lets its id be taken by another, and this tells them apart. The same
+ * request mined again in another block keeps its fingerprint.
  */
-export function requestFingerprint(event: Omit<RequestedEvent, "blockNumber" | "fingerprint">): string {
+export function requestFingerprint(
+  event: Pick<
+    RequestedEvent,
+    "requestId" | "modelId" | "requester" | "input" | "feeToken" | "fee" | "deadline" | "callback" | "callbackGasLimit"
+  >,
+): string {
   return keccak256(
     AbiCoder.defaultAbiCoder().encode(
-      ["uint256", "uint256", "address", "bytes", "address", "uint256", "uint256"],
-      [event.requestId, event.modelId, event.requester, event.input, event.feeToken, event.fee, event.deadline],
+      ["uint256", "uint256", "address", "bytes", "address", "uint256", "uint256", "address", "uint256"],
+      [
+        event.requestId,
+        event.modelId,
+        event.requester,
+        event.input,
+        event.feeToken,
+        event.fee,
+        event.deadline,
+        event.callback,
+        event.callbackGasLimit,
+      ],
     ),
   );
 }
@@ -108,10 +128,25 @@ export async function fetchRequestedEvents(
   const logs = await market.queryFilter(market.filters.InferenceRequested(), Number(fromBlock), Number(toBlock));
   const events: RequestedEvent[] = [];
   for (const log of logs) {
-    const { requestId, modelId, requester, input, feeToken, fee, deadline } = log.args;
+    const { requestId, modelId, requester, input, feeToken, fee, deadline, callback, callbackGasLimit } = log.args;
     if (modelIds && !modelIds.has(modelId)) continue;
-    const fields = { requestId, modelId, requester, input: getBytes(input), feeToken, fee, deadline };
-    events.push({ ...fields, blockNumber: BigInt(log.blockNumber), fingerprint: requestFingerprint(fields) });
+    const fields = {
+      requestId,
+      modelId,
+      requester,
+      input: getBytes(input),
+      feeToken,
+      fee,
+      deadline,
+      callback,
+      callbackGasLimit,
+    };
+    events.push({
+      ...fields,
+      blockNumber: BigInt(log.blockNumber),
+      fingerprint: requestFingerprint(fields),
+      params: requestParamsOf({ requester, feeToken, fee, callback, callbackGasLimit, input }),
+    });
   }
   return events;
 }

@@ -192,18 +192,20 @@ export function createReceiptWatcher({
       } catch (error) {
         onError(error, "poll");
       }
-      // Unref'd: transactions left waiting do not keep a process alive that has nothing else to do.
+      // Not unref'd: someone awaits each transaction, and a daemon blocked on its receipt (a
+      // watchtower's challenge while no block comes) has nothing else keeping it alive; with
+      // unref'd timers Node ended it silently, exit code 0, at the first quiet poll.
       // A new transaction cuts the wait short (after a short gap, so a burst is one poll): on a
       // node that mines as it receives (automine) its receipt is there at once.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           wake = undefined;
           resolve();
-        }, pollIntervalMs).unref();
+        }, pollIntervalMs);
         wake = () => {
           clearTimeout(timer);
           wake = undefined;
-          setTimeout(resolve, MIN_POLL_GAP_MS).unref();
+          setTimeout(resolve, MIN_POLL_GAP_MS);
         };
       });
     }

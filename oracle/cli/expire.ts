@@ -24,13 +24,15 @@ export const expireCommand: Command = {
     if (ids.length === 0)
       throw new BaseError("expire needs at least one request id.", { details: [`Usage: verity expire ${this.usage}`] });
     const requestIds = ids.map((id) => parseId("", id, "request"));
-    const { suite, provider } = await chainContext(values as ChainFlags);
+    const { suite, provider, deployment } = await chainContext(values as ChainFlags);
     let refused = 0;
     try {
       for (const requestId of requestIds) {
         let result: ExpireRequestReturnType;
         try {
-          result = await expireRequest(suite.inferenceMarket, { requestId });
+          // Its requester, fee and token come from its InferenceRequested event (the market
+          // stores only their commitment), searched from the deployment's first block.
+          result = await expireRequest(suite.inferenceMarket, { requestId, fromBlock: deployment.startBlock });
         } catch (error) {
           // One request's refusal does not stop the others.
           refused++;

@@ -1,8 +1,9 @@
 /**
  * `verity provider doctor`: which onnxruntime execution providers load on this machine and, for
  * every model the daemon with this config would serve, which provider runs each node
- * (oracle/node/provider-doctor.ts). Exits non-zero with one line when the configured provider
- * does not load (the daemon would fall back to the CPU) or a served model cannot be opened.
+ * (oracle/node/provider-doctor.ts), or with runtime.backend "kserve" whether the inference server is
+ * ready and serves each model. Exits non-zero with one line when the configured provider does not
+ * load (the daemon would fall back to the CPU), the server is not ready, or a served model cannot be opened.
  */
 import * as ort from "onnxruntime-node";
 import { BaseError } from "../errors.ts";
@@ -14,7 +15,7 @@ import type { Command } from "./command.ts";
 
 export const providerDoctorCommand: Command = {
   summary:
-    "Check which onnxruntime execution providers (cpu, cuda) load here and which provider runs each node of every model the daemon would serve.",
+    "Check which onnxruntime execution providers (cpu, cuda) load here and which provider runs each node of every model the daemon would serve; with runtime.backend kserve, whether the inference server is ready and serves each model under its name.",
   usage: `${daemonUsage} [--json]`,
   options: { ...daemonOptions, json: { type: "boolean" } },
   maxPositionals: 0,
@@ -40,6 +41,11 @@ export const providerDoctorCommand: Command = {
 /** The report in words: providers, then one block per served model with its node table. */
 export function formatDoctorReport(report: DoctorReport): string[] {
   const lines = formatProviders(report.configured, report.providers);
+  lines.push(`runtime.backend = ${report.backend}`);
+  if (report.kserve)
+    lines.push(
+      `  KServe v2 server ${report.kserve.url}: ${report.kserve.ready ? "ready" : `not ready: ${report.kserve.error}`}`,
+    );
   if (report.models.length === 0) lines.push("no models to serve (none in models, none opted in)");
   for (const model of report.models) lines.push(...formatModel(model));
   return lines;
@@ -57,6 +63,7 @@ function formatProviders(configured: ExecutionProvider, providers: ProviderStatu
 function formatModel(model: DoctorModel): string[] {
   const head = `model ${model.modelId} (${model.mode}${model.source ? `, ${model.source}` : ""})`;
   if (model.error !== undefined) return [`${head}: cannot be opened: ${model.error}`];
+  if (model.runtime === "kserve") return [`${head}: served remotely, metadata matches the registry`];
   if (model.runtime !== "onnxruntime" || !model.placement)
     return [`${head}: run by the reference executor (TypeScript, exact integers), not onnxruntime`];
   const { placement } = model;

@@ -14,6 +14,9 @@ const httpUrl = z.url({ protocol: /^(https?|wss?)$/, error: "expected an http(s)
 /** The daemon's `/health` and `/metrics` port unless `metrics.port` says otherwise. */
 export const DEFAULT_METRICS_PORT = 9474;
 
+/** How long one call to a KServe v2 inference server may take unless `runtime.kserve.timeoutMs` says otherwise; ms. */
+export const DEFAULT_KSERVE_TIMEOUT_MS = 10_000;
+
 const nonNegativeInt = z.int().nonnegative();
 const positiveInt = z.int().positive();
 
@@ -84,8 +87,27 @@ export const verityConfigSchema = z.strictObject({
   stateDir: z.string().min(1).default(".verity/provider"),
   runtime: z
     .strictObject({
+      /** Where Attested models run: "onnxruntime" in the daemon, or "kserve": a KServe v2 (Triton) server at `runtime.kserve.url`. */
+      backend: z.enum(["onnxruntime", "kserve"]).default("onnxruntime"),
       executionProvider: z.enum(["cpu", "cuda"]).default("cpu"),
       threads: positiveInt.default(1),
+      kserve: z
+        .strictObject({
+          /** The server's base URL; the daemon calls /v2/health/ready, /v2/models/{name} and /v2/models/{name}/infer under it. */
+          url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
+          /** The longest one call to the server may take; ms. */
+          timeoutMs: positiveInt.default(DEFAULT_KSERVE_TIMEOUT_MS),
+        })
+        .optional(),
+    })
+    .superRefine((runtime, ctx) => {
+      if (runtime.backend === "kserve" && runtime.kserve === undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: 'expected "onnxruntime", or runtime.kserve: { "url": "http://HOST:PORT" } (the KServe v2 server)',
+          path: ["backend"],
+          input: runtime.backend,
+        });
     })
     .prefault({}),
   chain: z

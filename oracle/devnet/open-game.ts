@@ -6,11 +6,14 @@
  */
 import type { BytesLike, ContractTransactionReceipt, Signer } from "ethers";
 import type { DisputeGame } from "../chain/dispute-game.ts";
+import type { RequestParams } from "../chain/request-params.ts";
 import { disputedLayer } from "../dispute/moves.ts";
 import type { GasLog } from "./gas-log.ts";
 import type { RegisteredModel } from "./register-optimistic.ts";
 
 export type ChallengeParams = {
+  /** The request's own params (the market checks them against its commitment). */
+  request: RequestParams;
   input: BytesLike;
   defenderRoots: string[];
   challengerRoots: string[];
@@ -19,18 +22,26 @@ export type ChallengeParams = {
 };
 
 /**
- * The `ChallengeParams` of a challenge by `challengerRoots` against `defenderRoots` over
- * `input` (the request's input as it carries it). Roots that agree everywhere dispute layer 0,
- * which the game refuses: for tests of that refusal.
+ * The `ChallengeParams` of a challenge by `challengerRoots` against `defenderRoots` over the
+ * request made with `request` and `input` (the request's input as it carries it). Roots that
+ * agree everywhere dispute layer 0, which the game refuses: for tests of that refusal.
  */
 export function challengeParams(
   model: Pick<RegisteredModel, "specs">,
+  request: RequestParams,
   input: BytesLike,
   defenderRoots: readonly string[],
   challengerRoots: readonly string[],
 ): ChallengeParams {
   const { layerSpec, layoutProof } = disputedLayer(model.specs, defenderRoots, challengerRoots);
-  return { input, defenderRoots: [...defenderRoots], challengerRoots: [...challengerRoots], layerSpec, layoutProof };
+  return {
+    request,
+    input,
+    defenderRoots: [...defenderRoots],
+    challengerRoots: [...challengerRoots],
+    layerSpec,
+    layoutProof,
+  };
 }
 
 /** The id of the game a `challenge` receipt started (from its `GameStarted` event). */

@@ -24,6 +24,8 @@ export type HealthInputs = {
   sends: SendsInFlight;
   /** The job store's last failure (a read for this check, or a write the daemon saw fail); undefined when none. */
   storeError: string | undefined;
+  /** The remote inference server's failure (runtime.backend "kserve"); undefined when none. */
+  runtimeError?: string | undefined;
   limits: HealthLimits;
 };
 
@@ -56,5 +58,6 @@ export function assessHealth(inputs: HealthInputs): Health {
       );
   }
   if (inputs.storeError !== undefined) reasons.push(`job store failing: ${inputs.storeError}`);
+  if (inputs.runtimeError !== undefined) reasons.push(`inference server failing: ${inputs.runtimeError}`);
   return { healthy: reasons.length === 0, reasons };
 }

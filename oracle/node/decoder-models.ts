@@ -99,7 +99,7 @@ export function createDecoderModels({
  * Throws DecoderModelError when the registered content is a decoder's one-pass graph (inputs
  * "token" and "position"): it generates only with its manifest, from a model folder.
  */
-export function assertNotDecoderGraph(modelId: bigint, session: ModelSession): void {
+export function assertNotDecoderGraph(modelId: bigint, session: Pick<ModelSession, "inputs">): void {
   const names = new Set(session.inputs.map((input) => input.name));
   if (names.has(tokenInputName) && names.has(positionInputName))
     throw new DecoderModelError(`Model ${modelId} is a decoder: it is served from its model folder.`, {

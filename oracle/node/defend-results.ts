@@ -16,6 +16,7 @@ import {
   type StartedGame,
 } from "../chain/dispute-game.ts";
 import type { InferenceMarket } from "../chain/connect.ts";
+import { findRequestParams } from "../chain/request-params.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
 import type { TxSender } from "../chain/tx-sender.ts";
@@ -62,7 +63,7 @@ export async function defendResult(ctx: DefendContext, result: TrackedResult): P
   if (status === RequestStatus.Submitted) {
     // No game is open (the market says Challenged while one is); the window never moves.
     if (result.state === "disputing") ctx.results.update("defender", requestId, { state: "open" });
-    if (ctx.now() >= (await ctx.market.windowEndOf(requestId))) await finalize(ctx, requestId, log);
+    if (ctx.now() >= (await ctx.market.windowEndOf(requestId))) await finalize(ctx, result, log);
     return;
   }
   // Finalized, Refunded or Failed: once our last game over it is over (a game over a refunded
@@ -132,23 +133,25 @@ async function onResolved(ctx: DefendContext, game: StartedGame, winner: number,
   await withdrawGameCredit(ctx, log);
 }
 
-async function finalize(ctx: DefendContext, requestId: bigint, log: Logger): Promise<void> {
+async function finalize(ctx: DefendContext, result: TrackedResult, log: Logger): Promise<void> {
+  const { requestId } = result;
   try {
-    const request = await ctx.market.getRequest(requestId);
+    // A row recorded before the params were kept recovers them from the request's event.
+    const params = result.params ?? (await findRequestParams(ctx.market, requestId, ctx.fromBlock));
     const output = await ctx.market.queryFilter(ctx.market.filters.ResultSubmitted(requestId), ctx.fromBlock);
     const outputBytes = output.length > 0 ? (output[output.length - 1]!.args.output.length - 2) / 2 : 0;
     const receipt = await ctx.sender.send({
       action: `finalize request ${requestId}`,
-      transaction: ctx.market.finalize.populateTransaction(requestId),
-      gasLimit: submitGasLimit(outputBytes, request.callbackGasLimit),
+      transaction: ctx.market.finalize.populateTransaction(requestId, params),
+      gasLimit: submitGasLimit(outputBytes, params.callbackGasLimit),
     });
     log.info("finalized", { tx: receipt.hash, gasUsed: receipt.gasUsed });
     await warnFailedCallback({
       market: ctx.market,
       receipt,
       requestId,
-      callback: request.callback,
-      callbackGasLimit: request.callbackGasLimit,
+      callback: params.callback,
+      callbackGasLimit: params.callbackGasLimit,
       logger: log,
     });
   } catch (error) {

@@ -12,11 +12,14 @@ import { ChainRevertError } from "../chain/revert-error.ts";
 import type { TxSender } from "../chain/tx-sender.ts";
 import type { Logger } from "../log/logger.ts";
 import type { JobStore } from "../store/open-job-store.ts";
+import { jobParams } from "./job-params.ts";
 
 export type ExpireRequestsParameters = {
   market: InferenceMarket;
   sender: TxSender;
   jobs: JobStore;
+  /** The deployment's `startBlock`: where a job whose row lacks its request params finds them. */
+  fromBlock: number;
   logger: Logger;
   /** The chain's time (the latest block's timestamp). */
   now: bigint;
@@ -28,6 +31,7 @@ export async function expireRequests({
   market,
   sender,
   jobs,
+  fromBlock,
   logger,
   now,
   signal,
@@ -40,9 +44,11 @@ export async function expireRequests({
     const status = Number(request.status);
     if ((status === RequestStatus.Pending || status === RequestStatus.Claimed) && now > request.deadline) {
       try {
+        // The params the request was made with: kept from its event when the daemon saw it.
+        const params = await jobParams({ market, jobs, fromBlock }, job);
         const receipt = await sender.send({
           action: `expire request ${requestId}`,
-          transaction: market.expire.populateTransaction(requestId),
+          transaction: market.expire.populateTransaction(requestId, params),
         });
         const refunded = receipt.logs
           .map((log) => market.interface.parseLog(log))

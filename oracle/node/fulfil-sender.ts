@@ -11,8 +11,9 @@ import { marketLogsOf } from "../chain/market-events.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
 import type { TxSender } from "../chain/tx-sender.ts";
 import type { Logger } from "../log/logger.ts";
+import type { RequestParams } from "../chain/request-params.ts";
 
-export type FulfilItem = { requestId: bigint; output: Uint8Array; callbackGasLimit: bigint };
+export type FulfilItem = { requestId: bigint; params: RequestParams; output: Uint8Array };
 
 /** What became of one request sent: served in `receipt` (with `batchSize` requests in all) or skipped. */
 export type FulfilOutcome =
@@ -52,7 +53,7 @@ const FULFIL_BASE_GAS = 250_000n;
 
 /** Gas for a `fulfil` or `fulfilBatch` of `items`: the transaction's base and its items. */
 export function fulfilGasLimit(items: readonly FulfilItem[]): bigint {
-  return items.reduce((sum, i) => sum + fulfilItemGas(i.output.length, i.callbackGasLimit), FULFIL_BASE_GAS);
+  return items.reduce((sum, i) => sum + fulfilItemGas(i.output.length, i.params.callbackGasLimit), FULFIL_BASE_GAS);
 }
 
 export function createFulfilSender({
@@ -69,7 +70,7 @@ export function createFulfilSender({
   async function sendOne(item: FulfilItem): Promise<FulfilOutcome> {
     const receipt = await sender.send({
       action: `fulfil request ${item.requestId}`,
-      transaction: market.fulfil.populateTransaction(item.requestId, item.output),
+      transaction: market.fulfil.populateTransaction(item.requestId, item.params, item.output),
       gasLimit: fulfilGasLimit([item]),
     });
     return { served: true, receipt, batchSize: 1 };
@@ -88,6 +89,7 @@ export function createFulfilSender({
         action: `fulfil ${batch.length} requests`,
         transaction: market.fulfilBatch.populateTransaction(
           batch.map((p) => p.item.requestId),
+          batch.map((p) => p.item.params),
           batch.map((p) => p.item.output),
         ),
         gasLimit: fulfilGasLimit(batch.map((p) => p.item)),
@@ -119,7 +121,7 @@ export function createFulfilSender({
     let n = 0;
     while (n < queue.length && n < maxItems) {
       const item = queue[n]!.item;
-      gas += fulfilItemGas(item.output.length, item.callbackGasLimit);
+      gas += fulfilItemGas(item.output.length, item.params.callbackGasLimit);
       if (n > 0 && gas > MAX_BATCH_GAS) break;
       n++;
     }

@@ -24,6 +24,8 @@ export type DaemonStatus = {
   jobs: () => Record<JobState, number>;
   /** The last store failure the daemon saw since its last good poll. */
   storeError: string | undefined;
+  /** Why the remote inference server (runtime.backend "kserve") fails now; undefined when it does not or is not used. */
+  runtimeError?: (() => string | undefined) | undefined;
   sends: () => SendsInFlight;
   rpc: () => RpcEndpointStatus[];
 };
@@ -62,6 +64,7 @@ function checkHealth(status: DaemonStatus, options: MetricsServerOptions): Healt
     headMovedAt: status.headMovedAt,
     sends: status.sends(),
     storeError,
+    runtimeError: status.runtimeError?.(),
     limits: options.health,
   });
   return { ...health, jobs };

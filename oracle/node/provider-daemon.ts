@@ -62,8 +62,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
   const models = createModelCache({
     registry: suite.modelRegistry,
     content,
-    executionProvider: config.runtime.executionProvider,
-    threads: config.runtime.threads,
+    runtime: config.runtime,
     logger,
   });
   const results = openDisputeStore({
@@ -97,6 +96,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     market: suite.inferenceMarket,
     sender: jobSender,
     jobs,
+    fromBlock: deployment.startBlock,
     content,
     models,
     formats: createModelFormats(suite.modelRegistry),
@@ -159,6 +159,7 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     cursorBlock: 0n,
     jobs: () => jobs.countByState(),
     storeError: undefined,
+    runtimeError: () => models.runtimeProblem(),
     sends: () => sender.inFlight(),
     rpc: () => provider.endpoints(),
   };
@@ -290,7 +291,15 @@ export async function runProviderDaemon({ config, logger, signal }: RunProviderD
     defending ??= defendAll().finally(() => (defending = undefined));
     if (config.jobs.expireOthers && Date.now() - lastExpireScan >= Math.max(config.chain.pollIntervalMs, 1000)) {
       lastExpireScan = Date.now();
-      expiring ??= expireRequests({ market: suite.inferenceMarket, sender, jobs, logger, now: ctx.now(), signal })
+      expiring ??= expireRequests({
+        market: suite.inferenceMarket,
+        sender,
+        jobs,
+        fromBlock: deployment.startBlock,
+        logger,
+        now: ctx.now(),
+        signal,
+      })
         .catch((error: unknown) =>
           isSqliteCorruption(error)
             ? endWith(error)

@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import { decodeContentTensor, decodeInputEnvelope } from "../model/input-envelope.ts";
 import { encodeTensor, type Tensor } from "../model/tensor-codec.ts";
 import { FailureReason, failureReasonOf } from "../model/failure-reason.ts";
+import { KserveError } from "../runtime/kserve-client.ts";
 import { runInference } from "../runtime/run-inference.ts";
 import type { ContentStore } from "../storage/content-store.ts";
 import { withRetry } from "../util/retry.ts";
@@ -30,11 +31,15 @@ import type { StakeGuard } from "./stake-guard.ts";
 import { assertNotDecoderGraph, DecoderModelError, type DecoderModels } from "./decoder-models.ts";
 import { runDecoder } from "./run-decoder.ts";
 import type { FulfilSender } from "./fulfil-sender.ts";
+import type { RequestParams } from "../chain/request-params.ts";
+import { jobParams } from "./job-params.ts";
 
 export type ServeJobContext = {
   market: InferenceMarket;
   sender: TxSender;
   jobs: JobStore;
+  /** The deployment's `startBlock`: a job whose row lacks its request params finds them in events from there. */
+  fromBlock: number;
   content: ContentStore;
   models: ModelCache;
   /** Each model's registered input and output formats: every output submitted is exactly the registered one. */
@@ -114,7 +119,7 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
   // transaction): the stored output is sent again; if the first lands meanwhile, the market
   // refuses or skips the second and the job ends done from what the chain says.
   if (job.state === "submitting" && status === RequestStatus.Pending && ctx.fulfil) {
-    await fulfilClaimFree(ctx, ctx.fulfil, job, onchain, log);
+    await fulfilClaimFree(ctx, ctx.fulfil, job, await jobParams(ctx, job), log);
     return;
   }
 
@@ -149,7 +154,7 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       return;
     }
     if (ctx.fulfil && mode === VerificationMode.Attested && job.state === "seen") {
-      const fulfilled = await fulfilClaimFree(ctx, ctx.fulfil, job, onchain, log);
+      const fulfilled = await fulfilClaimFree(ctx, ctx.fulfil, job, await jobParams(ctx, job), log);
       if (fulfilled !== "claim") return;
     }
     if (job.state === "seen") ctx.jobs.transition(requestId, "claiming");
@@ -192,11 +197,12 @@ export async function serveJob(ctx: ServeJobContext, requestId: bigint): Promise
       ctx.jobs.transition(requestId, final);
       return;
     }
+    const params = await jobParams(ctx, job);
     if (ctx.now() >= onchain.deadline) {
-      await expireOwnClaim(ctx, requestId, onchain.deadline, log);
+      await expireOwnClaim(ctx, requestId, params, onchain.deadline, log);
       return;
     }
-    await runAndSubmit(ctx, job, onchain, log);
+    await runAndSubmit(ctx, job, { params, deadline: onchain.deadline }, log);
   }
 }
 
@@ -211,7 +217,7 @@ async function fulfilClaimFree(
   ctx: ServeJobContext,
   fulfil: FulfilSender,
   job: Job,
-  onchain: { callbackGasLimit: bigint; callback: string },
+  params: RequestParams,
   log: Logger,
 ): Promise<"claim" | void> {
   const { requestId } = job;
@@ -228,12 +234,12 @@ async function fulfilClaimFree(
   }
   let skippedBecause: string;
   try {
-    const outcome = await fulfil.fulfil({ requestId, output, callbackGasLimit: onchain.callbackGasLimit });
+    const outcome = await fulfil.fulfil({ requestId, params, output });
     if (outcome.served) {
       const { receipt, batchSize } = outcome;
       ctx.jobs.transition(requestId, "done", { submitTx: receipt.hash });
       log.info("fulfilled", { tx: receipt.hash, gasUsed: receipt.gasUsed, batchSize, outputBytes: output.length });
-      await warnIfCallbackFailed(ctx, receipt, requestId, onchain, log);
+      await warnIfCallbackFailed(ctx, receipt, requestId, params, log);
       return;
     }
     skippedBecause = outcome.reason;
@@ -257,10 +263,10 @@ function warnIfCallbackFailed(
   ctx: ServeJobContext,
   receipt: TransactionReceipt,
   requestId: bigint,
-  onchain: { callback: string; callbackGasLimit: bigint },
+  params: RequestParams,
   log: Logger,
 ): Promise<void> {
-  const { callback, callbackGasLimit } = onchain;
+  const { callback, callbackGasLimit } = params;
   return warnFailedCallback({ market: ctx.market, receipt, requestId, callback, callbackGasLimit, logger: log });
 }
 
@@ -269,11 +275,17 @@ function warnIfCallbackFailed(
  * requester is refunded now rather than whenever someone calls `expire` (the claim penalty is
  * ours either way). The first block after the deadline may not be mined yet: then the next poll.
  */
-async function expireOwnClaim(ctx: ServeJobContext, requestId: bigint, deadline: bigint, log: Logger): Promise<void> {
+async function expireOwnClaim(
+  ctx: ServeJobContext,
+  requestId: bigint,
+  params: RequestParams,
+  deadline: bigint,
+  log: Logger,
+): Promise<void> {
   try {
     const receipt = await ctx.sender.send({
       action: `expire request ${requestId}`,
-      transaction: ctx.market.expire.populateTransaction(requestId),
+      transaction: ctx.market.expire.populateTransaction(requestId, params),
     });
     const refunded = receipt.logs
       .map((entry) => ctx.market.interface.parseLog(entry))
@@ -365,10 +377,11 @@ export function submitGasLimit(outputBytes: number, callbackGasLimit: bigint): b
 async function runAndSubmit(
   ctx: ServeJobContext,
   job: Job,
-  onchain: { callbackGasLimit: bigint; callback: string; deadline: bigint },
+  request: { params: RequestParams; deadline: bigint },
   log: Logger,
 ): Promise<void> {
   const { requestId } = job;
+  const { params, deadline } = request;
   let prepared: Prepared;
   try {
     const { optimistic, zk } = ctx;
@@ -377,8 +390,8 @@ async function runAndSubmit(
       optimistic && mode === VerificationMode.Optimistic
         ? await prepareOptimistic(ctx, optimistic, job, log)
         : zk && mode === VerificationMode.Zk
-          ? await prepareZk(ctx, zk, job, onchain, log)
-          : await prepareAttested(ctx, job, onchain, log);
+          ? await prepareZk(ctx, zk, job, params, log)
+          : await prepareAttested(ctx, job, params, log);
   } catch (error) {
     // A stop (SIGTERM) aborts fetches and proofs: not a failure. The claim stays ours and the
     // next start serves it.
@@ -388,7 +401,7 @@ async function runAndSubmit(
       log.warn("input cannot be run, reporting it", { reason, error });
       const receipt = await ctx.sender.send({
         action: `report invalid input of request ${requestId}`,
-        transaction: ctx.market.reportInvalidInput.populateTransaction(requestId, reason),
+        transaction: ctx.market.reportInvalidInput.populateTransaction(requestId, params, reason),
       });
       ctx.jobs.transition(requestId, "failed", { lastError: errorText(error), submitTx: receipt.hash });
       return;
@@ -398,16 +411,17 @@ async function runAndSubmit(
       error instanceof SetupNotReadyError ||
       error instanceof ZkModelError ||
       error instanceof OptimisticModelError ||
-      error instanceof DecoderModelError;
-    // What is missing may come back (a content node, a model folder): keep the claim and try at
+      error instanceof DecoderModelError ||
+      error instanceof KserveError;
+    // What is missing may come back (a content node, a model folder, the inference server): keep the claim and try at
     // later polls while there is time, then give it back for another provider to serve.
-    if (unavailable && onchain.deadline - ctx.now() > BigInt(ctx.releaseMarginSec)) throw notReady(job, error);
+    if (unavailable && deadline - ctx.now() > BigInt(ctx.releaseMarginSec)) throw notReady(job, error);
     if (unavailable || error instanceof ZkProveError) {
       log.warn(
         unavailable
           ? "content or set-up unavailable near the deadline, releasing the request"
           : "cannot prove, releasing the request",
-        { error, deadline: onchain.deadline },
+        { error, deadline },
       );
       const receipt = await ctx.sender.send({
         action: `release request ${requestId}`,
@@ -432,7 +446,7 @@ async function runAndSubmit(
       gasUsed: receipt.gasUsed,
       outputBytes: encoded.length,
     });
-    await warnIfCallbackFailed(ctx, receipt, requestId, onchain, log);
+    await warnIfCallbackFailed(ctx, receipt, requestId, params, log);
   } catch (error) {
     if (!(error instanceof ChainRevertError)) throw error;
     // Our earlier submission may have landed before a crash: the next pass re-reads the chain.
@@ -448,17 +462,12 @@ async function runAndSubmit(
   }
 }
 
-async function prepareAttested(
-  ctx: ServeJobContext,
-  job: Job,
-  onchain: { callbackGasLimit: bigint },
-  log: Logger,
-): Promise<Prepared> {
+async function prepareAttested(ctx: ServeJobContext, job: Job, params: RequestParams, log: Logger): Promise<Prepared> {
   const encoded = await attestedOutput(ctx, job, log);
   return {
     output: encoded,
-    transaction: ctx.market.submit.populateTransaction(job.requestId, encoded),
-    gasLimit: submitGasLimit(encoded.length, onchain.callbackGasLimit),
+    transaction: ctx.market.submit.populateTransaction(job.requestId, params, encoded),
+    gasLimit: submitGasLimit(encoded.length, params.callbackGasLimit),
     submitted: "submitted",
   };
 }
@@ -476,6 +485,7 @@ async function attestedOutput(ctx: ServeJobContext, job: Job, log: Logger): Prom
     output = await runInference(model.session, input, {
       expectedShape: formats.input.shape,
       expectedDType: formats.input.dtype,
+      signal: ctx.signal,
     });
   }
   return canonicalOutput(job.modelId, output, formats);
@@ -536,7 +546,7 @@ async function prepareZk(
   ctx: ServeJobContext,
   zk: ZkModels,
   job: Job,
-  onchain: { callbackGasLimit: bigint },
+  params: RequestParams,
   log: Logger,
 ): Promise<Prepared> {
   if (job.input.length > ctx.maxInputBytes)
@@ -556,7 +566,7 @@ async function prepareZk(
   log.info("proved", { seconds: Number(proof.seconds.toFixed(3)) });
   // The request's own input bytes (the envelope whose keccak is its inputHash); the market
   // hands the verifier the tensor after the kind byte.
-  const args = [job.requestId, job.input, encoded, proof.calldata] as const;
+  const args = [job.requestId, params, job.input, encoded, proof.calldata] as const;
   try {
     await ctx.market.submitWithProof.staticCall(...args);
   } catch (error) {
@@ -572,7 +582,7 @@ async function prepareZk(
     output: encoded,
     transaction: ctx.market.submitWithProof.populateTransaction(...args),
     gasLimit:
-      submitGasLimit(encoded.length, onchain.callbackGasLimit) +
+      submitGasLimit(encoded.length, params.callbackGasLimit) +
       zkVerifyGas(model.prover.manifest.publicSignals, job.input.length + proof.calldata.length / 2),
     submitted: "proof submitted",
   };

@@ -15,7 +15,8 @@
 import { getBytes } from "ethers";
 import { connectDisputeGame, gameResolution, gamesOf, GameSide, gameSideName } from "../chain/dispute-game.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
-import { keepHead, readHead } from "../chain/find-fork.ts";
+import { commitmentOf, findRequestParams, requestParamsOf, type RequestParams } from "../chain/request-params.ts";
+import { keepHead, keepingReceiptBlocks, readHead } from "../chain/find-fork.ts";
 import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
 import { ChainRevertError } from "../chain/revert-error.ts";
@@ -46,7 +47,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   // TEST-ONLY: a misconfigured watchtower whose own trace is wrong (it then loses its bonds).
   const cheat = config.testing?.cheat;
   assertCheatAllowed(cheat, process.env);
-  const { provider, wallet, sender, deployment, suite } = await connectDaemon(config, logger);
+  const daemon = await connectDaemon(config, logger);
+  const { provider, wallet, deployment, suite } = daemon;
   const game = await connectDisputeGame(suite.inferenceMarket, wallet);
   const content = await openContentStore(config.storage);
   const results = openDisputeStore({
@@ -54,6 +56,9 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     chainId: deployment.chainId,
     market: deployment.contracts.inferenceMarket,
   });
+  // Games move on from receipts: their blocks are kept so a reorg that drops one is found (a move
+  // or a resolution mined in a block no poll read as its head would otherwise stand locally).
+  const sender = keepingReceiptBlocks(daemon.sender, results.blocks, CURSOR_KEY);
   const models = createOptimisticModels({
     registry: suite.modelRegistry,
     content,
@@ -136,7 +141,10 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       const { requestId, layerRoots } = log.args;
       const request = await market.getRequest(requestId);
       if (!watched.has(request.modelId)) continue;
-      const [requested] = await market.queryFilter(market.filters.InferenceRequested(requestId), deployment.startBlock);
+      // The request's event whose params the market committed to (a reorg may have re-used the id).
+      const requested = (
+        await market.queryFilter(market.filters.InferenceRequested(requestId), deployment.startBlock)
+      ).findLast((event) => commitmentOf(requestParamsOf(event.args)) === request.commitment.toLowerCase());
       if (!requested) continue;
       found.push({
         requestId,
@@ -144,6 +152,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
         modelId: request.modelId,
         input: getBytes(requested.args.input),
         roots: [...layerRoots],
+        params: requestParamsOf(requested.args),
       });
       logger.info("optimistic result seen", { requestId, modelId: request.modelId, provider: log.args.provider });
     }
@@ -206,6 +215,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     if (await adoptOurGame(result, log)) return;
     const market = suite.inferenceMarket;
     const status = Number(await market.statusOf(requestId));
+    if (resultDropped(result, status, log)) return;
     // Our own game whatever others have opened: a Challenged result takes more games until its window ends.
     const challengeable = status === RequestStatus.Submitted || status === RequestStatus.Challenged;
     if (!challengeable || now >= (await market.windowEndOf(requestId))) {
@@ -227,6 +237,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       ? { layerSpec: "0x", layoutProof: [] }
       : disputedLayer(model.specs, result.roots, mine.run.roots);
     const params = {
+      request: await requestParams(result),
       input: result.input,
       defenderRoots: result.roots,
       challengerRoots: mine.run.roots,
@@ -254,6 +265,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   async function challengeOutput(result: TrackedResult, run: GenerationRun, submitted: Uint8Array, log: Logger) {
     const { requestId } = result;
     const status = Number(await suite.inferenceMarket.statusOf(requestId));
+    if (resultDropped(result, status, log)) return;
     const [posted, ours] = [decodeTensor(submitted).data as Int32Array, run.output.data as Int32Array];
     const index = ours.findIndex((id, i) => posted[i] !== id);
     const challengeable = status === RequestStatus.Submitted || status === RequestStatus.Challenged;
@@ -267,6 +279,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     const argmax = run.trees.passes[0]!.roots.length - 1;
     log.warn("posted token differs from the committed argmax, challenging the output", { index, pass });
     const params = {
+      request: await requestParams(result),
       input: result.input,
       defenderRoots: result.roots,
       index,
@@ -276,6 +289,20 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     const bond = await game.requiredBond(requestId);
     const transaction = game.challengeOutput.populateTransaction(requestId, params, { value: bond });
     await openOurGame(result, "challengeOutput", transaction, { index, pass, bond }, log);
+  }
+
+  /**
+   * Whether a reorg dropped the submission of `result` (the request is Pending or Claimed again):
+   * it is then forgotten, and a submission made again is recorded anew from its event.
+   */
+  function resultDropped(result: TrackedResult, status: number, log: Logger): boolean {
+    if (status !== RequestStatus.Pending && status !== RequestStatus.Claimed) return false;
+    log.warn("result no longer on the chain (a reorg dropped its submission), waiting for it again", {
+      status: requestStatusName(status),
+    });
+    results.forgetResult("challenger", result.requestId);
+    own.delete(result.requestId);
+    return true;
   }
 
   /** Sends a challenge and records the game its `GameStarted` event names. */
@@ -301,6 +328,11 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       if (!(error instanceof ChainRevertError)) throw error;
       log.warn("challenge refused, will look again", { reason: error.shortMessage });
     }
+  }
+
+  /** The request's params as recorded, or from its event for a row recorded before they were kept. */
+  async function requestParams(result: TrackedResult): Promise<RequestParams> {
+    return result.params ?? (await findRequestParams(suite.inferenceMarket, result.requestId, deployment.startBlock));
   }
 
   /** The output bytes of the request's `ResultSubmitted` event. */
@@ -329,9 +361,23 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     const { requestId } = result;
     const model = await models.get(result.modelId, signal);
     const mine = await ownTrace(result, log);
+    // A reorg may have dropped a challenge we recorded: its game id is then unknown, or another's.
+    const onChain = await gamesOf(game, requestId, { fromBlock: deployment.startBlock, challenger: wallet.address });
+    const live = new Set(onChain.map((g) => g.gameId));
+    const gone = ours.filter((entry) => !live.has(entry.gameId));
+    for (const entry of gone) {
+      results.forgetGame("challenger", entry.gameId);
+      log.warn("our challenge is no longer on the chain (a reorg dropped it), checking the result again", {
+        gameId: entry.gameId,
+      });
+    }
+    if (gone.length === ours.length) {
+      results.update("challenger", requestId, { state: "open" });
+      return;
+    }
     let open = 0;
     for (const entry of ours) {
-      if (entry.state === "resolved") continue;
+      if (entry.state === "resolved" || !live.has(entry.gameId)) continue;
       const step = await playGameStep(
         { game, sender, logger, fromBlock: deployment.startBlock },
         { gameId: entry.gameId, role: "challenger", own: mine.run, model, committedRoots: result.roots },

@@ -1,8 +1,9 @@
 /**
- * Runs one canonical tensor through a single-input, single-output model. The input is checked
- * against the model's declared input and, when given, the shape the registry holds for the
- * model, before onnxruntime sees it: a mismatch is the requester's fault and is reported
- * on-chain (FailureReason.InputShapeMismatch), not retried.
+ * Runs one canonical tensor through a single-input, single-output model, in an onnxruntime
+ * session here or on a KServe v2 server (kserve-client.ts). The input is checked against the
+ * model's declared input and, when given, the shape the registry holds for the model, before
+ * the runtime sees it: a mismatch is the requester's fault and is reported on-chain
+ * (FailureReason.InputShapeMismatch), not retried.
  */
 import * as ort from "onnxruntime-node";
 import { BaseError } from "../errors.ts";
@@ -10,12 +11,18 @@ import { FailureReason } from "../model/failure-reason.ts";
 import { assertTensor, isDType, shapeToString } from "../model/tensor.ts";
 import type { DType, Tensor, TensorData } from "../model/tensor.ts";
 import type { ModelSession } from "./create-session.ts";
+import type { RemoteModelSession } from "./kserve-client.ts";
+
+/** Where a model runs: an onnxruntime session in this process, or a model on a KServe v2 server. */
+export type InferenceSession = ModelSession | RemoteModelSession;
 
 export type RunInferenceParameters = {
   /** The registered input shape; checked in addition to the model's own declaration. */
   expectedShape?: readonly number[] | undefined;
   /** The registered input dtype; the model's declared dtype is always checked. */
   expectedDType?: DType | undefined;
+  /** Aborts a remote inference (an in-process run is not interrupted). */
+  signal?: AbortSignal | undefined;
 };
 
 export type RunInferenceReturnType = Tensor;
@@ -40,9 +47,9 @@ export class InferenceError extends BaseError {
 }
 
 export async function runInference(
-  session: ModelSession,
+  session: InferenceSession,
   input: Tensor,
-  { expectedShape, expectedDType }: RunInferenceParameters = {},
+  { expectedShape, expectedDType, signal }: RunInferenceParameters = {},
 ): Promise<RunInferenceReturnType> {
   const [declaredInput, ...otherInputs] = session.inputs;
   const [declaredOutput, ...otherOutputs] = session.outputs;
@@ -63,6 +70,7 @@ export async function runInference(
   }
   if (expectedShape !== undefined) checkShape(input.shape, expectedShape, "registered");
   checkShape(input.shape, declaredInput.shape, "model");
+  if ("backend" in session) return session.infer(input, signal);
 
   let result: ort.InferenceSession.ReturnType;
   try {

@@ -1,12 +1,17 @@
 import { ZeroAddress, getBytes } from "ethers";
 import type { InferenceMarket } from "../chain/connect.ts";
+import { findRequestParams } from "../chain/request-params.ts";
 import { RequestStatus } from "../chain/request-status.ts";
 import { decodeRevert } from "../chain/revert-error.ts";
 import { BaseError } from "../errors.ts";
 import { FailureReason, describeFailureReason } from "../model/failure-reason.ts";
 
 export type GetRequestOutcomeParameters = {
-  /** First block to search the request's events from (its request's block is best). Default 0. */
+  /**
+   * First block to search the request's events from (its request's block, or the deployment's
+   * `startBlock`): its requester, fee, token and callback are read from its `InferenceRequested`
+   * event, as the market stores only a commitment to them. Default 0.
+   */
   fromBlock?: number | undefined;
 };
 
@@ -62,6 +67,7 @@ export function failureReasonName(code: number): string {
  * The outcome of request `requestId` once it is final (Finalized, Failed or Refunded), read from
  * its state and events: the output, the failure reason, the refund and penalty, what it credited
  * to the requester and whether the consumer's callback succeeded. Undefined while it is open.
+ * Throws a `BaseError` when the request's `InferenceRequested` event cannot be read from `fromBlock`.
  */
 export async function getRequestOutcome(
   market: InferenceMarket,
@@ -78,20 +84,21 @@ export async function getRequestOutcome(
     });
   if (status !== RequestStatus.Finalized && status !== RequestStatus.Failed && status !== RequestStatus.Refunded)
     return undefined;
+  const params = await findRequestParams(market, requestId, fromBlock);
   const base: OutcomeBase = {
     requestId,
-    requester: request.requester,
-    feeToken: request.feeToken,
-    fee: request.fee,
+    requester: params.requester,
+    feeToken: params.feeToken,
+    fee: params.fee,
     callback: undefined,
   };
   if (status === RequestStatus.Finalized) {
-    if (request.callback !== ZeroAddress) {
+    if (params.callback !== ZeroAddress) {
       const [event] = await events(market.queryFilter(market.filters.CallbackResult(requestId), fromBlock));
       if (event)
         base.callback = {
-          address: request.callback,
-          gasLimit: Number(request.callbackGasLimit),
+          address: params.callback,
+          gasLimit: Number(params.callbackGasLimit),
           success: event.args.success,
         };
     }
@@ -110,7 +117,7 @@ export async function getRequestOutcome(
         description: event ? describeFailureReason(code) : "the node returned no RequestFailed event to read it from",
         provider: event?.args.provider ?? request.provider,
       },
-      credits: [{ token: request.feeToken, amount: request.fee }],
+      credits: [{ token: params.feeToken, amount: params.fee }],
     };
   }
   const [[event], challenges, resolutions] = await Promise.all([
@@ -123,8 +130,8 @@ export async function getRequestOutcome(
   if (resolutions.some((log) => log.args.providerAtFault)) cause = "challenged";
   else if (challenges.length > 0) cause = "games-overdue";
   else if (penalty > 0n || request.provider !== ZeroAddress) cause = "claim-expired";
-  const refund = { amount: event?.args.amount ?? request.fee, penalty, cause };
-  const credits: RequestCredit[] = [{ token: request.feeToken, amount: refund.amount }];
+  const refund = { amount: event?.args.amount ?? params.fee, penalty, cause };
+  const credits: RequestCredit[] = [{ token: params.feeToken, amount: refund.amount }];
   if (refund.penalty > 0n) {
     const eth = credits.find((credit) => credit.token === ZeroAddress);
     if (eth) eth.amount += refund.penalty;

@@ -1,5 +1,6 @@
 import { Contract, ZeroAddress, getBytes, type BytesLike, type Signer, type TransactionReceipt } from "ethers";
 import type { InferenceMarket, ModelRegistry } from "../chain/connect.ts";
+import { requestParamsOf, type RequestedFields, type RequestParams } from "../chain/request-params.ts";
 import { decodeRevert } from "../chain/revert-error.ts";
 import { BaseError } from "../errors.ts";
 import { checkRequestInput } from "./check-request-input.ts";
@@ -24,6 +25,11 @@ export type RequestInferenceReturnType = {
   fee: bigint;
   /** The model's fee token, address(0) for ETH. */
   feeToken: string;
+  /**
+   * The request's fixed fields as the market committed to them (the fee is the price charged):
+   * what `expireRequest` and the market's settling calls take back.
+   */
+  params: RequestParams;
   receipt: TransactionReceipt;
 };
 
@@ -69,7 +75,13 @@ export async function requestInference(
   for (const log of receipt.logs) {
     const parsed = market.interface.parseLog(log);
     if (parsed?.name === "InferenceRequested")
-      return { requestId: parsed.args.requestId as bigint, fee, feeToken: model.feeToken, receipt };
+      return {
+        requestId: parsed.args.requestId as bigint,
+        fee,
+        feeToken: model.feeToken,
+        params: requestParamsOf(parsed.args.toObject() as RequestedFields),
+        receipt,
+      };
   }
   throw new BaseError("requestInference: no InferenceRequested event in the receipt.");
 }

@@ -9,6 +9,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import type { RequestParams } from "../chain/request-params.ts";
 import { BaseError, errorMessage } from "../errors.ts";
 import { cursorBlocks, CURSOR_BLOCKS_SCHEMA, type CursorBlocks } from "./cursor-blocks.ts";
 import { assertIntact, corruptionOr, guardCorruption, StoreCorruptError } from "./store-corruption.ts";
@@ -32,6 +33,12 @@ export type TrackedResult = {
   input: Uint8Array;
   /** The defender's submitted layer roots. */
   roots: string[];
+  /**
+   * The request's parameters (the market stores only their commitment; challenging and
+   * finalizing take them back). Undefined in a row written before they were kept, or recorded
+   * without them: `findRequestParams` recovers them from the request's event.
+   */
+  params: RequestParams | undefined;
   note: string | undefined;
 };
 
@@ -75,10 +82,16 @@ export type DisputeStore = {
   /** Our games over request `requestId`, in the order they were recorded. */
   listGames(role: DisputeRole, requestId: bigint): TrackedGame[];
   resolveGame(role: DisputeRole, gameId: bigint, outcome: { winner: number; moot: boolean }): void;
+  /** Forgets a result a reorg dropped (the request is open again), with its games. */
+  forgetResult(role: DisputeRole, requestId: bigint): void;
+  /** Forgets a game a reorg dropped (its `GameStarted` is no longer on the chain). */
+  forgetGame(role: DisputeRole, gameId: bigint): void;
   close(): void;
 };
 
-export type NewResult = Pick<TrackedResult, "requestId" | "role" | "modelId" | "input" | "roots">;
+export type NewResult = Pick<TrackedResult, "requestId" | "role" | "modelId" | "input" | "roots"> & {
+  params?: RequestParams;
+};
 
 export class DisputeStoreError extends BaseError {
   override name = "DisputeStoreError";
@@ -101,6 +114,7 @@ CREATE TABLE IF NOT EXISTS results (
   roots TEXT NOT NULL,
   game_id TEXT,                  -- unused since games have their own table (kept for old files)
   note TEXT,
+  params TEXT,                   -- the request's RequestParams as JSON (NULL in older rows)
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (scope, role, request_id)
 ) STRICT;
@@ -127,6 +141,7 @@ type Row = {
   state: ResultState;
   input: Uint8Array;
   roots: string;
+  params: string | null;
   note: string | null;
 };
 
@@ -157,6 +172,7 @@ export function openDisputeStore({
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     assertIntact(db, file);
     db.exec(SCHEMA);
+    addParamsColumn(db);
   } catch (error) {
     const cause = corruptionOr(file, error);
     if (cause instanceof StoreCorruptError) throw cause;
@@ -173,6 +189,7 @@ export function openDisputeStore({
     state: row.state,
     input: row.input,
     roots: JSON.parse(row.roots) as string[],
+    params: row.params === null ? undefined : paramsFromJson(row.params),
     note: row.note ?? undefined,
   });
   const fromGameRow = (row: GameRow): TrackedGame => ({
@@ -240,10 +257,11 @@ export function openDisputeStore({
     recordResults(results, cursorKey, toBlock) {
       transaction(() => {
         const insert = db.prepare(
-          `INSERT INTO results (scope, role, request_id, model_id, state, input, roots, updated_at)
-           VALUES (?, ?, ?, ?, 'open', ?, ?, ?) ON CONFLICT (scope, role, request_id) DO UPDATE
-           SET roots = excluded.roots, input = excluded.input, model_id = excluded.model_id, state = 'open',
-               note = 'seen again with other roots', updated_at = excluded.updated_at
+          `INSERT INTO results (scope, role, request_id, model_id, state, input, roots, params, updated_at)
+           VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?) ON CONFLICT (scope, role, request_id) DO UPDATE
+           SET roots = excluded.roots, input = excluded.input, model_id = excluded.model_id,
+               params = excluded.params, state = 'open', note = 'seen again with other roots',
+               updated_at = excluded.updated_at
            WHERE roots <> excluded.roots AND state IN ('open', 'agreed')`,
         );
         for (const r of results)
@@ -254,6 +272,7 @@ export function openDisputeStore({
             String(r.modelId),
             r.input,
             JSON.stringify(r.roots),
+            r.params ? paramsToJson(r.params) : null,
             Date.now(),
           );
         if (cursorKey !== "") setCursor(cursorKey, toBlock);
@@ -303,8 +322,41 @@ export function openDisputeStore({
          WHERE scope = ? AND role = ? AND game_id = ?`,
       ).run(winner, moot ? 1 : 0, Date.now(), scope, role, String(gameId));
     },
+    forgetResult(role, requestId) {
+      transaction(() => {
+        db.prepare(`DELETE FROM games WHERE scope = ? AND role = ? AND request_id = ?`).run(
+          scope,
+          role,
+          String(requestId),
+        );
+        db.prepare(`DELETE FROM results WHERE scope = ? AND role = ? AND request_id = ?`).run(
+          scope,
+          role,
+          String(requestId),
+        );
+      });
+    },
+    forgetGame(role, gameId) {
+      db.prepare(`DELETE FROM games WHERE scope = ? AND role = ? AND game_id = ?`).run(scope, role, String(gameId));
+    },
     close() {
       if (db.isOpen) db.close();
     },
   } satisfies DisputeStore);
+}
+
+/** Files written before the request params were kept have no `params` column: add it (NULL rows). */
+function addParamsColumn(db: DatabaseSync): void {
+  const columns = db.prepare("PRAGMA table_info(results)").all() as { name: string }[];
+  if (!columns.some((c) => c.name === "params")) db.exec("ALTER TABLE results ADD COLUMN params TEXT");
+}
+
+// JSON has no bigint: the two integer fields are kept as decimal strings.
+function paramsToJson(params: RequestParams): string {
+  return JSON.stringify({ ...params, fee: String(params.fee), callbackGasLimit: String(params.callbackGasLimit) });
+}
+
+function paramsFromJson(text: string): RequestParams {
+  const json = JSON.parse(text) as Record<keyof RequestParams, string>;
+  return { ...json, fee: BigInt(json.fee), callbackGasLimit: BigInt(json.callbackGasLimit) };
 }

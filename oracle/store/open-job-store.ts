@@ -46,6 +46,7 @@ export type JobStore = JobDb & {
   transition(requestId: bigint, to: JobState, fields?: TransitionFields): Job;
   recordAttempt(requestId: bigint, error: unknown): Job;
   listExpirable(now: bigint, limit?: number): Job[];
+  recordParams(requestId: bigint, params: RecordedParams): Job;
   markExpireChecked(requestId: bigint): void;
   close(): void;
 };
@@ -72,6 +73,9 @@ export type NewJob = {
   /** Escrowed fee and its token (the zero address for ETH). */
   fee?: bigint | undefined;
   feeToken?: string | undefined;
+  /** The consumer called with the result (the zero address for none) and the gas it may use. */
+  callback?: string | undefined;
+  callbackGasLimit?: bigint | undefined;
   /**
    * What tells this request from another with the same id (ids are re-used when a reorg drops
    * a request): a hash of the event's fields (oracle/chain/market-events.ts).
@@ -79,12 +83,18 @@ export type NewJob = {
   fingerprint?: string | undefined;
 };
 
-export type Job = Omit<NewJob, "inputCid" | "requester" | "fee" | "feeToken" | "fingerprint"> & {
+export type Job = Omit<
+  NewJob,
+  "inputCid" | "requester" | "fee" | "feeToken" | "callback" | "callbackGasLimit" | "fingerprint"
+> & {
   fingerprint: string | undefined;
   inputCid: string | undefined;
   requester: string | undefined;
   fee: bigint | undefined;
   feeToken: string | undefined;
+  /** Undefined in a row written before the market took request params back (see `recordParams`). */
+  callback: string | undefined;
+  callbackGasLimit: bigint | undefined;
   state: JobState;
   attempts: number;
   lastError: string | undefined;
@@ -125,7 +135,8 @@ export class JobNotFoundError extends BaseError {
 /**
  * 2 added `expire_checked`; 3 added `fingerprint`, `orphaned`, `recheck`, `own_releases`, the
  * `cursor_blocks` table and the indexes the bounded queries use. Older files are migrated when
- * opened, in one transaction.
+ * opened, in one transaction. `callback` and `callback_gas_limit` are added to any file that
+ * lacks them (`addParamColumns`): older versions of the daemon still read a file that has them.
  */
 const SCHEMA_VERSION = 3;
 
@@ -164,6 +175,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   requester TEXT,
   fee TEXT,
   fee_token TEXT,
+  callback TEXT,
+  callback_gas_limit TEXT,
   state TEXT NOT NULL CHECK (state IN (${JOB_STATES.map((s) => `'${s}'`).join(", ")})),
   attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
@@ -208,6 +221,7 @@ export function openJobStore({
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     assertIntact(db, file);
     migrate(db, file);
+    addParamColumns(db);
   } catch (error) {
     db.close();
     const cause = corruptionOr(file, error);
@@ -235,6 +249,7 @@ export function openJobStore({
     recordAttempt: (requestId, error) => recordAttempt(data, requestId, error),
     listExpirable: (now, limit) => listExpirable(data, now, limit),
     markExpireChecked: (requestId) => markExpireChecked(data, requestId),
+    recordParams: (requestId, params) => recordParams(data, requestId, params),
     close: () => closeJobStore(data),
   } satisfies JobStore);
 }
@@ -253,6 +268,28 @@ function migrate(db: DatabaseSync, file: string): void {
     for (let from = Math.max(version, 1); version > 0 && from < SCHEMA_VERSION; from++) db.exec(MIGRATIONS[from]!);
     db.exec(SCHEMA);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/**
+ * The market takes every request's params back (it stores only their commitment), so a job
+ * keeps its callback and callback gas limit beside the requester and fee. A file written before
+ * gets the two columns, empty: its jobs learn them from the chain when served (`recordParams`).
+ * Its fingerprints hashed fewer fields than the events give now, so they are cleared, to be
+ * learnt again at the next sighting rather than mistaken for a re-used id.
+ */
+function addParamColumns(db: DatabaseSync): void {
+  const columns = (db.prepare("PRAGMA table_info(jobs)").all() as { name: string }[]).map((c) => c.name);
+  if (columns.includes("callback_gas_limit")) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(`ALTER TABLE jobs ADD COLUMN callback TEXT;
+             ALTER TABLE jobs ADD COLUMN callback_gas_limit TEXT;
+             UPDATE jobs SET fingerprint = NULL;`);
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");
@@ -335,8 +372,9 @@ function insertSeen(store: JobDb, job: NewJob): { inserted: boolean; job: Job } 
   store.db
     .prepare(
       `INSERT INTO jobs (chain_id, market, request_id, model_id, input, input_cid, deadline, block_number,
-                         requester, fee, fee_token, fingerprint, state, last_error, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?, ?)`,
+                         requester, fee, fee_token, callback, callback_gas_limit, fingerprint, state, last_error,
+                         created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'seen', ?, ?, ?)`,
     )
     .run(
       ...scope(store, job.requestId),
@@ -348,6 +386,8 @@ function insertSeen(store: JobDb, job: NewJob): { inserted: boolean; job: Job } 
       job.requester ?? null,
       job.fee === undefined ? null : String(job.fee),
       job.feeToken ?? null,
+      job.callback ?? null,
+      job.callbackGasLimit === undefined ? null : String(job.callbackGasLimit),
       job.fingerprint ?? null,
       replaced ? "replaced: the request seen before was dropped by a reorg" : null,
       at,
@@ -558,6 +598,34 @@ export function markExpireChecked(store: JobDb, requestId: bigint): void {
   if (Number(result.changes) === 0) throw new JobNotFoundError(requestId);
 }
 
+/** What {@link recordParams} stores: a request's params as its event gives them, but the input. */
+export type RecordedParams = {
+  requester: string;
+  fee: bigint;
+  feeToken: string;
+  callback: string;
+  callbackGasLimit: bigint;
+};
+
+/** Stores the params of a job whose row lacks them (written before they were kept), read from the chain. */
+export function recordParams(store: JobDb, requestId: bigint, params: RecordedParams): Job {
+  const result = store.db
+    .prepare(
+      `UPDATE jobs SET requester = ?, fee = ?, fee_token = ?, callback = ?, callback_gas_limit = ?
+       WHERE chain_id = ? AND market = ? AND request_id = ?`,
+    )
+    .run(
+      params.requester,
+      String(params.fee),
+      params.feeToken,
+      params.callback,
+      String(params.callbackGasLimit),
+      ...scope(store, requestId),
+    );
+  if (Number(result.changes) === 0) throw new JobNotFoundError(requestId);
+  return mustGetJob(store, requestId);
+}
+
 // --- internals -----------------------------------------------------------------------------
 
 type JobRow = {
@@ -570,6 +638,8 @@ type JobRow = {
   requester: string | null;
   fee: string | null;
   fee_token: string | null;
+  callback: string | null;
+  callback_gas_limit: string | null;
   state: JobState;
   attempts: bigint;
   last_error: string | null;
@@ -594,6 +664,8 @@ function fromRow(row: JobRow): Job {
     requester: row.requester ?? undefined,
     fee: row.fee === null ? undefined : BigInt(row.fee),
     feeToken: row.fee_token ?? undefined,
+    callback: row.callback ?? undefined,
+    callbackGasLimit: row.callback_gas_limit === null ? undefined : BigInt(row.callback_gas_limit),
     state: row.state,
     attempts: Number(row.attempts),
     lastError: row.last_error ?? undefined,

@@ -43,7 +43,20 @@ export {
   type RequestCredit,
   type RequestOutcome,
 } from "../../oracle/sdk/get-request-outcome.ts";
-export { expireRequest } from "../../oracle/sdk/expire-request.ts";
+export {
+  expireHints,
+  expireRequest,
+  type ExpireRequestParameters,
+  type ExpireRequestReturnType,
+} from "../../oracle/sdk/expire-request.ts";
+// The market stores a commitment to a request's fixed fields; the calls that settle or refund it take them back.
+export {
+  commitmentOf,
+  findRequestParams,
+  requestParamsOf,
+  type RequestedFields,
+  type RequestParams,
+} from "../../oracle/chain/request-params.ts";
 export { getBalances, type GetBalancesReturnType } from "../../oracle/sdk/get-balances.ts";
 export { withdraw, type WithdrawReturnType } from "../../oracle/sdk/withdraw.ts";
 

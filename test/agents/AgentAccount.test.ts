@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { concat, getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
 import { ACTION_GAS_RESERVE, CALLBACK_GAS_OVERHEAD, minCallbackGas } from "../../oracle/agents/policy.ts";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { merkleRoot } from "../../oracle/model/vqm/commitments.ts";
 import {
   CLAIM_PENALTY,
@@ -459,7 +460,8 @@ describe("AgentAccount", () => {
       });
       const cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
       const requestId = await postAndWake(env, account, hexlify(toUtf8Bytes(cid)));
-      const request = await env.market.getRequest(requestId);
+      // The market commits to the input's hash; the event's input is checked against it.
+      const request = await findRequestParams(env.market, requestId);
       expect(request.inputHash).to.equal(keccak256(concat(["0x01", toUtf8Bytes(cid)])));
       await expect(serve(env, requestId, argmaxOutput(2))).to.emit(account, "ActionExecuted");
 
@@ -503,7 +505,7 @@ describe("AgentAccount", () => {
       });
       const requestId = await env.market.requestCount();
       await expect(wake).to.emit(account, "Woken").withArgs(requestId, 0, env.keeper.address, ETH_PRICE, TIP);
-      const request = await env.market.getRequest(requestId);
+      const request = await findRequestParams(env.market, requestId);
       expect([request.requester, request.callback, request.callbackGasLimit, request.fee]).to.deep.equal([
         address,
         address,
@@ -513,7 +515,7 @@ describe("AgentAccount", () => {
       expect(await account.requestOf(requestId)).to.deep.equal([0n, true]);
 
       await env.market.connect(env.provider).claim(requestId);
-      const submit = env.market.connect(env.provider).submit(requestId, argmaxOutput(2));
+      const submit = env.market.connect(env.provider).submit(requestId, request, argmaxOutput(2));
       await expect(submit).to.emit(account, "DecisionMade").withArgs(requestId, 2);
       await expect(submit)
         .to.emit(account, "ActionExecuted")
@@ -585,7 +587,7 @@ describe("AgentAccount", () => {
       const plain = await env.market.requestCount();
       await env.market.connect(env.provider2).claim(plain);
       await time.increase(200);
-      await env.market.expire(plain);
+      await env.market.expire(plain, await findRequestParams(env.market, plain));
       expect((await env.providers.statsOf(env.provider2.address)).slashes).to.equal(1n);
 
       const { account } = await agentWith(env, { maxProviderSlashes: 0 });
@@ -768,7 +770,7 @@ describe("AgentAccount", () => {
       const { account, address } = await agentWith(env);
       const failed = await postAndWake(env, account);
       await env.market.connect(env.provider).claim(failed);
-      await env.market.connect(env.provider).reportInvalidInput(failed, 1);
+      await env.market.connect(env.provider).reportInvalidInput(failed, await findRequestParams(env.market, failed), 1);
       expect(await env.market.statusOf(failed)).to.equal(Status.Failed);
       expect(await account.requestOf(failed)).to.deep.equal([0n, false]);
       const reclaim = account.connect(env.stranger).reclaim(ZERO);
@@ -779,8 +781,8 @@ describe("AgentAccount", () => {
       const claimed = await postAndWake(env, account);
       await env.market.connect(env.provider).claim(claimed);
       await time.increase(3601);
-      await env.market.expire(unclaimed);
-      await env.market.expire(claimed);
+      await env.market.expire(unclaimed, await findRequestParams(env.market, unclaimed));
+      await env.market.expire(claimed, await findRequestParams(env.market, claimed));
       expect(await env.market.statusOf(unclaimed)).to.equal(Status.Refunded);
       // Both fees, and the claim penalty of the claimed one.
       await expect(account.reclaim(ZERO))
@@ -801,7 +803,7 @@ describe("AgentAccount", () => {
       await env.token.mint(address, 2n * TOKEN_PRICE);
       const requestId = await postAndWake(env, account);
       await time.increase(3601);
-      await env.market.expire(requestId);
+      await env.market.expire(requestId, await findRequestParams(env.market, requestId));
       await expect(account.reclaim(env.tokenAddress)).to.changeTokenBalance(ethers, env.token, address, TOKEN_PRICE);
     });
   });
@@ -895,7 +897,7 @@ describe("AgentAccount", () => {
         .to.emit(account, "ActionExecuted")
         .withArgs(requestId, 2, env.puppetAddress, ACT, true);
       const smuggled = await env.market.requestCount();
-      expect((await env.market.getRequest(smuggled)).requester).to.equal(env.puppetAddress);
+      expect((await findRequestParams(env.market, smuggled)).requester).to.equal(env.puppetAddress);
       await env.puppet.setOnAct(ZERO, "0x", false);
       await expect(serve(env, smuggled, argmaxOutput(2)))
         .to.emit(env.market, "CallbackResult")
@@ -932,7 +934,11 @@ describe("AgentAccount", () => {
       // It submits the first result from inside the tip of the next wake.
       await env.puppet.setOnReceive(
         env.marketAddress,
-        env.market.interface.encodeFunctionData("submit", [first, argmaxOutput(2)]),
+        env.market.interface.encodeFunctionData("submit", [
+          first,
+          await findRequestParams(env.market, first),
+          argmaxOutput(2),
+        ]),
       );
       await account.postTask(INPUT_TENSOR);
       const wake = env.puppet.exec(address, account.interface.encodeFunctionData("wake"), { gasLimit: 2_000_000 });
@@ -954,7 +960,13 @@ describe("AgentAccount", () => {
       await expect(
         env.market
           .connect(env.provider)
-          .submitWithProof(requestId, "0x00" + INPUT_TENSOR.slice(2), argmaxOutput(2), "0x"),
+          .submitWithProof(
+            requestId,
+            await findRequestParams(env.market, requestId),
+            "0x00" + INPUT_TENSOR.slice(2),
+            argmaxOutput(2),
+            "0x",
+          ),
       )
         .to.emit(account, "ActionExecuted")
         .withArgs(requestId, 2, env.puppetAddress, ACT, true);
@@ -1016,7 +1028,7 @@ describe("AgentAccount: an Optimistic model", () => {
     ).not.to.emit(account, "DecisionMade");
     expect(await env.puppet.acts()).to.equal(0n);
     await time.increase(WINDOW);
-    await expect(env.market.connect(env.keeper).finalize(requestId))
+    await expect(env.market.connect(env.keeper).finalize(requestId, await findRequestParams(env.market, requestId)))
       .to.emit(account, "ActionExecuted")
       .withArgs(requestId, 2, env.puppetAddress, ACT, true);
   });

@@ -109,6 +109,12 @@ contract AgentHandler is Test {
     /// Requests the agent made, and the input of each.
     uint256[] public agentRequests;
     mapping(uint256 requestId => bytes) public inputOf;
+    /// The parameters every request was made with (the market stores only their commitment).
+    mapping(uint256 requestId => IInferenceMarket.RequestParams) internal _paramsOf;
+
+    function paramsOf(uint256 requestId) external view returns (IInferenceMarket.RequestParams memory) {
+        return _paramsOf[requestId];
+    }
     /// Data of each task posted (to know a Zk request's input).
     mapping(uint256 taskId => bytes) internal _taskData;
     mapping(bytes32 op => uint256) public calls;
@@ -205,7 +211,8 @@ contract AgentHandler is Test {
         vm.prank(keeper);
         try agent.wake() returns (uint256 id) {
             uint256 tip = keeper.balance - keeperBefore;
-            uint256 fee = id == 0 ? 0 : market.getRequest(id).fee;
+            // The market stores no fee: a request's fee is its model's price when it was made.
+            uint256 fee = id == 0 ? 0 : models.getActiveTerms(market.getRequest(id).modelId).price;
             _expect(waiting, "a wake without a waiting task went ahead");
             _expect(before - address(agent).balance == fee + tip, "the agent paid exactly fee and tip");
             _expect(tip <= p.maxKeeperTip, "tip within the policy's maximum");
@@ -217,11 +224,9 @@ contract AgentHandler is Test {
             fees += fee;
             tips += tip;
             if (id != 0) {
-                IInferenceMarket.Request memory r = market.getRequest(id);
-                _expect(r.requester == address(agent) && r.callback == address(agent), "request is the agent's");
-                _expect(r.modelId == p.modelId, "request of the policy's model");
+                _recordAgentRequest(id, fee, p.callbackGasLimit, _taskData[head]);
+                _expect(market.getRequest(id).modelId == p.modelId, "request of the policy's model");
                 agentRequests.push(id);
-                inputOf[id] = bytes.concat(bytes1(0x00), _taskData[head]);
                 ++calls["wake: request"];
             } else {
                 ++calls["wake: task dropped"];
@@ -258,6 +263,22 @@ contract AgentHandler is Test {
         ++calls["wake: refused"];
     }
 
+    /// Records the input and parameters of the agent's request `id` for task data `data`, and
+    /// checks that the market's commitment is that of a request the agent made for itself.
+    function _recordAgentRequest(uint256 id, uint256 fee, uint32 callbackGasLimit, bytes memory data) internal {
+        inputOf[id] = bytes.concat(bytes1(0x00), data);
+        IInferenceMarket.RequestParams memory made = Deploy.request(
+            address(agent),
+            address(0),
+            fee,
+            address(agent),
+            callbackGasLimit,
+            inputOf[id]
+        );
+        _expect(market.commitmentOf(made) == market.getRequest(id).commitment, "request is the agent's");
+        _paramsOf[id] = made;
+    }
+
     /// A stranger posts a task (paying the task fee): the model's input, or bytes that are not.
     function postTask(uint256 seed, bool malformed) external {
         _postTask(seed, malformed);
@@ -277,14 +298,16 @@ contract AgentHandler is Test {
     function foreignRequest(uint256 seed) external {
         vm.deal(STRANGER, PRICE);
         vm.prank(STRANGER);
-        market.requestInference{value: PRICE}(
+        bytes memory input = Deploy.tensor(bytes4(uint32(seed)));
+        uint256 id = market.requestInference{value: PRICE}(
             attestedModel,
-            Deploy.tensor(bytes4(uint32(seed))),
+            input,
             PRICE,
             uint64(block.timestamp + 1 hours),
             address(agent),
             600_000
         );
+        _paramsOf[id] = Deploy.request(STRANGER, address(0), PRICE, address(agent), 600_000, input);
         ++calls["foreignRequest"];
     }
 
@@ -318,8 +341,8 @@ contract AgentHandler is Test {
         if (r.status != IInferenceMarket.RequestStatus.Claimed) return;
         bytes memory output = Deploy.tensor(bytes4(uint32(outputSeed)));
         vm.prank(r.provider);
-        if (r.modelId == zkModel) market.submitWithProof(id, inputOf[id], output, "");
-        else market.submit(id, output);
+        if (r.modelId == zkModel) market.submitWithProof(id, _paramsOf[id], inputOf[id], output, "");
+        else market.submit(id, _paramsOf[id], output);
         ++calls["serve"];
     }
 
@@ -341,7 +364,7 @@ contract AgentHandler is Test {
         IInferenceMarket.Request memory r = market.getRequest(id);
         if (r.status != IInferenceMarket.RequestStatus.Claimed || block.timestamp > r.deadline) return;
         vm.prank(r.provider);
-        market.reportInvalidInput(id, 1);
+        market.reportInvalidInput(id, _paramsOf[id], 1);
         ++calls["reportInvalidInput"];
     }
 
@@ -354,7 +377,7 @@ contract AgentHandler is Test {
             return;
         }
         if (block.timestamp <= r.deadline) vm.warp(uint256(r.deadline) + 1);
-        market.expire(id);
+        market.expire(id, _paramsOf[id]);
         ++calls["expire"];
     }
 
@@ -479,7 +502,11 @@ contract AgentInvariantTest is Test {
             IInferenceMarket.Request memory r = market.getRequest(a.requestId);
             assertEq(a.caller, address(agent), "acted by the agent");
             assertTrue(r.status == IInferenceMarket.RequestStatus.Finalized, "acted on a Finalized result");
-            assertEq(r.requester, address(agent), "acted on the agent's own request");
+            assertTrue(
+                market.commitmentOf(handler.paramsOf(a.requestId)) == r.commitment,
+                "the handler knows the request"
+            );
+            assertEq(handler.paramsOf(a.requestId).requester, address(agent), "acted on the agent's own request");
             assertEq(recorder.actsOf(a.requestId), 1, "acted once per result");
             assertEq(a.decision, CanonicalTensor.argmax(market.outputOf(a.requestId)), "the output's decision");
             assertTrue(a.providerWithinLimit, "acted on a provider beyond the reputation limit");

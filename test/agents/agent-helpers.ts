@@ -4,6 +4,7 @@ import type { ContractTransactionResponse } from "ethers";
 import { AbiCoder, Interface } from "ethers";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
 import type { IAgentAccount } from "../../types/ethers-contracts/agents/IAgentAccount.ts";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { deployAll, modelParams, tensorHex, TOKEN_PRICE, ZERO } from "../contracts/helpers.ts";
 
 export type PolicyStruct = IAgentAccount.PolicyStruct;
@@ -199,5 +200,6 @@ export async function callFrames(ethers: HardhatEthers, hash: string): Promise<F
 /** `provider` (default `env.provider`) claims `requestId` and submits `output` (Attested). */
 export async function serve(env: AgentEnv, requestId: bigint, output: string, provider: Signer = env.provider) {
   await (await env.market.connect(provider).claim(requestId)).wait();
-  return (await env.market.connect(provider).submit(requestId, output)).wait();
+  const params = await findRequestParams(env.market, requestId);
+  return (await env.market.connect(provider).submit(requestId, params, output)).wait();
 }

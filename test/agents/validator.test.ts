@@ -8,10 +8,15 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, keccak256, hexlify, toUtf8Bytes } from "ethers";
+import { AbiCoder, BrowserProvider, keccak256, hexlify, toUtf8Bytes } from "ethers";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
+import { sendAgentTransaction } from "../../oracle/agents/send-agent-transaction.ts";
+import { validateAgentRequest, validatorHints } from "../../oracle/agents/validate-agent-request.ts";
+import type { Deployment } from "../../oracle/chain/deployment.ts";
 import { deployDisputeGame } from "../../oracle/chain/deploy-dispute-game.ts";
 import { deploySuite } from "../../oracle/chain/deploy-suite.ts";
+import { findRequestParams, type RequestParams } from "../../oracle/chain/request-params.ts";
+import { ChainRevertError } from "../../oracle/chain/revert-error.ts";
 import { GasLog } from "../../oracle/devnet/gas-log.ts";
 import { challengeParams, openGame } from "../../oracle/devnet/open-game.ts";
 import { playGame } from "../../oracle/devnet/play-game.ts";
@@ -20,8 +25,9 @@ import { traceTrees } from "../../oracle/dispute/moves.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import type { VqmModel } from "../../oracle/model/vqm/vqm-model.ts";
 import { Dtype, inlineInput, int8Tensor, Side, Status, traceBytes } from "../dispute/attack-helpers.ts";
+import { rejection } from "../util/rejection.ts";
 
-const { ethers, networkHelpers } = await network.create();
+const { ethers, networkHelpers, provider: eip1193 } = await network.create();
 const { time } = networkHelpers;
 
 const MIN_STAKE = ethers.parseEther("1");
@@ -137,6 +143,11 @@ async function request(fx: Fx, modelId: bigint | number, from = fx.account): Pro
   return await fx.market.requestCount();
 }
 
+/** Market request `id`'s parameters (from its event, checked against the market's commitment). */
+function paramsOf(fx: Fx, id: bigint | number): Promise<RequestParams> {
+  return findRequestParams(fx.market, BigInt(id));
+}
+
 /** What the validator's requestHash must be, computed off-chain. */
 async function hashOf(fx: Fx, id: bigint): Promise<string> {
   const { chainId } = await ethers.provider.getNetwork();
@@ -158,7 +169,7 @@ async function ask(fx: Fx, id: bigint, agentId = 1n, owner = fx.agentOwner) {
 async function finalizedZk(fx: Fx, from = fx.account) {
   const id = await request(fx, 3, from);
   await fx.market.connect(fx.provider).claim(id);
-  await fx.market.connect(fx.provider).submitWithProof(id, INPUT, OUTPUT, "0x");
+  await fx.market.connect(fx.provider).submitWithProof(id, await paramsOf(fx, id), INPUT, OUTPUT, "0x");
   return id;
 }
 
@@ -170,7 +181,7 @@ describe("VerityValidator: ERC-8004 answers from Verity's evidence", () => {
     expect(await fx.validator.requestHashOf(id)).to.equal(requestHash);
     expect([...(await fx.validator.answerOf(id))]).to.deep.equal([100n, keccak256(OUTPUT), "zk"]);
 
-    const tx = fx.validator.connect(fx.anyone).respond(id);
+    const tx = fx.validator.connect(fx.anyone).respond(id, await paramsOf(fx, id));
     await expect(tx)
       .to.emit(fx.registry, "ValidationResponse")
       .withArgs(await fx.validator.getAddress(), 1n, requestHash, 100, "", keccak256(OUTPUT), "zk");
@@ -182,7 +193,7 @@ describe("VerityValidator: ERC-8004 answers from Verity's evidence", () => {
     expect(status.tag).to.equal("zk");
     expect([...(await fx.registry.getSummary(1, [await fx.validator.getAddress()], "zk"))]).to.deep.equal([1n, 100n]);
     // The evidence is final: answering again records the same answer.
-    await expect(fx.validator.respond(id))
+    await expect(fx.validator.respond(id, await paramsOf(fx, id)))
       .to.emit(fx.registry, "ValidationResponse")
       .withArgs(await fx.validator.getAddress(), 1n, requestHash, 100, "", keccak256(OUTPUT), "zk");
   });
@@ -191,18 +202,18 @@ describe("VerityValidator: ERC-8004 answers from Verity's evidence", () => {
     const fx = await networkHelpers.loadFixture(fixture);
     const id = await request(fx, fx.id4.modelId);
     const requestHash = await ask(fx, id);
-    await expect(fx.validator.respond(id))
+    await expect(fx.validator.respond(id, await paramsOf(fx, id)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNotDecidable")
       .withArgs(id, Status.Pending);
     await fx.market.connect(fx.provider).claim(id);
     await fx.market.connect(fx.provider).submitOptimistic(id, OUTPUT, traceTrees([X]).roots);
     // Submitted: provisional, whatever the agent did with it.
-    await expect(fx.validator.respond(id))
+    await expect(fx.validator.respond(id, await paramsOf(fx, id)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNotDecidable")
       .withArgs(id, Status.Submitted);
     await time.increase(WINDOW);
-    await fx.market.finalize(id);
-    const tx = fx.validator.connect(fx.anyone).respond(id);
+    await fx.market.finalize(id, await paramsOf(fx, id));
+    const tx = fx.validator.connect(fx.anyone).respond(id, await paramsOf(fx, id));
     await expect(tx)
       .to.emit(fx.registry, "ValidationResponse")
       .withArgs(await fx.validator.getAddress(), 1n, requestHash, 100, "", keccak256(OUTPUT), "optimistic");
@@ -217,9 +228,9 @@ describe("VerityValidator: ERC-8004 answers from Verity's evidence", () => {
     await fx.market.connect(fx.provider).submitOptimistic(id, hexlify(encodeTensor(WRONG)), cheat.roots);
     const requestHash = await ask(fx, id);
     const truth = traceTrees([X]);
-    const params = challengeParams(fx.id4, INPUT, cheat.roots, truth.roots);
+    const params = challengeParams(fx.id4, await paramsOf(fx, id), INPUT, cheat.roots, truth.roots);
     const gameId = await openGame(fx.game, { challenger: fx.watcher, requestId: id, params, bond: BOND, gas });
-    await expect(fx.validator.respond(id))
+    await expect(fx.validator.respond(id, await paramsOf(fx, id)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNotDecidable")
       .withArgs(id, Status.Challenged);
     // The provider does not defend its result: its clock runs out and the game is lost.
@@ -238,7 +249,7 @@ describe("VerityValidator: ERC-8004 answers from Verity's evidence", () => {
     expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
     expect(await fx.market.faultProven(id)).to.equal(true);
 
-    const tx = fx.validator.connect(fx.anyone).respond(id);
+    const tx = fx.validator.connect(fx.anyone).respond(id, await paramsOf(fx, id));
     await expect(tx)
       .to.emit(fx.registry, "ValidationResponse")
       .withArgs(await fx.validator.getAddress(), 1n, requestHash, 0, "", ethers.ZeroHash, "slashed");
@@ -251,25 +262,25 @@ describe("VerityValidator: ERC-8004 answers from Verity's evidence", () => {
     // Attested: Finalized on the provider's word.
     const attested = await request(fx, 2);
     await fx.market.connect(fx.provider).claim(attested);
-    await fx.market.connect(fx.provider).submit(attested, OUTPUT);
+    await fx.market.connect(fx.provider).submit(attested, await paramsOf(fx, attested), OUTPUT);
     await ask(fx, attested);
-    await expect(fx.validator.respond(attested))
+    await expect(fx.validator.respond(attested, await paramsOf(fx, attested)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNoEvidence")
       .withArgs(attested, Status.Finalized, Mode.Attested);
     // Failed: the provider reported the input invalid.
     const failed = await request(fx, 3);
     await fx.market.connect(fx.provider).claim(failed);
-    await fx.market.connect(fx.provider).reportInvalidInput(failed, 3);
+    await fx.market.connect(fx.provider).reportInvalidInput(failed, await paramsOf(fx, failed), 3);
     await ask(fx, failed);
-    await expect(fx.validator.respond(failed))
+    await expect(fx.validator.respond(failed, await paramsOf(fx, failed)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNoEvidence")
       .withArgs(failed, Status.Failed, Mode.Zk);
     // Refunded after its deadline: nobody proved anything.
     const expired = await request(fx, fx.id4.modelId);
     await ask(fx, expired);
     await time.increase(DAY + 1);
-    await fx.market.expire(expired);
-    await expect(fx.validator.respond(expired))
+    await fx.market.expire(expired, await paramsOf(fx, expired));
+    await expect(fx.validator.respond(expired, await paramsOf(fx, expired)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNoEvidence")
       .withArgs(expired, Status.Refunded, Mode.Optimistic);
     // A request that does not exist (yet).
@@ -282,29 +293,104 @@ describe("VerityValidator: ERC-8004 answers from Verity's evidence", () => {
     const fx = await networkHelpers.loadFixture(fixture);
     const id = await finalizedZk(fx);
     // Nobody asked: the registry's own error.
-    await expect(fx.validator.respond(id))
+    await expect(fx.validator.respond(id, await paramsOf(fx, id)))
       .to.be.revertedWithCustomError(fx.registry, "ValidationUnknownRequest")
       .withArgs(await hashOf(fx, id));
     // Asked another validator under the same hash.
     const requestHash = await hashOf(fx, id);
     await fx.registry.connect(fx.agentOwner).validationRequest(fx.watcher.address, 1, "", requestHash);
-    await expect(fx.validator.respond(id))
+    await expect(fx.validator.respond(id, await paramsOf(fx, id)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNotAsked")
       .withArgs(requestHash, fx.watcher.address);
 
     // Agent 2's owner asks about agent 1's request: refused, the requester is not agent 2's account.
     const other = await finalizedZk(fx);
     await ask(fx, other, 2n, fx.otherOwner);
-    await expect(fx.validator.respond(other))
+    await expect(fx.validator.respond(other, await paramsOf(fx, other)))
       .to.be.revertedWithCustomError(fx.validator, "ValidatorNotAgentsRequest")
       .withArgs(other, fx.account.address, fx.otherAccount.address);
     // ...while its own request is answered.
     const own = await finalizedZk(fx, fx.otherAccount);
     await ask(fx, own, 2n, fx.otherOwner);
-    await expect(fx.validator.respond(own)).to.emit(fx.registry, "ValidationResponse");
+    await expect(fx.validator.respond(own, await paramsOf(fx, own))).to.emit(fx.registry, "ValidationResponse");
     expect(await fx.validator.market()).to.equal(await fx.market.getAddress());
     expect(await fx.validator.validationRegistry()).to.equal(await fx.registry.getAddress());
     expect(await fx.validator.agentRegistry()).to.equal(await fx.agents.getAddress());
+  });
+
+  it("forged requester: an agent cannot collect a score for another's inference with params that are not the request's", async () => {
+    const fx = await networkHelpers.loadFixture(fixture);
+    // Agent 1's Finalized Zk request; agent 2's owner asks about it and claims it as agent 2's.
+    const victim = await finalizedZk(fx);
+    const requestHash = await ask(fx, victim, 2n, fx.otherOwner);
+    const honest = await paramsOf(fx, victim);
+    const forged = { ...honest, requester: fx.otherAccount.address };
+    await expect(fx.validator.respond(victim, forged))
+      .to.be.revertedWithCustomError(fx.validator, "ValidatorParamsMismatch")
+      .withArgs(victim);
+    // The params of agent 2's own request (its requester is agent 2's account) do not pass either.
+    const own = await finalizedZk(fx, fx.otherAccount);
+    await expect(fx.validator.respond(victim, await paramsOf(fx, own)))
+      .to.be.revertedWithCustomError(fx.validator, "ValidatorParamsMismatch")
+      .withArgs(victim);
+    // Every field is bound by the commitment, not only the requester.
+    const changed: Partial<RequestParams>[] = [
+      { feeToken: fx.otherAccount.address },
+      { fee: honest.fee + 1n },
+      { callback: fx.otherAccount.address },
+      { callbackGasLimit: honest.callbackGasLimit + 1n },
+      { inputHash: keccak256(OUTPUT) },
+    ];
+    for (const change of changed)
+      await expect(fx.validator.respond(victim, { ...honest, ...change }))
+        .to.be.revertedWithCustomError(fx.validator, "ValidatorParamsMismatch")
+        .withArgs(victim);
+    // With the request's own params the requester is agent 1's account: refused by name, no answer recorded.
+    await expect(fx.validator.respond(victim, honest))
+      .to.be.revertedWithCustomError(fx.validator, "ValidatorNotAgentsRequest")
+      .withArgs(victim, fx.account.address, fx.otherAccount.address);
+    const status = await fx.registry.getValidationStatus(requestHash);
+    expect([status.agentId, status.response, status.tag]).to.deep.equal([2n, 0n, ""]);
+  });
+
+  it("validateAgentRequest (verity agent validate) finds the request's params in its event and decodes refusals", async () => {
+    const fx = await networkHelpers.loadFixture(fixture);
+    const deployment: Deployment = {
+      chainId: 31337,
+      startBlock: 0,
+      contracts: {
+        modelRegistry: await fx.models.getAddress(),
+        providerRegistry: await fx.providers.getAddress(),
+        inferenceMarket: await fx.market.getAddress(),
+        validationRegistry: await fx.registry.getAddress(),
+        verityValidator: await fx.validator.getAddress(),
+      },
+    };
+    // Plain ethers over the chain, as the CLI has: its reverts are ethers' CALL_EXCEPTIONs.
+    const plain = new BrowserProvider(eip1193);
+    const [agentOwner, otherOwner] = await Promise.all([
+      plain.getSigner(fx.agentOwner.address),
+      plain.getSigner(fx.otherOwner.address),
+    ]);
+    const id = await finalizedZk(fx);
+    const answer = await validateAgentRequest(deployment, agentOwner, { agentId: 1n, requestId: id });
+    expect([answer.response, answer.tag, answer.responseHash]).to.deep.equal([100, "zk", keccak256(OUTPUT)]);
+    expect(answer.requested).to.not.equal(undefined);
+    expect(answer.responded?.status).to.equal(1);
+
+    // Agent 2 about agent 1's request: the validator's refusal, named, with what to do.
+    const other = await finalizedZk(fx);
+    const refused = await rejection(validateAgentRequest(deployment, otherOwner, { agentId: 2n, requestId: other }));
+    expect(refused).to.be.instanceOf(ChainRevertError);
+    expect((refused as ChainRevertError).errorName).to.equal("ValidatorNotAgentsRequest");
+    expect((refused as ChainRevertError).details).to.include(validatorHints.ValidatorNotAgentsRequest);
+    // Forged params (only a reorg between reading and sending makes the module send them) decode as clearly.
+    const forged = { ...(await paramsOf(fx, other)), requester: fx.otherAccount.address };
+    const mismatch = await rejection(
+      sendAgentTransaction("respond", fx.validator.connect(otherOwner).respond(other, forged), validatorHints),
+    );
+    expect((mismatch as ChainRevertError).errorName).to.equal("ValidatorParamsMismatch");
+    expect((mismatch as ChainRevertError).details).to.include(validatorHints.ValidatorParamsMismatch);
   });
 
   it("refuses a zero market or validation registry", async () => {

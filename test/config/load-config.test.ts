@@ -42,7 +42,7 @@ describe("config/load-config", () => {
       models: [],
       storage: { kind: "embedded", dir: path.join(dir, ".verity/content") },
       stateDir: path.join(dir, ".verity/provider"),
-      runtime: { executionProvider: "cpu", threads: 1 },
+      runtime: { backend: "onnxruntime", executionProvider: "cpu", threads: 1 },
       chain: {
         pollIntervalMs: 1000,
         confirmations: 0,
@@ -162,7 +162,7 @@ describe("config/load-config", () => {
     expect(config.stateDir).to.equal("/var/verity");
     expect(config.storage).to.deep.equal({ kind: "embedded", dir: path.join(cwd, "content") });
     expect(config.models).to.deep.equal(["3", "4", "5"]);
-    expect(config.runtime).to.deep.equal({ executionProvider: "cuda", threads: 4 }); // file's threads kept
+    expect(config.runtime).to.deep.equal({ backend: "onnxruntime", executionProvider: "cuda", threads: 4 }); // file's threads kept
     expect(config.log.level).to.equal("debug");
     expect(config.metrics.port).to.equal(9464);
   });
@@ -214,6 +214,28 @@ describe("config/load-config", () => {
       "metrics.port: expected at most 65535, got 70000",
       'rpcURL: unknown key (did you mean "rpcUrl"?)',
     ]);
+  });
+
+  it("runtime.backend kserve: needs runtime.kserve.url, an http(s) URL; timeoutMs defaults", async () => {
+    const file = async (runtime: object) => write("kserve.json", JSON.stringify({ rpcUrl: "http://a:1", runtime }));
+    const errorOf = async (runtime: object) => {
+      const written = await file(runtime);
+      return configError(() => loadConfig({ file: written, env: {} })).details;
+    };
+    expect(await errorOf({ backend: "kserve" })).to.deep.equal([
+      'runtime.backend: expected "onnxruntime", or runtime.kserve: { "url": "http://HOST:PORT" } (the KServe v2 server), got "kserve"',
+    ]);
+    expect(await errorOf({ backend: "kserve", kserve: { url: "ws://gpu:8000" } })).to.include.members([
+      'runtime.kserve.url: expected an http(s) URL, got "ws://gpu:8000"',
+    ]);
+    expect((await errorOf({ backend: "triton" }))[0]).to.match(/^runtime.backend: expected "onnxruntime" \| "kserve"/);
+    const good = await file({ backend: "kserve", kserve: { url: "http://gpu:8000" } });
+    expect(loadConfig({ file: good, env: {} }).runtime).to.deep.equal({
+      backend: "kserve",
+      executionProvider: "cpu",
+      threads: 1,
+      kserve: { url: "http://gpu:8000", timeoutMs: 10_000 },
+    });
   });
 
   it("names the environment variable behind a bad value, and never shows a bad private key", async () => {

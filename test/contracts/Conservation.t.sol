@@ -101,6 +101,9 @@ contract MarketHandler is Test {
         ethIn += amount;
     }
 
+    /// The parameters every request was made with (the market stores only their commitment).
+    mapping(uint256 requestId => IInferenceMarket.RequestParams) internal _paramsOf;
+
     function request(
         uint256 actorSeed,
         uint256 extraSeed,
@@ -123,14 +126,16 @@ contract MarketHandler is Test {
             token.mint(requester, price);
             vm.startPrank(requester);
             token.approve(address(market), price);
-            market.requestInference(modelId, hex"0102", maxFee, deadline, callback, 50_000);
+            uint256 id = market.requestInference(modelId, hex"0102", maxFee, deadline, callback, 50_000);
             vm.stopPrank();
+            _paramsOf[id] = Deploy.request(requester, address(token), price, callback, 50_000, hex"0102");
             deposited[address(token)] += price;
             openFees[address(token)] += price;
         } else {
             vm.deal(requester, maxFee);
             vm.prank(requester);
-            market.requestInference{value: maxFee}(modelId, hex"0102", maxFee, deadline, callback, 50_000);
+            uint256 id = market.requestInference{value: maxFee}(modelId, hex"0102", maxFee, deadline, callback, 50_000);
+            _paramsOf[id] = Deploy.request(requester, address(0), price, callback, 50_000, hex"0102");
             deposited[address(0)] += maxFee;
             ethIn += maxFee;
             openFees[address(0)] += price;
@@ -204,12 +209,12 @@ contract MarketHandler is Test {
         if (!ok) return;
         uint256 stakeBefore = providers.stakeOf(r.provider);
         vm.prank(r.provider);
-        try market.submit(id, Deploy.tensor(hex"0a0b0c0d")) {} catch {
+        try market.submit(id, _paramsOf[id], Deploy.tensor(hex"0a0b0c0d")) {} catch {
             _expect(false, "submit reverted");
             return;
         }
         _expect(providers.stakeOf(r.provider) == stakeBefore, "submit slashes nothing");
-        openFees[r.feeToken] -= r.fee;
+        openFees[_paramsOf[id].feeToken] -= _paramsOf[id].fee;
         ++calls["submit"];
     }
 
@@ -245,18 +250,18 @@ contract MarketHandler is Test {
         if (!_openTo(r, p)) return;
         _eligible(p);
         uint256 reservedBefore = providers.reservedOf(p);
-        uint256 creditBefore = market.balanceOf(p, r.feeToken);
+        uint256 creditBefore = market.balanceOf(p, _paramsOf[id].feeToken);
         vm.prank(p);
-        try market.fulfil(id, Deploy.tensor(hex"0a0b0c0d")) {} catch {
+        try market.fulfil(id, _paramsOf[id], Deploy.tensor(hex"0a0b0c0d")) {} catch {
             _expect(false, "fulfil reverted");
             return;
         }
         _expect(providers.reservedOf(p) == reservedBefore - r.reservedStake, "fulfil frees its claim's reservation");
         _expect(
-            market.balanceOf(p, r.feeToken) - creditBefore == _providerShare(r.modelId, r.fee),
+            market.balanceOf(p, _paramsOf[id].feeToken) - creditBefore == _providerShare(r.modelId, _paramsOf[id].fee),
             "fulfil credits the provider's share"
         );
-        openFees[r.feeToken] -= r.fee;
+        openFees[_paramsOf[id].feeToken] -= _paramsOf[id].fee;
         ++calls["fulfil"];
     }
 
@@ -269,6 +274,7 @@ contract MarketHandler is Test {
         _eligible(p);
         uint256 count = bound(countSeed, 1, 6);
         uint256[] memory ids = new uint256[](count);
+        IInferenceMarket.RequestParams[] memory params = new IInferenceMarket.RequestParams[](count);
         bytes[] memory outputs = new bytes[](count);
         uint256 expectedServed;
         uint256[2] memory share; // ETH, token
@@ -276,20 +282,21 @@ contract MarketHandler is Test {
         for (uint256 i; i < count; ++i) {
             ids[i] = _pick(uint256(keccak256(abi.encode(seeds, i))));
             outputs[i] = Deploy.tensor(hex"0a0b0c0d");
+            params[i] = _paramsOf[ids[i]];
             IInferenceMarket.Request memory r = market.getRequest(ids[i]);
             bool repeat;
             for (uint256 j; j < i; ++j) repeat = repeat || ids[j] == ids[i];
             if (repeat || !_openTo(r, p)) continue;
             ++expectedServed;
             reserved += r.reservedStake;
-            share[r.feeToken == address(0) ? 0 : 1] += _providerShare(r.modelId, r.fee);
-            openFees[r.feeToken] -= r.fee;
+            share[params[i].feeToken == address(0) ? 0 : 1] += _providerShare(r.modelId, params[i].fee);
+            openFees[params[i].feeToken] -= params[i].fee;
         }
         uint256 reservedBefore = providers.reservedOf(p);
         uint256 ethBefore = market.balanceOf(p, address(0));
         uint256 tokenBefore = market.balanceOf(p, address(token));
         vm.prank(p);
-        try market.fulfilBatch(ids, outputs) returns (uint256 served) {
+        try market.fulfilBatch(ids, params, outputs) returns (uint256 served) {
             _expect(served == expectedServed, "fulfilBatch serves exactly the open items, once");
         } catch {
             _expect(false, "fulfilBatch reverted");
@@ -306,12 +313,12 @@ contract MarketHandler is Test {
         if (!ok) return;
         uint256 stakeBefore = providers.stakeOf(r.provider);
         vm.prank(r.provider);
-        try market.reportInvalidInput(id, reason) {} catch {
+        try market.reportInvalidInput(id, _paramsOf[id], reason) {} catch {
             _expect(false, "reportInvalidInput reverted");
             return;
         }
         _expect(providers.stakeOf(r.provider) == stakeBefore, "reportInvalidInput slashes nothing");
-        openFees[r.feeToken] -= r.fee;
+        openFees[_paramsOf[id].feeToken] -= _paramsOf[id].fee;
         ++calls["reportInvalidInput"];
     }
 
@@ -328,7 +335,7 @@ contract MarketHandler is Test {
             (unbondingBefore, ) = providers.unbondingOf(r.provider);
         }
         uint256 penalty = market.claimPenalty();
-        try market.expire(id) {} catch {
+        try market.expire(id, _paramsOf[id]) {} catch {
             _expect(false, "expire reverted");
             return;
         }
@@ -342,7 +349,7 @@ contract MarketHandler is Test {
             // Slashed stake enters the market as ETH credited to the requester.
             deposited[address(0)] += slashed;
         }
-        openFees[r.feeToken] -= r.fee;
+        openFees[_paramsOf[id].feeToken] -= _paramsOf[id].fee;
         ++calls["expire"];
     }
 

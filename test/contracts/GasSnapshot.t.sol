@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test} from "./utils/Test.sol";
 import {Deploy} from "./utils/Deploy.sol";
+import {IInferenceMarket} from "../../contracts/interfaces/IInferenceMarket.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {InferenceMarket} from "../../contracts/InferenceMarket.sol";
 import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
@@ -69,6 +70,11 @@ contract GasSnapshotTest is Test {
         );
     }
 
+    /// The parameters of {_requestEth}'s requests (and, with the token, of ERC-20 ones).
+    function _ethParams() internal pure returns (IInferenceMarket.RequestParams memory) {
+        return Deploy.request(REQUESTER, address(0), PRICE, address(0), 0, hex"0102030405");
+    }
+
     /// The inline input envelope of the Zk model's requests: kind 0x00, then the int8 [4] tensor.
     function _zkInput() internal pure returns (bytes memory) {
         return abi.encodePacked(hex"00", Deploy.tensor(hex"01020304"));
@@ -121,27 +127,29 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, Deploy.tensor(hex"aabbccdd"));
+        market.submit(id, _ethParams(), Deploy.tensor(hex"aabbccdd"));
         vm.snapshotGasLastCall("InferenceMarket", "submit (no callback)");
     }
 
     function test_fulfil_succeeds() public {
         uint256 id = _requestEth();
         vm.prank(PROVIDER);
-        market.fulfil(id, Deploy.tensor(hex"aabbccdd"));
+        market.fulfil(id, _ethParams(), Deploy.tensor(hex"aabbccdd"));
         vm.snapshotGasLastCall("InferenceMarket", "fulfil (claim-free, no callback)");
     }
 
     /// A batch of `count` ETH requests served claim-free: the call's gas and its share per request.
     function _fulfilBatch(uint256 count) internal {
         uint256[] memory ids = new uint256[](count);
+        IInferenceMarket.RequestParams[] memory params = new IInferenceMarket.RequestParams[](count);
         bytes[] memory outputs = new bytes[](count);
         for (uint256 i; i < count; ++i) {
             ids[i] = _requestEth();
+            params[i] = _ethParams();
             outputs[i] = Deploy.tensor(hex"aabbccdd");
         }
         vm.prank(PROVIDER);
-        market.fulfilBatch(ids, outputs);
+        market.fulfilBatch(ids, params, outputs);
         string memory name = string.concat("fulfilBatch (", vm.toString(count), " items");
         uint256 gasUsed = vm.snapshotGasLastCall("InferenceMarket", string.concat(name, ")"));
         vm.snapshotValue("InferenceMarket", string.concat(name, ", per request)"), gasUsed / count);
@@ -164,7 +172,7 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.warp(block.timestamp + 1 hours + 1);
-        market.expire(id);
+        market.expire(id, _ethParams());
         vm.snapshotGasLastCall("InferenceMarket", "expire (claimed, slashes)");
     }
 
@@ -173,7 +181,7 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, Deploy.tensor(hex"aabbccdd"));
+        market.submit(id, _ethParams(), Deploy.tensor(hex"aabbccdd"));
         vm.prank(PROVIDER);
         market.withdraw(address(0));
         vm.snapshotGasLastCall("InferenceMarket", "withdraw (ETH)");
@@ -198,7 +206,13 @@ contract GasSnapshotTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submitWithProof(id, _zkInput(), Deploy.tensor(hex"aabbccdd"), hex"00");
+        market.submitWithProof(
+            id,
+            Deploy.request(REQUESTER, address(0), PRICE, address(0), 0, _zkInput()),
+            _zkInput(),
+            Deploy.tensor(hex"aabbccdd"),
+            hex"00"
+        );
         vm.snapshotGasLastCall("InferenceMarket", "submitWithProof (stub verifier, no callback)");
     }
 

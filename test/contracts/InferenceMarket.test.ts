@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { getBytes, type ContractTransactionResponse, type Log } from "ethers";
 import { network } from "hardhat";
+import { commitmentOf } from "../../oracle/chain/request-params.ts";
 import { merkleRoot } from "../../oracle/model/vqm/commitments.ts";
 import {
   CLAIM_PENALTY,
@@ -12,7 +13,10 @@ import {
   inline,
   MIN_STAKE,
   modelParams,
+  NO_PARAMS,
   outputBytes,
+  paramsOf,
+  paramsOfAll,
   PROTOCOL_FEE_BPS,
   Status,
   tensorHex,
@@ -245,7 +249,7 @@ describe("InferenceMarket", () => {
   });
 
   describe("requestInference", () => {
-    it("requestInference: escrows the ETH fee, stores the input hash and emits InferenceRequested", async () => {
+    it("requestInference: escrows the ETH fee, stores the commitment to its parameters and emits InferenceRequested", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, requester } = env;
       const deadline = await deadlineIn();
@@ -255,14 +259,22 @@ describe("InferenceMarket", () => {
         .to.emit(market, "InferenceRequested")
         .withArgs(1n, 1n, requester.address, INPUT, ZERO, ETH_PRICE, deadline, ZERO, 0);
       const r = await market.getRequest(1);
-      expect(r.requester).to.equal(requester.address);
       expect(r.status).to.equal(BigInt(Status.Pending));
+      expect(r.mode).to.equal(0n);
       expect(r.deadline).to.equal(deadline);
       expect(r.modelId).to.equal(1n);
-      expect(r.fee).to.equal(ETH_PRICE);
-      expect(r.feeToken).to.equal(ZERO);
       expect(r.provider).to.equal(ZERO);
-      expect(r.inputHash).to.equal(ethers.keccak256(INPUT));
+      // Requester, fee, token and input hash are stored only through the commitment.
+      const sent = {
+        requester: requester.address,
+        feeToken: ZERO,
+        fee: ETH_PRICE,
+        callback: ZERO,
+        callbackGasLimit: 0n,
+        inputHash: ethers.keccak256(INPUT),
+      };
+      expect(r.commitment).to.equal(commitmentOf(sent));
+      expect(await paramsOf(market, 1)).to.deep.equal(sent);
       expect(await market.escrowed(ZERO)).to.equal(ETH_PRICE);
       expect(await market.statusOf(1)).to.equal(BigInt(Status.Pending));
       expect(await market.statusOf(2)).to.equal(BigInt(Status.None));
@@ -298,7 +310,7 @@ describe("InferenceMarket", () => {
       ids.push(3n);
       expect(ids).to.deep.equal([1n, 2n, 3n]);
       expect(await env.market.requestCount()).to.equal(3n);
-      expect((await env.market.getRequest(3)).requester).to.equal(env.other.address);
+      expect((await paramsOf(env.market, 3)).requester).to.equal(env.other.address);
     });
 
     it("requestInference: pulls exactly the price of an ERC-20 model", async () => {
@@ -495,7 +507,7 @@ describe("InferenceMarket", () => {
       const royalty = (ETH_PRICE * ETH_ROYALTY_BPS) / 10_000n;
       const protocol = (ETH_PRICE * PROTOCOL_FEE_BPS) / 10_000n;
       const providerFee = ETH_PRICE - royalty - protocol;
-      const tx = market.connect(provider).submit(id, OUTPUT);
+      const tx = market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT);
       await expect(tx).to.emit(market, "ResultSubmitted").withArgs(id, provider.address, OUTPUT);
       await expect(tx).to.emit(market, "RequestFinalized").withArgs(id, providerFee, royalty, protocol);
       await expect(tx).to.emit(market, "Credited").withArgs(modelOwner.address, ZERO, royalty);
@@ -522,7 +534,7 @@ describe("InferenceMarket", () => {
       const id = await requestEth(env, { maxFee: 999n });
       await market.connect(provider).claim(id);
       // royalty 999 * 1000 / 10000 = 99 (99.9), protocol 999 * 250 / 10000 = 24 (24.975)
-      await expect(market.connect(provider).submit(id, OUTPUT))
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT))
         .to.emit(market, "RequestFinalized")
         .withArgs(id, 876n, 99n, 24n);
       expect(876n + 99n + 24n).to.equal(999n);
@@ -534,7 +546,7 @@ describe("InferenceMarket", () => {
       const { market, token, tokenAddress, provider, modelOwner, treasury } = env;
       const id = await requestToken(env);
       await market.connect(provider).claim(id);
-      await market.connect(provider).submit(id, OUTPUT);
+      await market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT);
       const royalty = (TOKEN_PRICE * TOKEN_ROYALTY_BPS) / 10_000n;
       const protocol = (TOKEN_PRICE * PROTOCOL_FEE_BPS) / 10_000n;
       expect(await market.balanceOf(modelOwner.address, tokenAddress)).to.equal(royalty);
@@ -550,26 +562,26 @@ describe("InferenceMarket", () => {
     it("submit: reverts for others, twice, unclaimed and after the deadline", async () => {
       const env = await networkHelpers.loadFixture(fixture);
       const { market, provider, other } = env;
-      await expect(market.connect(provider).submit(7, OUTPUT))
+      await expect(market.connect(provider).submit(7, await paramsOf(market, 7), OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
         .withArgs(7n);
       const id = await requestEth(env);
-      await expect(market.connect(provider).submit(id, OUTPUT))
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(id, Status.Pending);
       await market.connect(provider).claim(id);
-      await expect(market.connect(other).submit(id, OUTPUT))
+      await expect(market.connect(other).submit(id, await paramsOf(market, id), OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketNotProvider")
         .withArgs(id, other.address);
-      await market.connect(provider).submit(id, OUTPUT);
-      await expect(market.connect(provider).submit(id, OUTPUT))
+      await market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT);
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(id, Status.Finalized);
       const deadline = await deadlineIn(50n);
       const id2 = await requestEth(env, { deadline });
       await market.connect(provider).claim(id2);
       await time.increaseTo(deadline);
-      await expect(market.connect(provider).submit(id2, OUTPUT))
+      await expect(market.connect(provider).submit(id2, await paramsOf(market, id2), OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketDeadlinePassed")
         .withArgs(id2, deadline);
     });
@@ -580,7 +592,7 @@ describe("InferenceMarket", () => {
       const limit = 100_000;
       const id = await requestEth(env, { callback: await consumer.getAddress(), gas: limit });
       await env.market.connect(env.provider).claim(id);
-      await expect(env.market.connect(env.provider).submit(id, OUTPUT))
+      await expect(env.market.connect(env.provider).submit(id, await paramsOf(env.market, id), OUTPUT))
         .to.emit(env.market, "CallbackResult")
         .withArgs(id, true);
       expect(await consumer.calls()).to.equal(1n);
@@ -598,7 +610,9 @@ describe("InferenceMarket", () => {
       for (const c of [reverting, burner]) {
         const id = await requestEth(env, { callback: await c.getAddress(), gas: 300_000 });
         await market.connect(provider).claim(id);
-        await expect(market.connect(provider).submit(id, OUTPUT)).to.emit(market, "CallbackResult").withArgs(id, false);
+        await expect(market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT))
+          .to.emit(market, "CallbackResult")
+          .withArgs(id, false);
         expect(await market.statusOf(id)).to.equal(BigInt(Status.Finalized));
         expect(await market.outputOf(id)).to.equal(OUTPUT);
       }
@@ -614,18 +628,19 @@ describe("InferenceMarket", () => {
       const id = await requestEth(env, { callback: await burner.getAddress(), gas: Number(limit) });
       await market.connect(provider).claim(id);
       // Enough for everything but the callback's full allowance.
-      await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: 900_000 })).to.be.revertedWithCustomError(
-        market,
-        "MarketInsufficientGasForCallback",
-      );
+      await expect(
+        market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT, { gasLimit: 900_000 }),
+      ).to.be.revertedWithCustomError(market, "MarketInsufficientGasForCallback");
       const needed = limit + limit / 63n + 5000n + 1n;
-      await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: 1_000_000 + 150_000 }))
+      await expect(
+        market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT, { gasLimit: 1_000_000 + 150_000 }),
+      )
         .to.be.revertedWithCustomError(market, "MarketInsufficientGasForCallback")
         .withArgs((g: bigint) => g < needed, needed);
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Claimed));
-      const est = await market.connect(provider).submit.estimateGas(id, OUTPUT);
+      const est = await market.connect(provider).submit.estimateGas(id, await paramsOf(market, id), OUTPUT);
       expect(est).to.be.gte(needed);
-      await expect(market.connect(provider).submit(id, OUTPUT, { gasLimit: est }))
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT, { gasLimit: est }))
         .to.emit(market, "CallbackResult")
         .withArgs(id, true);
       expect(await burner.gasAtEntry()).to.be.gte(limit - 500n);
@@ -644,7 +659,9 @@ describe("InferenceMarket", () => {
         await bomb.setMode(mode);
         const id = await requestEth(env, { callback: await bomb.getAddress(), gas: limit });
         await market.connect(provider).claim(id);
-        const tx = await market.connect(provider).submit(id, OUTPUT, { gasLimit: 3_000_000 });
+        const tx = await market
+          .connect(provider)
+          .submit(id, await paramsOf(market, id), OUTPUT, { gasLimit: 3_000_000 });
         await expect(tx).to.emit(market, "CallbackResult").withArgs(id, ok);
         used.push((await tx.wait())!.gasUsed);
       }
@@ -660,7 +677,9 @@ describe("InferenceMarket", () => {
       await c.request(1, INPUT, ETH_PRICE * 2n, await deadlineIn(), 200_000, { value: ETH_PRICE * 2n });
       await c.setWithdrawInCallback(true);
       await market.connect(provider).claim(1);
-      await expect(market.connect(provider).submit(1, OUTPUT)).to.emit(market, "CallbackResult").withArgs(1n, true);
+      await expect(market.connect(provider).submit(1, await paramsOf(market, 1), OUTPUT))
+        .to.emit(market, "CallbackResult")
+        .withArgs(1n, true);
       expect(await c.callbackWithdrew()).to.equal(true);
       expect(await c.received()).to.equal(ETH_PRICE);
       await expectConservation(env);
@@ -673,7 +692,7 @@ describe("InferenceMarket", () => {
       const { market, providers, provider, requester } = env;
       const id = await requestEth(env);
       await market.connect(provider).claim(id);
-      const tx = market.connect(provider).reportInvalidInput(id, 3);
+      const tx = market.connect(provider).reportInvalidInput(id, await paramsOf(market, id), 3);
       await expect(tx).to.emit(market, "RequestFailed").withArgs(id, provider.address, 3);
       await expect(tx).to.emit(market, "Credited").withArgs(requester.address, ZERO, ETH_PRICE);
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Failed));
@@ -687,18 +706,18 @@ describe("InferenceMarket", () => {
       const { market, provider, other } = env;
       const id = await requestEth(env);
       await market.connect(provider).claim(id);
-      await expect(market.connect(other).reportInvalidInput(id, 1))
+      await expect(market.connect(other).reportInvalidInput(id, await paramsOf(market, id), 1))
         .to.be.revertedWithCustomError(market, "MarketNotProvider")
         .withArgs(id, other.address);
-      await market.connect(provider).submit(id, OUTPUT);
-      await expect(market.connect(provider).reportInvalidInput(id, 1))
+      await market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT);
+      await expect(market.connect(provider).reportInvalidInput(id, await paramsOf(market, id), 1))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(id, Status.Finalized);
       const deadline = await deadlineIn(30n);
       const id2 = await requestEth(env, { deadline });
       await market.connect(provider).claim(id2);
       await time.increaseTo(deadline);
-      await expect(market.connect(provider).reportInvalidInput(id2, 1))
+      await expect(market.connect(provider).reportInvalidInput(id2, await paramsOf(market, id2), 1))
         .to.be.revertedWithCustomError(market, "MarketDeadlinePassed")
         .withArgs(id2, deadline);
     });
@@ -711,18 +730,18 @@ describe("InferenceMarket", () => {
       const deadline = await deadlineIn(60n);
       const id = await requestEth(env, { deadline });
       await time.increaseTo(deadline - 1n); // the next block is at the deadline: still open
-      await expect(market.connect(other).expire(id))
+      await expect(market.connect(other).expire(id, await paramsOf(market, id)))
         .to.be.revertedWithCustomError(market, "MarketDeadlineNotPassed")
         .withArgs(id, deadline);
       await time.increaseTo(deadline);
-      const tx = market.connect(other).expire(id);
+      const tx = market.connect(other).expire(id, await paramsOf(market, id));
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, 0n);
       await expect(tx).to.emit(market, "Credited").withArgs(requester.address, ZERO, ETH_PRICE);
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Refunded));
-      await expect(market.connect(other).expire(id))
+      await expect(market.connect(other).expire(id, await paramsOf(market, id)))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(id, Status.Refunded);
-      await expect(market.connect(other).expire(99))
+      await expect(market.connect(other).expire(99, await paramsOf(market, 99)))
         .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
         .withArgs(99n);
       await expectConservation(env);
@@ -736,7 +755,7 @@ describe("InferenceMarket", () => {
       const id2 = await requestEth(env, { deadline });
       await market.connect(provider).claim(id2);
       await time.increaseTo(deadline + 1n);
-      const tx = market.expire(id2);
+      const tx = market.expire(id2, await paramsOf(market, id2));
       await expect(tx).to.emit(providers, "Slashed").withArgs(provider.address, marketAddress, CLAIM_PENALTY);
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id2, ETH_PRICE, CLAIM_PENALTY);
       await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, false);
@@ -757,7 +776,7 @@ describe("InferenceMarket", () => {
       await market.connect(provider).claim(id);
       await market.connect(admin).setClaimPenalty(MIN_STAKE * 5n);
       await time.increaseTo(deadline + 1n);
-      const tx = market.expire(id);
+      const tx = market.expire(id, await paramsOf(market, id));
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, CLAIM_PENALTY);
       await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
       expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
@@ -781,7 +800,7 @@ describe("InferenceMarket", () => {
       const lower = CLAIM_PENALTY / 5n;
       await market.connect(admin).setClaimPenalty(lower);
       await time.increaseTo(deadline + 1n);
-      const tx = market.expire(id);
+      const tx = market.expire(id, await paramsOf(market, id));
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, lower);
       await expect(tx).to.emit(providers, "Slashed").withArgs(provider.address, marketAddress, lower);
       await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
@@ -800,7 +819,7 @@ describe("InferenceMarket", () => {
       expect((await market.getRequest(id)).reservedStake).to.equal(0n);
       await market.connect(admin).setClaimPenalty(CLAIM_PENALTY);
       await time.increaseTo(deadline + 1n);
-      const tx = market.expire(id);
+      const tx = market.expire(id, await paramsOf(market, id));
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, 0n);
       await expect(tx).not.to.emit(providers, "Slashed");
       expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE);
@@ -819,7 +838,9 @@ describe("InferenceMarket", () => {
         .withArgs(provider.address, MIN_STAKE - CLAIM_PENALTY, MIN_STAKE);
       await providers.connect(provider).requestUnbond(MIN_STAKE - CLAIM_PENALTY);
       await time.increaseTo(deadline + 1n);
-      await expect(market.expire(id)).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, CLAIM_PENALTY);
+      await expect(market.expire(id, await paramsOf(market, id)))
+        .to.emit(market, "RequestRefunded")
+        .withArgs(id, ETH_PRICE, CLAIM_PENALTY);
       expect(await providers.stakeOf(provider.address)).to.equal(0n);
       expect((await providers.unbondingOf(provider.address))[0]).to.equal(MIN_STAKE - CLAIM_PENALTY);
       expect(await market.balanceOf(requester.address, ZERO)).to.equal(ETH_PRICE + CLAIM_PENALTY);
@@ -834,7 +855,7 @@ describe("InferenceMarket", () => {
       const id = await requestEth(env, { deadline });
       await market.connect(provider).claim(id);
       await time.increaseTo(deadline + 1n);
-      const tx = market.expire(id);
+      const tx = market.expire(id, await paramsOf(market, id));
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, 0n);
       await expect(tx).not.to.emit(providers, "Slashed");
       expect(await providers.statsOf(provider.address)).to.deep.equal([0n, 1n, 0n]);
@@ -848,13 +869,13 @@ describe("InferenceMarket", () => {
       const b = await requestEth(env, { deadline });
       await market.connect(provider).claim(a);
       await market.connect(provider).claim(b);
-      await market.connect(provider).submit(a, OUTPUT);
-      await market.connect(provider).reportInvalidInput(b, 2);
+      await market.connect(provider).submit(a, await paramsOf(market, a), OUTPUT);
+      await market.connect(provider).reportInvalidInput(b, await paramsOf(market, b), 2);
       await time.increaseTo(deadline + 1n);
-      await expect(market.expire(a))
+      await expect(market.expire(a, await paramsOf(market, a)))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(a, Status.Finalized);
-      await expect(market.expire(b))
+      await expect(market.expire(b, await paramsOf(market, b)))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(b, Status.Failed);
       await expectConservation(env);
@@ -903,9 +924,11 @@ describe("InferenceMarket", () => {
       const c = await deploy(ethers, "ExampleClassifierConsumer", [env.marketAddress, 1]);
       const cAddress = await c.getAddress();
       await c.connect(other).ask(INPUT, await deadlineIn(), { value: ETH_PRICE * 2n });
-      expect((await market.getRequest(1)).callback).to.equal(cAddress);
+      expect((await paramsOf(market, 1)).callback).to.equal(cAddress);
       await market.connect(provider).claim(1);
-      await expect(market.connect(provider).submit(1, OUTPUT)).to.emit(c, "ResultReceived").withArgs(1n, OUTPUT);
+      await expect(market.connect(provider).submit(1, await paramsOf(market, 1), OUTPUT))
+        .to.emit(c, "ResultReceived")
+        .withArgs(1n, OUTPUT);
       expect(await c.resultOf(1)).to.equal(OUTPUT);
       await expect(c.connect(other).onInferenceResult(1, "0x00"))
         .to.be.revertedWithCustomError(c, "ConsumerNotMarket")
@@ -918,7 +941,7 @@ describe("InferenceMarket", () => {
       const deadline = await deadlineIn(60n);
       await c.connect(other).ask(INPUT, deadline, { value: ETH_PRICE });
       await time.increaseTo(deadline + 1n);
-      await market.expire(2);
+      await market.expire(2, await paramsOf(market, 2));
       await expect(c.connect(other).withdrawRefund()).to.changeEtherBalance(ethers, admin, ETH_PRICE * 2n);
       await expect(c.withdrawRefund()).to.be.revertedWithCustomError(market, "MarketNothingToWithdraw");
       await expectConservation(env);
@@ -932,7 +955,7 @@ describe("InferenceMarket", () => {
       // Anyone can name the consumer as the callback of a request of their own.
       const id = await requestEth(env, { callback: cAddress, gas: 200_000 });
       await market.connect(provider).claim(id);
-      const tx = market.connect(provider).submit(id, OUTPUT);
+      const tx = market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT);
       await expect(tx).to.emit(market, "CallbackResult").withArgs(id, false);
       await expect(tx).not.to.emit(c, "ResultReceived");
       expect(await c.resultOf(id)).to.equal("0x");
@@ -943,7 +966,7 @@ describe("InferenceMarket", () => {
       // Its own request, asked next, is delivered.
       await c.connect(other).ask(INPUT, await deadlineIn(), { value: ETH_PRICE });
       await market.connect(provider).claim(id + 1n);
-      await expect(market.connect(provider).submit(id + 1n, OUTPUT))
+      await expect(market.connect(provider).submit(id + 1n, await paramsOf(market, id + 1n), OUTPUT))
         .to.emit(c, "ResultReceived")
         .withArgs(id + 1n, OUTPUT);
     });
@@ -998,7 +1021,7 @@ describe("InferenceMarket", () => {
       expect(await providers.freeStakeOf(provider.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
       expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE);
       await expectConservation(env);
-      await market.connect(provider).submit(id, outputBytes());
+      await market.connect(provider).submit(id, await paramsOf(market, id), outputBytes());
       expect((await market.getRequest(id)).reservedStake, "not reported once the job has ended").to.equal(0n);
       expect(await providers.reservedOf(provider.address)).to.equal(0n);
     });
@@ -1016,7 +1039,7 @@ describe("InferenceMarket", () => {
         .withArgs(provider.address, MIN_STAKE - penalty, penalty);
       expect(await market.statusOf(b)).to.equal(BigInt(Status.Pending));
       await expectReservations(env);
-      await market.connect(provider).submit(a, OUTPUT);
+      await market.connect(provider).submit(a, await paramsOf(market, a), OUTPUT);
       await expect(market.connect(provider).claim(b))
         .to.emit(providers, "StakeReserved")
         .withArgs(provider.address, penalty, penalty);
@@ -1061,7 +1084,7 @@ describe("InferenceMarket", () => {
       const { market, providers, provider } = env;
       const id = await requestEth(env);
       await market.connect(provider).claim(id);
-      const tx = market.connect(provider).reportInvalidInput(id, 3);
+      const tx = market.connect(provider).reportInvalidInput(id, await paramsOf(market, id), 3);
       await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
       await expect(tx).not.to.emit(providers, "Slashed");
       expect(await providers.reservedOf(provider.address)).to.equal(0n);
@@ -1074,7 +1097,7 @@ describe("InferenceMarket", () => {
       const { market, providers, provider } = env;
       const id = await requestEth(env);
       await market.connect(provider).claim(id);
-      const tx = market.connect(provider).submit(id, OUTPUT);
+      const tx = market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT);
       await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
       await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, true);
       expect(await providers.reservedOf(provider.address)).to.equal(0n);
@@ -1089,7 +1112,7 @@ describe("InferenceMarket", () => {
       const id = await requestEth(env, { deadline });
       await market.connect(provider).claim(id);
       await time.increaseTo(deadline + 1n);
-      await market.expire(id);
+      await market.expire(id, await paramsOf(market, id));
       const next = await requestEth(env);
       await expect(market.connect(provider).claim(next))
         .to.be.revertedWithCustomError(providers, "ProviderNotEligible")
@@ -1113,23 +1136,24 @@ describe("InferenceMarket", () => {
       await market.connect(provider).claim(a);
       await market.connect(provider2).claim(b);
       await market.connect(provider2).claim(c);
-      await market.connect(provider).submit(a, OUTPUT);
-      await market.connect(provider2).reportInvalidInput(b, 1);
+      await market.connect(provider).submit(a, await paramsOf(market, a), OUTPUT);
+      await market.connect(provider2).reportInvalidInput(b, await paramsOf(market, b), 1);
       // provider2 still holds c: the settled requests must not release c's reservation.
       for (const [id, status] of [
         [a, Status.Finalized],
         [b, Status.Failed],
       ] as const) {
+        const params = await paramsOf(market, id);
         for (const who of [provider, provider2]) {
           const m = market.connect(who);
-          for (const call of [m.release(id), m.submit(id, OUTPUT), m.reportInvalidInput(id, 1)])
+          for (const call of [m.release(id), m.submit(id, params, OUTPUT), m.reportInvalidInput(id, params, 1)])
             await expect(call).to.be.revertedWithCustomError(market, "MarketWrongStatus").withArgs(id, status);
         }
       }
       expect(await providers.reservedOf(provider2.address)).to.equal(CLAIM_PENALTY);
       await time.increaseTo(deadline + 1n);
-      await market.expire(c);
-      await expect(market.expire(c))
+      await market.expire(c, await paramsOf(market, c));
+      await expect(market.expire(c, await paramsOf(market, c)))
         .to.be.revertedWithCustomError(market, "MarketWrongStatus")
         .withArgs(c, Status.Refunded);
       expect(await providers.stakeOf(provider2.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
@@ -1155,11 +1179,14 @@ describe("InferenceMarket", () => {
         ["0x020302" + "00000001" + "00000003" + body, 23], // right length, version 2
         [tensorHex("int8", [1, 12]), 23], // right length, another dtype and shape
       ] as const)
-        await expect(market.connect(provider).submit(id, output))
+        await expect(market.connect(provider).submit(id, await paramsOf(market, id), output))
           .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
           .withArgs(id, length, 23);
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Claimed));
-      await expect(market.connect(provider).submit(id, OUTPUT)).to.emit(market, "RequestFinalized");
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT)).to.emit(
+        market,
+        "RequestFinalized",
+      );
     });
 
     it("submit: checks the output against the request's own model", async () => {
@@ -1172,11 +1199,11 @@ describe("InferenceMarket", () => {
         .connect(env.requester)
         .requestInference(3, INPUT, ETH_PRICE, await deadlineIn(), ZERO, 0, { value: ETH_PRICE });
       await market.connect(provider).claim(id);
-      await expect(market.connect(provider).submit(id, OUTPUT))
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
         .withArgs(id, 23, 9);
       const own = tensorHex("uint8", [2], [200, 7]);
-      await market.connect(provider).submit(id, own);
+      await market.connect(provider).submit(id, await paramsOf(market, id), own);
       expect(await market.outputOf(id)).to.equal(own);
     });
 
@@ -1217,7 +1244,9 @@ describe("InferenceMarket", () => {
           .to.be.revertedWithCustomError(env.market, "MarketInputMalformed")
           .withArgs(3n, length, 15n);
       const id = await requestModel3(env);
-      expect((await env.market.getRequest(id)).inputHash).to.equal(ethers.keccak256(inline(TENSOR_IN)));
+      const params = await paramsOf(env.market, id);
+      expect(params.inputHash).to.equal(ethers.keccak256(inline(TENSOR_IN)));
+      expect((await env.market.getRequest(id)).commitment).to.equal(commitmentOf(params));
     });
 
     it("claim: a Zk claim reserves the claim penalty", async () => {
@@ -1237,11 +1266,15 @@ describe("InferenceMarket", () => {
       // A verifier that wants the whole envelope rejects: the market does not pass it.
       await verifier.setExpected(inline(TENSOR_IN), ZK_OUTPUT, proof);
       expect(await verifier.verify(inline(TENSOR_IN), ZK_OUTPUT, proof)).to.equal(true);
-      await expect(market.connect(provider).submitWithProof(id, inline(TENSOR_IN), ZK_OUTPUT, proof))
+      await expect(
+        market.connect(provider).submitWithProof(id, await paramsOf(market, id), inline(TENSOR_IN), ZK_OUTPUT, proof),
+      )
         .to.be.revertedWithCustomError(market, "MarketProofInvalid")
         .withArgs(id);
       await verifier.setExpected(TENSOR_IN, ZK_OUTPUT, proof);
-      const tx = market.connect(provider).submitWithProof(id, inline(TENSOR_IN), ZK_OUTPUT, proof);
+      const tx = market
+        .connect(provider)
+        .submitWithProof(id, await paramsOf(market, id), inline(TENSOR_IN), ZK_OUTPUT, proof);
       await expect(tx).to.emit(market, "RequestFinalized");
       await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, CLAIM_PENALTY, 0n);
       await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, true);
@@ -1259,7 +1292,7 @@ describe("InferenceMarket", () => {
       const other = inline(tensorHex("int8", [1, 4], [1, 2, 3, 4]));
       const inputHash = ethers.keccak256(inline(TENSOR_IN));
       for (const input of [other, TENSOR_IN])
-        await expect(market.connect(provider).submitWithProof(id, input, ZK_OUTPUT, proof))
+        await expect(market.connect(provider).submitWithProof(id, await paramsOf(market, id), input, ZK_OUTPUT, proof))
           .to.be.revertedWithCustomError(market, "MarketInputMismatch")
           .withArgs(id, inputHash);
       const wrongOutput = tensorHex("int8", [1, 8], [7, 0, 0, 0, -7, -1, -1, -1]); // same 19 bytes, int8 [1, 8]
@@ -1268,18 +1301,24 @@ describe("InferenceMarket", () => {
         [wrongOutput, 19],
         [ZK_OUTPUT + "00", 20],
       ] as const)
-        await expect(market.connect(provider).submitWithProof(id, inline(TENSOR_IN), output, proof))
+        await expect(
+          market.connect(provider).submitWithProof(id, await paramsOf(market, id), inline(TENSOR_IN), output, proof),
+        )
           .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
           .withArgs(id, length, 19);
-      await expect(market.connect(provider).submitWithProof(id, inline(TENSOR_IN), ZK_OUTPUT, proof))
+      await expect(
+        market.connect(provider).submitWithProof(id, await paramsOf(market, id), inline(TENSOR_IN), ZK_OUTPUT, proof),
+      )
         .to.be.revertedWithCustomError(market, "MarketProofInvalid")
         .withArgs(id);
-      await expect(market.connect(provider).submit(id, ZK_OUTPUT))
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), ZK_OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketWrongMode")
         .withArgs(id, 1);
       const attested = await requestEth(env);
       await market.connect(provider).claim(attested);
-      await expect(market.connect(provider).submitWithProof(attested, INPUT, OUTPUT, proof))
+      await expect(
+        market.connect(provider).submitWithProof(attested, await paramsOf(market, attested), INPUT, OUTPUT, proof),
+      )
         .to.be.revertedWithCustomError(market, "MarketWrongMode")
         .withArgs(attested, 0);
       expect(await market.statusOf(id)).to.equal(BigInt(Status.Claimed));
@@ -1389,7 +1428,7 @@ describe("InferenceMarket", () => {
       await expect(market.connect(provider).submitOptimistic(id, longer, layerRoots(longer)))
         .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
         .withArgs(id, 16, 15);
-      await expect(market.connect(provider).submit(id, OPT_OUTPUT))
+      await expect(market.connect(provider).submit(id, await paramsOf(market, id), OPT_OUTPUT))
         .to.be.revertedWithCustomError(market, "MarketWrongMode")
         .withArgs(id, 2);
       await expect(market.connect(provider).submitOptimistic(id, OPT_OUTPUT, layerRoots(OPT_OUTPUT))).to.emit(
@@ -1417,7 +1456,7 @@ describe("InferenceMarket", () => {
       // The last-resort refund bound: the window plus twice a game's longest run (2 x 1 h clocks).
       expect(await market.refundableAfter(id)).to.equal(windowEnd + 2n * 7200n);
       await time.increaseTo(windowEnd - 1n); // the next block is at windowEnd
-      const tx = market.connect(other).finalize(id);
+      const tx = market.connect(other).finalize(id, await paramsOf(market, id));
       await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, GAME_SLASH, 0n);
       await expect(tx).to.emit(providers, "JobRecorded").withArgs(provider.address, true);
       expect(await market.outputOf(id)).to.equal(OPT_OUTPUT);
@@ -1432,7 +1471,7 @@ describe("InferenceMarket", () => {
       const id = await requestModel3(env, inline(TENSOR_IN), deadline);
       await market.connect(provider).claim(id);
       await time.increaseTo(deadline + 1n);
-      const tx = market.expire(id);
+      const tx = market.expire(id, await paramsOf(market, id));
       await expect(tx).to.emit(market, "RequestRefunded").withArgs(id, ETH_PRICE, CLAIM_PENALTY);
       await expect(tx).to.emit(providers, "StakeReleased").withArgs(provider.address, GAME_SLASH, 0n);
       expect(await providers.stakeOf(provider.address)).to.equal(MIN_STAKE - CLAIM_PENALTY);
@@ -1447,7 +1486,7 @@ describe("InferenceMarket", () => {
       await market.connect(provider).claim(id);
       await market.connect(provider).submitOptimistic(id, OPT_OUTPUT, layerRoots(OPT_OUTPUT));
       for (const who of [other, provider, env.admin]) {
-        await expect(market.connect(who).openChallenge(id))
+        await expect(market.connect(who).openChallenge(id, await paramsOf(market, id)))
           .to.be.revertedWithCustomError(market, "MarketNotDisputeGame")
           .withArgs(who.address);
         await expect(market.connect(who).resolveChallenge(id, true))
@@ -1465,7 +1504,7 @@ describe("InferenceMarket", () => {
         const { market, providers, provider, modelOwner, treasury } = env;
         const consumer = await deploy(ethers, "GasBurnerConsumer");
         const id = await requestEth(env, { callback: await consumer.getAddress(), gas: 100_000 });
-        const tx = market.connect(provider).fulfil(id, OUTPUT);
+        const tx = market.connect(provider).fulfil(id, await paramsOf(market, id), OUTPUT);
         const s = split(ETH_PRICE, ETH_ROYALTY_BPS);
         await expect(tx).to.emit(market, "ResultSubmitted").withArgs(id, provider.address, OUTPUT);
         await expect(tx).to.emit(market, "RequestFinalized").withArgs(id, s.provider, s.royalty, s.protocol);
@@ -1491,7 +1530,7 @@ describe("InferenceMarket", () => {
         const id = await requestEth(env);
         await market.connect(provider).claim(id);
         expect(await providers.reservedOf(provider.address)).to.equal(CLAIM_PENALTY);
-        await expect(market.connect(provider).fulfil(id, OUTPUT))
+        await expect(market.connect(provider).fulfil(id, await paramsOf(market, id), OUTPUT))
           .to.emit(providers, "StakeReleased")
           .withArgs(provider.address, CLAIM_PENALTY, 0n);
         expect(await providers.reservedOf(provider.address)).to.equal(0n);
@@ -1502,11 +1541,11 @@ describe("InferenceMarket", () => {
         const env = await networkHelpers.loadFixture(fixture);
         const { market, provider } = env;
         const id = await requestEth(env);
-        await market.connect(provider).fulfil(id, OUTPUT);
-        await expect(market.connect(provider).fulfil(id, OUTPUT))
+        await market.connect(provider).fulfil(id, await paramsOf(market, id), OUTPUT);
+        await expect(market.connect(provider).fulfil(id, await paramsOf(market, id), OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketWrongStatus")
           .withArgs(id, Status.Finalized);
-        await expect(market.connect(provider).fulfil(99, OUTPUT))
+        await expect(market.connect(provider).fulfil(99, await paramsOf(market, 99), OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
           .withArgs(99);
       });
@@ -1518,7 +1557,7 @@ describe("InferenceMarket", () => {
         await providers.connect(provider2).optIn(1);
         const id = await requestEth(env);
         await market.connect(provider2).claim(id);
-        await expect(market.connect(provider).fulfil(id, OUTPUT))
+        await expect(market.connect(provider).fulfil(id, await paramsOf(market, id), OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketNotProvider")
           .withArgs(id, provider.address);
       });
@@ -1527,16 +1566,16 @@ describe("InferenceMarket", () => {
         const env = await networkHelpers.loadFixture(fixture);
         const { market, providers, provider, provider2 } = env;
         const id = await requestEth(env);
-        await expect(market.connect(provider2).fulfil(id, OUTPUT))
+        await expect(market.connect(provider2).fulfil(id, await paramsOf(market, id), OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
           .withArgs(id, provider2.address, 1);
         await providers.connect(provider2).stake({ value: MIN_STAKE });
-        await expect(market.connect(provider2).fulfil(id, OUTPUT))
+        await expect(market.connect(provider2).fulfil(id, await paramsOf(market, id), OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
           .withArgs(id, provider2.address, 1);
         // Below the minimum after unbonding half.
         await providers.connect(provider).requestUnbond(MIN_STAKE / 2n);
-        await expect(market.connect(provider).fulfil(id, OUTPUT))
+        await expect(market.connect(provider).fulfil(id, await paramsOf(market, id), OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
           .withArgs(id, provider.address, 1);
       });
@@ -1547,15 +1586,15 @@ describe("InferenceMarket", () => {
         const deadline = await deadlineIn(60n);
         const late = await requestEth(env, { deadline });
         const id = await requestEth(env);
-        await expect(market.connect(provider).fulfil(id, OUTPUT + "00"))
+        await expect(market.connect(provider).fulfil(id, await paramsOf(market, id), OUTPUT + "00"))
           .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
           .withArgs(id, 24, 23);
         const zk = await requestModel3(env);
-        await expect(market.connect(provider).fulfil(zk, ZK_OUTPUT))
+        await expect(market.connect(provider).fulfil(zk, await paramsOf(market, zk), ZK_OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketWrongMode")
           .withArgs(zk, 1);
         await time.increaseTo(deadline + 1n);
-        await expect(market.connect(provider).fulfil(late, OUTPUT))
+        await expect(market.connect(provider).fulfil(late, await paramsOf(market, late), OUTPUT))
           .to.be.revertedWithCustomError(market, "MarketDeadlinePassed")
           .withArgs(late, deadline);
       });
@@ -1566,7 +1605,9 @@ describe("InferenceMarket", () => {
         const env = await networkHelpers.loadFixture(fixture);
         const { market, provider } = env;
         const id = await requestEth(env);
-        const tx = await market.connect(provider).fulfilBatch([id, id], [OUTPUT, OUTPUT]);
+        const tx = await market
+          .connect(provider)
+          .fulfilBatch([id, id], await paramsOfAll(market, [id, id]), [OUTPUT, OUTPUT]);
         await expect(tx).to.emit(market, "FulfilSkipped").withArgs(id, provider.address, NOT_OPEN);
         expect(await eventsOf(env, tx, "RequestFinalized")).to.have.length(1);
         expect(await market.balanceOf(provider.address, ZERO)).to.equal(split(ETH_PRICE, ETH_ROYALTY_BPS).provider);
@@ -1581,9 +1622,13 @@ describe("InferenceMarket", () => {
         await providers.connect(provider2).optIn(1);
         const ids = [await requestEth(env), await requestEth(env), await requestEth(env)];
         await market.connect(provider2).claim(ids[1]!);
-        const served = await market.connect(provider).fulfilBatch.staticCall(ids, [OUTPUT, OUTPUT, OUTPUT]);
+        const served = await market
+          .connect(provider)
+          .fulfilBatch.staticCall(ids, await paramsOfAll(market, ids), [OUTPUT, OUTPUT, OUTPUT]);
         expect(served).to.equal(2n);
-        const tx = await market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT, OUTPUT]);
+        const tx = await market
+          .connect(provider)
+          .fulfilBatch(ids, await paramsOfAll(market, ids), [OUTPUT, OUTPUT, OUTPUT]);
         await expect(tx).to.emit(market, "FulfilSkipped").withArgs(ids[1], provider.address, CLAIMED_BY_OTHER);
         expect(await market.statusOf(ids[0]!)).to.equal(BigInt(Status.Finalized));
         expect(await market.statusOf(ids[2]!)).to.equal(BigInt(Status.Finalized));
@@ -1602,9 +1647,11 @@ describe("InferenceMarket", () => {
         const deadline = await deadlineIn(60n);
         const late = await requestEth(env, { deadline });
         const done = await requestEth(env);
-        await market.connect(provider).fulfil(done, OUTPUT);
+        await market.connect(provider).fulfil(done, await paramsOf(market, done), OUTPUT);
         await time.increaseTo(deadline + 1n);
-        const tx = await market.connect(provider).fulfilBatch([late, done], [OUTPUT, OUTPUT]);
+        const tx = await market
+          .connect(provider)
+          .fulfilBatch([late, done], await paramsOfAll(market, [late, done]), [OUTPUT, OUTPUT]);
         await expect(tx).to.emit(market, "FulfilSkipped").withArgs(late, provider.address, DEADLINE_PASSED);
         await expect(tx).to.emit(market, "FulfilSkipped").withArgs(done, provider.address, NOT_OPEN);
         await expect(tx).not.to.emit(env.providers, "JobsServed");
@@ -1616,13 +1663,15 @@ describe("InferenceMarket", () => {
         const { market, provider, provider2 } = env;
         const a = await requestEth(env);
         const b = await requestEth(env);
-        await expect(market.connect(provider).fulfilBatch([a, b], [OUTPUT, "0x01"]))
+        await expect(market.connect(provider).fulfilBatch([a, b], await paramsOfAll(market, [a, b]), [OUTPUT, "0x01"]))
           .to.be.revertedWithCustomError(market, "MarketOutputMalformed")
           .withArgs(b, 1, 23);
-        await expect(market.connect(provider).fulfilBatch([a, 77], [OUTPUT, OUTPUT]))
+        await expect(
+          market.connect(provider).fulfilBatch([a, 77], await paramsOfAll(market, [a, 77]), [OUTPUT, OUTPUT]),
+        )
           .to.be.revertedWithCustomError(market, "MarketRequestUnknown")
           .withArgs(77);
-        await expect(market.connect(provider2).fulfilBatch([a, b], [OUTPUT, OUTPUT]))
+        await expect(market.connect(provider2).fulfilBatch([a, b], await paramsOfAll(market, [a, b]), [OUTPUT, OUTPUT]))
           .to.be.revertedWithCustomError(market, "MarketProviderNotEligible")
           .withArgs(a, provider2.address, 1);
         expect(await market.statusOf(a)).to.equal(BigInt(Status.Pending));
@@ -1633,16 +1682,17 @@ describe("InferenceMarket", () => {
         const env = await networkHelpers.loadFixture(fixture);
         const { market, provider } = env;
         const max = await market.MAX_BATCH();
-        await expect(market.connect(provider).fulfilBatch([1, 2], [OUTPUT]))
+        await expect(market.connect(provider).fulfilBatch([1, 2], await paramsOfAll(market, [1, 2]), [OUTPUT]))
           .to.be.revertedWithCustomError(market, "MarketBatchLengthMismatch")
           .withArgs(2, 1);
-        await expect(market.connect(provider).fulfilBatch([], []))
+        await expect(market.connect(provider).fulfilBatch([], await paramsOfAll(market, []), []))
           .to.be.revertedWithCustomError(market, "MarketBatchSizeInvalid")
           .withArgs(0, max);
         const n = Number(max) + 1;
         await expect(
           market.connect(provider).fulfilBatch(
             Array.from({ length: n }, (_, i) => i + 1),
+            Array.from({ length: n }, () => NO_PARAMS),
             Array.from({ length: n }, () => OUTPUT),
           ),
         )
@@ -1654,7 +1704,9 @@ describe("InferenceMarket", () => {
         const env = await networkHelpers.loadFixture(fixture);
         const { market, provider, modelOwner, treasury, tokenAddress } = env;
         const ids = [await requestEth(env), await requestEth(env), await requestToken(env), await requestEth(env)];
-        const tx = await market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT, OUTPUT, OUTPUT]);
+        const tx = await market
+          .connect(provider)
+          .fulfilBatch(ids, await paramsOfAll(market, ids), [OUTPUT, OUTPUT, OUTPUT, OUTPUT]);
         const credits = (await eventsOf(env, tx, "Credited")).map((e) => [e.args[0], e.args[1], e.args[2]]);
         const eth = split(ETH_PRICE, ETH_ROYALTY_BPS);
         const tok = split(TOKEN_PRICE, TOKEN_ROYALTY_BPS);
@@ -1687,6 +1739,7 @@ describe("InferenceMarket", () => {
         }
         const tx = await market.connect(provider).fulfilBatch(
           ids,
+          await paramsOfAll(market, ids),
           ids.map(() => OUTPUT),
         );
         const finalized = await eventsOf(env, tx, "RequestFinalized");
@@ -1714,7 +1767,9 @@ describe("InferenceMarket", () => {
           await requestEth(env, { callback: await burner.getAddress(), gas: 300_000 }),
           await requestEth(env, { callback: await recorder.getAddress(), gas: 100_000 }),
         ];
-        const tx = await market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT, OUTPUT], { gasLimit: 2_000_000 });
+        const tx = await market
+          .connect(provider)
+          .fulfilBatch(ids, await paramsOfAll(market, ids), [OUTPUT, OUTPUT, OUTPUT], { gasLimit: 2_000_000 });
         await expect(tx).to.emit(market, "CallbackResult").withArgs(ids[0], false);
         await expect(tx).to.emit(market, "CallbackResult").withArgs(ids[1], false);
         await expect(tx).to.emit(market, "CallbackResult").withArgs(ids[2], true);
@@ -1732,7 +1787,9 @@ describe("InferenceMarket", () => {
           await requestEth(env, { callback: await recorder.getAddress(), gas: 1_000_000 }),
         ];
         await expect(
-          market.connect(provider).fulfilBatch(ids, [OUTPUT, OUTPUT], { gasLimit: 900_000 }),
+          market
+            .connect(provider)
+            .fulfilBatch(ids, await paramsOfAll(market, ids), [OUTPUT, OUTPUT], { gasLimit: 900_000 }),
         ).to.be.revertedWithCustomError(market, "MarketInsufficientGasForCallback");
         expect(await market.statusOf(ids[0]!)).to.equal(BigInt(Status.Pending));
       });
@@ -1749,9 +1806,11 @@ describe("InferenceMarket", () => {
           // Twice the price: the excess is the consumer's own credit, there to withdraw.
           await c.request(1, INPUT, ETH_PRICE * 2n, await deadlineIn(), { value: ETH_PRICE * 2n });
           const victim = await requestEth(env);
-          await c.setAttack(attack, victim);
+          await c.setAttack(attack, victim, await paramsOf(market, victim));
           const other = await requestEth(env);
-          const tx = await market.connect(provider).fulfilBatch([1n, other], [OUTPUT, OUTPUT]);
+          const tx = await market
+            .connect(provider)
+            .fulfilBatch([1n, other], await paramsOfAll(market, [1n, other]), [OUTPUT, OUTPUT]);
           await expect(tx).to.emit(market, "CallbackResult").withArgs(1n, true);
           expect(await c.calls()).to.equal(1n);
           expect(await c.reentered()).to.equal(false);
@@ -1763,7 +1822,7 @@ describe("InferenceMarket", () => {
           // The same through the single fulfil.
           await c.request(1, INPUT, ETH_PRICE * 2n, await deadlineIn(), { value: ETH_PRICE * 2n });
           const second = await market.requestCount();
-          await expect(market.connect(provider).fulfil(second, OUTPUT))
+          await expect(market.connect(provider).fulfil(second, await paramsOf(market, second), OUTPUT))
             .to.emit(market, "CallbackResult")
             .withArgs(second, true);
           expect(await c.reentered()).to.equal(false);

@@ -67,7 +67,11 @@ contract InferenceMarketFeesTest is Test {
         vm.prank(PROVIDER);
         market.claim(id);
         vm.prank(PROVIDER);
-        market.submit(id, Deploy.tensor(hex"02020202"));
+        market.submit(
+            id,
+            Deploy.request(REQUESTER, feeToken, price, address(0), 0, hex"01"),
+            Deploy.tensor(hex"02020202")
+        );
 
         uint256 royalty = market.balanceOf(MODEL_OWNER, feeToken);
         uint256 protocol = market.balanceOf(TREASURY, feeToken);
@@ -157,7 +161,7 @@ contract InferenceMarketFeesTest is Test {
         market.setClaimPenalty(penaltyAtExpiry);
         uint256 active = providers.stakeOf(PROVIDER);
         vm.warp(block.timestamp + 1 hours + 1);
-        market.expire(id);
+        market.expire(id, Deploy.request(REQUESTER, address(0), 1 ether, address(0), 0, hex"01"));
 
         uint256 penalty = penaltyAtExpiry < penaltyAtClaim ? penaltyAtExpiry : penaltyAtClaim;
         assertEq(providers.stakeOf(PROVIDER), active - penalty, "penalty from active stake");

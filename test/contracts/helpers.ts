@@ -1,6 +1,7 @@
 // Shared deployment for the contract tests (no side effects: mocha loads every .ts under test/).
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { hexlify } from "ethers";
+import { hexlify, type BigNumberish } from "ethers";
+import { findRequestParams, type RequestParams } from "../../oracle/chain/request-params.ts";
 import { encodeTensor, encodedTensorSize } from "../../oracle/model/tensor-codec.ts";
 import { allocateData, elementCount } from "../../oracle/model/tensor.ts";
 import type { DType } from "../../oracle/model/tensor.ts";
@@ -81,6 +82,34 @@ export function modelParams(overrides: Record<string, unknown> = {}) {
     challengeWindow: 0,
     ...overrides,
   };
+}
+
+/** Parameters that are no request's (all zero): what a call about an unknown id carries. */
+export const NO_PARAMS: RequestParams = {
+  requester: ZERO,
+  feeToken: ZERO,
+  fee: 0n,
+  callback: ZERO,
+  callbackGasLimit: 0n,
+  inputHash: "0x" + "00".repeat(32),
+};
+
+/**
+ * Request `id`'s parameters as off-chain callers get them (oracle/chain/request-params.ts, from
+ * its `InferenceRequested` event), or {@link NO_PARAMS} for an id the market does not know (the
+ * tests that send those check the market refuses the id).
+ */
+export async function paramsOf(market: Contracts.InferenceMarket, id: BigNumberish): Promise<RequestParams> {
+  if ((await market.getRequest(id)).status === 0n) return NO_PARAMS;
+  return findRequestParams(market, BigInt(id));
+}
+
+/** {@link paramsOf} of each id, in order (a `fulfilBatch`'s `params`). */
+export async function paramsOfAll(
+  market: Contracts.InferenceMarket,
+  ids: readonly BigNumberish[],
+): Promise<RequestParams[]> {
+  return Promise.all(ids.map((id) => paramsOf(market, id)));
 }
 
 type Signer = HardhatEthersSigner;

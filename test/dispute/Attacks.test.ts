@@ -10,6 +10,7 @@ import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { GasLog } from "../../oracle/devnet/gas-log.ts";
 import { layerKit, type LayerKit } from "../../oracle/dispute/layer-kit.ts";
@@ -129,6 +130,9 @@ async function request(fx: Fx, modelId: bigint | number, input: string, deadline
   return await fx.market.requestCount();
 }
 
+/** The params of request `id` (the market stores only their commitment), read from its event. */
+const paramsOf = (fx: Fx, id: bigint | number) => findRequestParams(fx.market, BigInt(id));
+
 /** Request, claim and submit `output` for the identity model; returns the id and the submitted roots. */
 async function submitted(fx: Fx, output: Tensor, provider = fx.provider) {
   const id = await request(fx, fx.id4.modelId, INPUT);
@@ -146,7 +150,7 @@ async function challenge(
   defenderRoots: string[],
   challengerRoots: string[],
 ) {
-  const params = challengeParams(fx.id4, INPUT, defenderRoots, challengerRoots);
+  const params = challengeParams(fx.id4, await paramsOf(fx, id), INPUT, defenderRoots, challengerRoots);
   return openGame(fx.game, { challenger: who, requestId: id, params, bond: BOND, gas });
 }
 
@@ -212,25 +216,27 @@ describe("attacks on Optimistic results (issue 8)", () => {
       .withArgs(id, 16, 15);
     await fx.market.connect(fx.provider).submitOptimistic(id, honest, roots);
     await time.increase(WINDOW);
-    await fx.market.finalize(id);
+    await fx.market.finalize(id, await paramsOf(fx, id));
     expect(await fx.market.outputOf(id)).to.equal(honest);
 
     // Attested and Zk submissions are held to the registered output format too.
     const attested = await request(fx, 2, INPUT);
     await fx.market.connect(fx.provider).claim(attested);
-    await expect(fx.market.connect(fx.provider).submit(attested, relabelled))
+    const attestedParams = await paramsOf(fx, attested);
+    await expect(fx.market.connect(fx.provider).submit(attested, attestedParams, relabelled))
       .to.be.revertedWithCustomError(fx.market, "MarketOutputMalformed")
       .withArgs(attested, 15, 15);
-    await fx.market.connect(fx.provider).submit(attested, honest);
+    await fx.market.connect(fx.provider).submit(attested, attestedParams, honest);
     expect(await fx.market.outputOf(attested)).to.equal(honest);
 
     const zk = await request(fx, 3, INPUT);
     await fx.market.connect(fx.provider).claim(zk);
     await fx.verifier.setAnswer(true); // a verifier that accepts anything: the format check alone refuses
-    await expect(fx.market.connect(fx.provider).submitWithProof(zk, INPUT, relabelled, "0x"))
+    const zkParams = await paramsOf(fx, zk);
+    await expect(fx.market.connect(fx.provider).submitWithProof(zk, zkParams, INPUT, relabelled, "0x"))
       .to.be.revertedWithCustomError(fx.market, "MarketOutputMalformed")
       .withArgs(zk, 15, 15);
-    await fx.market.connect(fx.provider).submitWithProof(zk, INPUT, honest, "0x");
+    await fx.market.connect(fx.provider).submitWithProof(zk, zkParams, INPUT, honest, "0x");
     expect(await fx.market.outputOf(zk)).to.equal(honest);
   });
 
@@ -328,7 +334,7 @@ describe("attacks on Optimistic results (issue 8)", () => {
       const gameId = await openGame(fx.game, {
         challenger: fx.watcher,
         requestId: id,
-        params: challengeParams(reg, envelope, defender.roots, challenger.roots),
+        params: challengeParams(reg, await paramsOf(fx, id), envelope, defender.roots, challenger.roots),
         bond: BOND,
         gas: games,
       });
@@ -478,7 +484,8 @@ describe("attacks on Optimistic results (issue 8)", () => {
     // One block: the sock puppet's game is lost by its challenger, the griefer's game times out
     // and the griefer opens the next one, and the honest watcher (last in the block) opens its own.
     const gasLimit = 3_000_000;
-    const params = (seed: string) => challengeParams(fx.id4, INPUT, trees.roots, randomRoots(seed));
+    const request = await paramsOf(fx, id);
+    const params = (seed: string) => challengeParams(fx.id4, request, INPUT, trees.roots, randomRoots(seed));
     const receipts = await oneBlock([
       () => fx.game.connect(fx.keeper).claimTimeout(sockGame, { gasLimit }),
       () => fx.game.connect(fx.griefer).claimTimeout(g1, { gasLimit }),
@@ -486,7 +493,7 @@ describe("attacks on Optimistic results (issue 8)", () => {
       () =>
         fx.game
           .connect(fx.watcher)
-          .challenge(id, challengeParams(fx.id4, INPUT, trees.roots, truth.roots), { value: BOND, gasLimit }),
+          .challenge(id, challengeParams(fx.id4, request, INPUT, trees.roots, truth.roots), { value: BOND, gasLimit }),
     ]);
     expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 1, 1]);
     const g2 = startedGame(fx.game, receipts[2]!);
@@ -533,6 +540,7 @@ describe("attacks on Optimistic results (issue 8)", () => {
     for (const n of [1, 6]) {
       fx = await networkHelpers.loadFixture(fixture);
       const honest = await submitted(fx, X);
+      const request = await paramsOf(fx, honest.id);
       const roots = honest.trees.roots;
       const chunk = honest.trees.bytes[0]!;
       const griefers = [fx.sock, fx.griefer, fx.watcher2, fx.requester, fx.keeper, fx.owner];
@@ -560,7 +568,7 @@ describe("attacks on Optimistic results (issue 8)", () => {
           () =>
             fx.game
               .connect(g.who)
-              .challenge(honest.id, challengeParams(fx.id4, INPUT, roots, randomRoots(`again ${g.id}`)), {
+              .challenge(honest.id, challengeParams(fx.id4, request, INPUT, roots, randomRoots(`again ${g.id}`)), {
                 value: BOND,
                 gasLimit,
               }),
@@ -579,10 +587,13 @@ describe("attacks on Optimistic results (issue 8)", () => {
       }
       await time.setNextBlockTimestamp(honest.windowEnd - 1 + CLOCK - 1);
       await reveal(last.id);
-      await expect(fx.market.finalize(honest.id)).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
+      await expect(fx.market.finalize(honest.id, request)).to.be.revertedWithCustomError(
+        fx.market,
+        "MarketWrongStatus",
+      );
       await at(await dueAt(last.id));
       await fx.game.connect(fx.keeper).claimTimeout(last.id);
-      await fx.market.connect(fx.keeper).finalize(honest.id);
+      await fx.market.connect(fx.keeper).finalize(honest.id, request);
       const finalizedAt = await time.latest();
       expect(finalizedAt, `${n} griefers`).to.be.at.most(honest.windowEnd + 2 * CLOCK + 1);
       expect(await fx.market.statusOf(honest.id)).to.equal(Status.Finalized);
@@ -693,13 +704,16 @@ describe("attacks on Optimistic results (issue 8)", () => {
     expect(bound).to.equal(windowEnd + 2 * Number(await fx.game.maxDuration()));
     expect(bound).to.equal(windowEnd + 4 * CLOCK);
     await time.setNextBlockTimestamp(bound);
-    await expect(fx.market.connect(fx.keeper).expire(id, { gasLimit: 500_000 }))
+    const params = await paramsOf(fx, id);
+    await expect(fx.market.connect(fx.keeper).expire(id, params, { gasLimit: 500_000 }))
       .to.be.revertedWithCustomError(fx.market, "MarketGamesStillRunning")
       .withArgs(id, bound);
     expect((await ethers.provider.getBlock("latest"))!.timestamp).to.equal(bound);
     expect(await fx.market.statusOf(id)).to.equal(Status.Challenged);
     await time.setNextBlockTimestamp(bound + 1);
-    await expect(fx.market.connect(fx.keeper).expire(id)).to.emit(fx.market, "RequestRefunded").withArgs(id, PRICE, 0);
+    await expect(fx.market.connect(fx.keeper).expire(id, params))
+      .to.emit(fx.market, "RequestRefunded")
+      .withArgs(id, PRICE, 0);
     expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
     expect(await fx.market.balanceOf(fx.requester.address, ZERO)).to.equal(2n * PRICE);
     expect(await fx.providers.stakeOf(fx.provider.address)).to.equal(stakeBefore);
@@ -768,7 +782,7 @@ describe("attacks on Optimistic results (issue 8)", () => {
       .requestInference(2, INPUT, PRICE, deadline, consumerAddress, 200_000, { value: PRICE });
     const stranger = await fx.market.requestCount();
     await fx.market.connect(fx.provider).claim(stranger);
-    await expect(fx.market.connect(fx.provider).submit(stranger, fabricated))
+    await expect(fx.market.connect(fx.provider).submit(stranger, await paramsOf(fx, stranger), fabricated))
       .to.emit(fx.market, "CallbackResult")
       .withArgs(stranger, false);
     expect(await fx.market.statusOf(stranger)).to.equal(Status.Finalized);
@@ -784,10 +798,57 @@ describe("attacks on Optimistic results (issue 8)", () => {
     await consumer.connect(fx.requester).ask(INPUT, deadline, { value: PRICE });
     const own = await fx.market.requestCount();
     await fx.market.connect(fx.provider).claim(own);
-    await expect(fx.market.connect(fx.provider).submit(own, output))
+    await expect(fx.market.connect(fx.provider).submit(own, await paramsOf(fx, own), output))
       .to.emit(fx.market, "CallbackResult")
       .withArgs(own, true);
     expect(await consumer.resultOf(own)).to.equal(output);
+  });
+
+  it("attack 9, forged request params in a challenge: refused with MarketRequestParamsMismatch, and a proven fault refunds the real requester", async () => {
+    const fx = await networkHelpers.loadFixture(fixture);
+    const { id, trees } = await submitted(fx, WRONG);
+    const truth = traceTrees([X]);
+    const real = await paramsOf(fx, id);
+    // The market keeps the refund's payee, amount and token from the first challenge's params:
+    // each forgery would send the refund of a proven fault elsewhere (or mint a larger one).
+    const otherInput = inlineInput(WRONG);
+    const forgeries = [
+      { ...real, requester: fx.watcher.address },
+      { ...real, fee: real.fee * 10n },
+      { ...real, feeToken: await fx.market.getAddress() },
+      { ...real, callback: fx.watcher.address, callbackGasLimit: 100_000n },
+    ];
+    for (const forged of forgeries) {
+      const params = challengeParams(fx.id4, forged, INPUT, trees.roots, truth.roots);
+      await expect(fx.game.connect(fx.watcher).challenge(id, params, { value: BOND }))
+        .to.be.revertedWithCustomError(fx.market, "MarketRequestParamsMismatch")
+        .withArgs(id);
+    }
+    // Another input with its own hash: the game would be about an input nobody paid for.
+    const otherRequest = { ...real, inputHash: keccak256(otherInput) };
+    await expect(
+      fx.game
+        .connect(fx.watcher)
+        .challenge(id, challengeParams(fx.id4, otherRequest, otherInput, trees.roots, truth.roots), { value: BOND }),
+    )
+      .to.be.revertedWithCustomError(fx.market, "MarketRequestParamsMismatch")
+      .withArgs(id);
+    expect(await fx.game.gameCount()).to.equal(0n);
+    expect(await fx.market.openGamesOf(id)).to.equal(0n);
+    expect(await fx.market.statusOf(id)).to.equal(Status.Submitted);
+    // With the request's own params the fault is proven and the refund goes to the requester.
+    const gameId = await challenge(fx, fx.watcher, id, trees.roots, truth.roots);
+    const { view } = await identityPlay(
+      fx,
+      gameId,
+      { signer: fx.provider, trees },
+      { signer: fx.watcher, trees: truth },
+    );
+    expect(view.winner).to.equal(Side.Challenger);
+    expect(await fx.market.statusOf(id)).to.equal(Status.Refunded);
+    expect(await fx.market.balanceOf(fx.requester.address, ZERO)).to.equal(PRICE);
+    expect(await fx.market.balanceOf(fx.watcher.address, ZERO)).to.equal(0n);
+    expect(await fx.game.balanceOf(fx.watcher.address)).to.equal(BOND + (SLASH * REWARD_BPS) / 10000n);
   });
 
   it("the bond scales with the defender's worst-case gas, so a false challenge always pays the defender's gas", async () => {
@@ -874,7 +935,13 @@ describe("attacks on Optimistic results (issue 8)", () => {
     const gameId = await openGame(suite.game, {
       challenger: liar!,
       requestId: 1n,
-      params: challengeParams(reg, envelope, honest.roots, traceTrees(lie).roots),
+      params: challengeParams(
+        reg,
+        await findRequestParams(suite.market, 1n),
+        envelope,
+        honest.roots,
+        traceTrees(lie).roots,
+      ),
       bond,
       gas: log,
     });

@@ -3,14 +3,16 @@ import { network } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
 import { signers } from "../contracts/helpers.ts";
+import { registerMlpModels } from "./mlp-models.ts";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import { encodeInlineInput } from "../../oracle/model/input-envelope.ts";
 import type { Tensor } from "../../oracle/model/tensor.ts";
 import { executeVqm } from "../../oracle/model/vqm/reference-executor.ts";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
-import { weightsBlob, weightsRoot } from "../../oracle/model/vqm/commitments.ts";
-import { encodeLayerSpec, layerSpecs, layoutProof, layoutRoot } from "../../oracle/dispute/layout.ts";
+import { weightsBlob } from "../../oracle/model/vqm/commitments.ts";
+import { encodeLayerSpec, layerSpecs, layoutProof } from "../../oracle/dispute/layout.ts";
 import {
   chunkBytes,
   differingElement,
@@ -73,31 +75,13 @@ async function fixture() {
     clockSec: CLOCK,
   });
   const verifier = (await ethers.deployContract("ProofVerifierStub")) as unknown as Contracts.ProofVerifierStub;
-  const base = {
-    modelHash: ethers.keccak256("0x01"),
-    contentId: "bafy-mlp",
-    feeToken: ZERO,
+  await registerMlpModels(models, modelOwner, {
+    model,
+    specs,
     price: PRICE,
-    royaltyBps: 1000,
-    inputShape: [1, 8],
-    outputShape: [1],
-    inputDtype: 1, // int8
-    outputDtype: 2, // int32: the argmax index
-    verifier: ZERO,
-    weightsRoot: ethers.ZeroHash,
-    layoutRoot: ethers.ZeroHash,
-    layerCount: 0,
-    challengeWindow: 0,
-  };
-  await models.connect(modelOwner).register({
-    ...base,
-    mode: 2,
-    weightsRoot: weightsRoot(model),
-    layoutRoot: layoutRoot(specs),
-    layerCount: specs.length,
-    challengeWindow: WINDOW,
+    window: WINDOW,
+    verifier: await verifier.getAddress(),
   });
-  await models.connect(modelOwner).register({ ...base, mode: 1, verifier: await verifier.getAddress() });
   await providers.connect(provider).stake({ value: MIN_STAKE });
   await providers.connect(provider).optIn(1);
   await providers.connect(provider).optIn(2);
@@ -115,6 +99,9 @@ async function record(name: string, tx: Promise<ContractTransactionResponse>) {
 
 const inputBytes = encodeInlineInput(input);
 
+/** The params of request `id` (the market stores only their commitment), read from its event. */
+const paramsOf = (fx: Fx, id: bigint | number) => findRequestParams(fx.market, BigInt(id));
+
 async function requestAndSubmit(fx: Fx, trace: Tensor[]): Promise<{ id: bigint; roots: string[] }> {
   const deadline = (await networkHelpers.time.latest()) + 86400;
   await fx.market.connect(fx.requester).requestInference(1, inputBytes, PRICE, deadline, ZERO, 0, { value: PRICE });
@@ -131,6 +118,7 @@ async function requestAndSubmit(fx: Fx, trace: Tensor[]): Promise<{ id: bigint; 
 async function challenge(fx: Fx, id: bigint, defenderRoots: string[], challengerRoots: string[]) {
   const k = firstDifferingLayer(defenderRoots, challengerRoots)!;
   const params = {
+    request: await paramsOf(fx, id),
     input: inputBytes,
     defenderRoots,
     challengerRoots,
@@ -192,13 +180,19 @@ describe("Optimistic mode and the dispute game", () => {
     const { id } = await requestAndSubmit(fx, honest);
     expect(await fx.market.statusOf(id)).to.equal(Status.Submitted);
     expect(await fx.market.outputOf(id)).to.equal("0x");
-    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWindowOpen");
+    await expect(fx.market.finalize(id, await paramsOf(fx, id))).to.be.revertedWithCustomError(
+      fx.market,
+      "MarketWindowOpen",
+    );
     await networkHelpers.time.increase(WINDOW);
-    await record("finalize", fx.market.connect(fx.other).finalize(id));
+    await record("finalize", fx.market.connect(fx.other).finalize(id, await paramsOf(fx, id)));
     expect(await fx.market.statusOf(id)).to.equal(Status.Finalized);
     expect(await fx.market.outputOf(id)).to.equal(ethers.hexlify(encodeTensor(honest[2]!)));
     expect(await fx.market.balanceOf(fx.provider.address, ZERO)).to.equal((PRICE * 8750n) / 10000n);
-    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
+    await expect(fx.market.finalize(id, await paramsOf(fx, id))).to.be.revertedWithCustomError(
+      fx.market,
+      "MarketWrongStatus",
+    );
   });
 
   it("submitOptimistic refuses roots that do not commit the output, the wrong count and other modes", async () => {
@@ -214,7 +208,7 @@ describe("Optimistic mode and the dispute game", () => {
     await expect(fx.market.connect(fx.provider).submitOptimistic(1, encodeTensor(honest[2]!), roots.slice(1)))
       .to.be.revertedWithCustomError(fx.market, "MarketLayerCountMismatch")
       .withArgs(1n, 2n, 3n);
-    await expect(fx.market.connect(fx.provider).submit(1, "0x01"))
+    await expect(fx.market.connect(fx.provider).submit(1, await paramsOf(fx, 1), "0x01"))
       .to.be.revertedWithCustomError(fx.market, "MarketWrongMode")
       .withArgs(1n, 2);
     await expect(
@@ -237,7 +231,10 @@ describe("Optimistic mode and the dispute game", () => {
     expect(await fx.providers.stakeOf(fx.provider.address)).to.equal(MIN_STAKE - SLASH);
     expect(await fx.game.balanceOf(fx.challenger.address)).to.equal(BOND + SLASH / 2n);
     expect(await fx.game.balanceOf(fx.treasury.address)).to.equal(SLASH / 2n);
-    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
+    await expect(fx.market.finalize(id, await paramsOf(fx, id))).to.be.revertedWithCustomError(
+      fx.market,
+      "MarketWrongStatus",
+    );
     const before = await ethers.provider.getBalance(await fx.game.getAddress());
     await fx.game.connect(fx.challenger).withdraw();
     expect(await ethers.provider.getBalance(await fx.game.getAddress())).to.equal(before - BOND - SLASH / 2n);
@@ -262,7 +259,10 @@ describe("Optimistic mode and the dispute game", () => {
     await networkHelpers.time.increase(WINDOW / 2);
     const gameId = await challenge(fx, id, roots, lie.roots);
     expect(await fx.market.openGamesOf(id)).to.equal(1n);
-    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
+    await expect(fx.market.finalize(id, await paramsOf(fx, id))).to.be.revertedWithCustomError(
+      fx.market,
+      "MarketWrongStatus",
+    );
     await networkHelpers.time.increase(600);
     const g = await play(fx, gameId, traceTrees(honest), lie);
     expect(g.winner).to.equal(Side.Defender);
@@ -273,9 +273,12 @@ describe("Optimistic mode and the dispute game", () => {
     expect(await fx.providers.stakeOf(fx.provider.address)).to.equal(MIN_STAKE);
     // The game neither froze nor extended the window: the result finalizes when it ends.
     expect(await fx.market.windowEndOf(id)).to.equal(windowEnd);
-    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWindowOpen");
+    await expect(fx.market.finalize(id, await paramsOf(fx, id))).to.be.revertedWithCustomError(
+      fx.market,
+      "MarketWindowOpen",
+    );
     await networkHelpers.time.increaseTo(windowEnd);
-    await fx.market.finalize(id);
+    await fx.market.finalize(id, await paramsOf(fx, id));
     expect(await fx.market.statusOf(id)).to.equal(Status.Finalized);
   });
 
@@ -288,6 +291,7 @@ describe("Optimistic mode and the dispute game", () => {
     expect(await fx.market.statusOf(id)).to.equal(Status.Challenged);
     // The second challenger takes a game of its own over the Challenged result.
     const params = {
+      request: await paramsOf(fx, id),
       input: inputBytes,
       defenderRoots: roots,
       challengerRoots: honestTrees.roots,
@@ -332,6 +336,7 @@ describe("Optimistic mode and the dispute game", () => {
     const g1 = await challenge(fx, id, roots, lie.roots);
     const other = traceTrees(cheatAt(2, 0));
     const params = {
+      request: await paramsOf(fx, id),
       input: inputBytes,
       defenderRoots: roots,
       challengerRoots: other.roots,
@@ -347,12 +352,15 @@ describe("Optimistic mode and the dispute game", () => {
     await play(fx, g1, traceTrees(honest), lie);
     expect(await fx.market.statusOf(id)).to.equal(Status.Challenged);
     await networkHelpers.time.increaseTo(windowEnd);
-    await expect(fx.market.finalize(id)).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
+    await expect(fx.market.finalize(id, await paramsOf(fx, id))).to.be.revertedWithCustomError(
+      fx.market,
+      "MarketWrongStatus",
+    );
     await fx.game.connect(fx.provider).claimTimeout(g2);
     expect((await fx.game.getGame(g2)).winner).to.equal(Side.Defender);
     expect(await fx.market.statusOf(id)).to.equal(Status.Submitted);
     expect(BigInt(await networkHelpers.time.latest())).to.be.at.most(windowEnd + 2n * BigInt(CLOCK));
-    await fx.market.finalize(id);
+    await fx.market.finalize(id, await paramsOf(fx, id));
     expect(await fx.market.statusOf(id)).to.equal(Status.Finalized);
     expect(await fx.game.balanceOf(fx.provider.address)).to.equal(BOND); // half of each lost bond
   });
@@ -394,6 +402,7 @@ describe("Optimistic mode and the dispute game", () => {
     const { id, roots } = await requestAndSubmit(fx, honest);
     const lie = traceTrees(cheatAt(0, 1)).roots;
     const params = {
+      request: await paramsOf(fx, id),
       input: inputBytes,
       defenderRoots: roots,
       challengerRoots: lie,
@@ -429,7 +438,7 @@ describe("Optimistic mode and the dispute game", () => {
   it("only the dispute game may open or resolve a challenge, and the game is set once", async () => {
     const fx = await networkHelpers.loadFixture(fixture);
     const { id } = await requestAndSubmit(fx, honest);
-    await expect(fx.market.connect(fx.other).openChallenge(id))
+    await expect(fx.market.connect(fx.other).openChallenge(id, await paramsOf(fx, id)))
       .to.be.revertedWithCustomError(fx.market, "MarketNotDisputeGame")
       .withArgs(fx.other.address);
     await expect(fx.market.connect(fx.provider).resolveChallenge(id, false)).to.be.revertedWithCustomError(
@@ -452,23 +461,26 @@ describe("Optimistic mode and the dispute game", () => {
     await fx.market.connect(fx.requester).requestInference(2, inputBytes, PRICE, deadline, ZERO, 0, { value: PRICE });
     await fx.market.connect(fx.provider).claim(1);
     const output = encodeTensor(honest[2]!);
-    await expect(fx.market.connect(fx.provider).submitWithProof(1, inputBytes, output, "0x1234"))
+    await expect(fx.market.connect(fx.provider).submitWithProof(1, await paramsOf(fx, 1), inputBytes, output, "0x1234"))
       .to.be.revertedWithCustomError(fx.market, "MarketProofInvalid")
       .withArgs(1n);
     await fx.verifier.setAnswer(true);
     await expect(
-      fx.market.connect(fx.provider).submitWithProof(1, "0x0001", output, "0x1234"),
+      fx.market.connect(fx.provider).submitWithProof(1, await paramsOf(fx, 1), "0x0001", output, "0x1234"),
     ).to.be.revertedWithCustomError(fx.market, "MarketInputMismatch");
-    await expect(fx.market.connect(fx.provider).submit(1, output)).to.be.revertedWithCustomError(
+    await expect(fx.market.connect(fx.provider).submit(1, await paramsOf(fx, 1), output)).to.be.revertedWithCustomError(
       fx.market,
       "MarketWrongMode",
     );
     expect(await fx.market.statusOf(1)).to.equal(2n);
-    await record("submitWithProof", fx.market.connect(fx.provider).submitWithProof(1, inputBytes, output, "0x1234"));
+    await record(
+      "submitWithProof",
+      fx.market.connect(fx.provider).submitWithProof(1, await paramsOf(fx, 1), inputBytes, output, "0x1234"),
+    );
     expect(await fx.market.statusOf(1)).to.equal(Status.Finalized);
     expect(await fx.market.outputOf(1)).to.equal(ethers.hexlify(output));
     await expect(
-      fx.market.connect(fx.provider).submitWithProof(1, inputBytes, output, "0x1234"),
+      fx.market.connect(fx.provider).submitWithProof(1, await paramsOf(fx, 1), inputBytes, output, "0x1234"),
     ).to.be.revertedWithCustomError(fx.market, "MarketWrongStatus");
   });
 

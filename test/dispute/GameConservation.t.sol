@@ -75,13 +75,24 @@ library TinyModel {
         return y == 127 ? int8(126) : y + 1;
     }
 
+    /// The parameters of a request for `x` made by `requester` at `fee`, without a callback.
+    function request(
+        address requester,
+        uint256 fee,
+        int8 x
+    ) internal pure returns (IInferenceMarket.RequestParams memory) {
+        return Deploy.request(requester, address(0), fee, address(0), 0, input(x));
+    }
+
     function challengeParams(
+        IInferenceMarket.RequestParams memory request_,
         int8 x,
         int8 defenderY,
         int8 challengerY
     ) internal pure returns (IDisputeGame.ChallengeParams memory) {
         return
             IDisputeGame.ChallengeParams({
+                request: request_,
                 input: input(x),
                 defenderRoots: roots(defenderY),
                 challengerRoots: roots(challengerY),
@@ -132,6 +143,7 @@ contract GameHandler is Test {
 
     mapping(uint256 requestId => int8) public inputOf;
     mapping(uint256 requestId => int8) public submittedOf;
+    mapping(uint256 requestId => address) public requesterOf;
     mapping(uint256 requestId => uint256[]) internal _gamesOf;
     mapping(uint256 requestId => bool) public watched;
 
@@ -190,6 +202,11 @@ contract GameHandler is Test {
     // ------------------------------------------------------------------------------------------
     // Requests
 
+    /// The parameters request `id` was made with (the market stores only their commitment).
+    function _params(uint256 id) internal view returns (IInferenceMarket.RequestParams memory) {
+        return TinyModel.request(requesterOf[id], PRICE, inputOf[id]);
+    }
+
     function request(uint256 actorSeed, int8 x, uint256 extraSeed, uint256 deadlineSeed) external {
         _online();
         address requester = requesters[actorSeed % 2];
@@ -204,6 +221,7 @@ contract GameHandler is Test {
             0
         );
         inputOf[id] = x;
+        requesterOf[id] = requester;
         marketIn += maxFee;
         ++calls["request"];
     }
@@ -258,7 +276,7 @@ contract GameHandler is Test {
         if (id == 0 || _status(id) != IInferenceMarket.RequestStatus.Submitted) return;
         if (block.timestamp < market.windowEndOf(id)) return;
         vm.prank(KEEPER);
-        market.finalize(id);
+        market.finalize(id, _params(id));
         ++calls["finalize"];
     }
 
@@ -272,7 +290,7 @@ contract GameHandler is Test {
         bool ok = _expirable(id, r);
         uint256 before = r.provider == address(0) ? 0 : _totalStake(r.provider);
         vm.prank(KEEPER);
-        try market.expire(id) {
+        try market.expire(id, _params(id)) {
             if (!ok) _fail("expire before the bound");
             uint256 penalty = r.provider == address(0) ? 0 : before - _totalStake(r.provider);
             marketIn += penalty;
@@ -304,6 +322,7 @@ contract GameHandler is Test {
         bytes32[] memory theirs = new bytes32[](1);
         theirs[0] = root;
         IDisputeGame.ChallengeParams memory p = IDisputeGame.ChallengeParams({
+            request: _params(id),
             input: TinyModel.input(inputOf[id]),
             defenderRoots: roots,
             challengerRoots: theirs,
@@ -431,7 +450,7 @@ contract GameHandler is Test {
         IInferenceMarket.RequestStatus status = r.status;
         if (_expirable(id, r)) {
             uint256 before = r.provider == address(0) ? 0 : _totalStake(r.provider);
-            (bool ok, ) = _keeperCall(address(market), abi.encodeCall(market.expire, (id)));
+            (bool ok, ) = _keeperCall(address(market), abi.encodeCall(market.expire, (id, _params(id))));
             if (!ok) _fail("overdue: expire");
             // A claimed request's penalty moves from the registry to the market.
             uint256 penalty = r.provider == address(0) ? 0 : before - _totalStake(r.provider);
@@ -453,7 +472,7 @@ contract GameHandler is Test {
             if (status == IInferenceMarket.RequestStatus.Challenged) _fail("overdue: still challenged");
         }
         if (status == IInferenceMarket.RequestStatus.Submitted && block.timestamp >= windowEnd) {
-            (bool ok, ) = _keeperCall(address(market), abi.encodeCall(market.finalize, (id)));
+            (bool ok, ) = _keeperCall(address(market), abi.encodeCall(market.finalize, (id, _params(id))));
             if (!ok) _fail("overdue: finalize");
             ++calls["settle"];
         }
@@ -496,7 +515,7 @@ contract GameHandler is Test {
             _gamesOf[id].push(
                 game.challenge{value: BOND}(
                     id,
-                    TinyModel.challengeParams(inputOf[id], submittedOf[id], TinyModel.relu(inputOf[id]))
+                    TinyModel.challengeParams(_params(id), inputOf[id], submittedOf[id], TinyModel.relu(inputOf[id]))
                 )
             );
             gameIn += BOND;
@@ -892,7 +911,10 @@ contract GameConservationTest is Test {
         vm.stopPrank();
         int8 claimed = c.cheat ? TinyModel.relu(c.x) : TinyModel.other(y);
         vm.prank(CHALLENGER);
-        game.challenge{value: c.bond}(1, TinyModel.challengeParams(c.x, y, claimed));
+        game.challenge{value: c.bond}(
+            1,
+            TinyModel.challengeParams(TinyModel.request(REQUESTER, 0.01 ether, c.x), c.x, y, claimed)
+        );
         if (c.ending != 1) {
             vm.prank(PROVIDER);
             game.revealChunk(1, abi.encodePacked(y));
@@ -1018,7 +1040,10 @@ contract GameConservationTest is Test {
         market.submitOptimistic(1, TinyModel.output(y), TinyModel.roots(y));
         vm.stopPrank();
         vm.prank(CHALLENGER);
-        game.challenge{value: 0.1 ether}(1, TinyModel.challengeParams(x, y, TinyModel.other(y)));
+        game.challenge{value: 0.1 ether}(
+            1,
+            TinyModel.challengeParams(TinyModel.request(REQUESTER, 0.01 ether, x), x, y, TinyModel.other(y))
+        );
         uint256 refundable = market.refundableAfter(1);
         assertEq(refundable, market.windowEndOf(1) + 2 * game.maxDuration(), "the hard bound");
         vm.warp(bound(waitSeed, block.timestamp, refundable + 1 days));
@@ -1026,10 +1051,10 @@ contract GameConservationTest is Test {
             vm.expectRevert(
                 abi.encodeWithSelector(IInferenceMarket.MarketGamesStillRunning.selector, 1, uint64(refundable))
             );
-            market.expire(1);
+            market.expire(1, TinyModel.request(REQUESTER, 0.01 ether, x));
             return;
         }
-        market.expire(1);
+        market.expire(1, TinyModel.request(REQUESTER, 0.01 ether, x));
         assertTrue(market.statusOf(1) == IInferenceMarket.RequestStatus.Refunded, "refunded");
         assertEq(market.balanceOf(REQUESTER, address(0)), 0.01 ether, "fee back");
         assertEq(providers.stakeOf(PROVIDER), 5 ether, "no slash");

@@ -12,6 +12,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { withElementMoved } from "../../oracle/devnet/cheat-trace.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { GasLog } from "../../oracle/devnet/gas-log.ts";
@@ -310,7 +311,7 @@ async function play(fx: Fx, c: Case, input: Tensor, stall?: "challenger") {
   const gameId = await openGame(fx.game, {
     challenger: fx.liar,
     requestId: id,
-    params: challengeParams(reg, envelope, defender.roots, challenger.roots),
+    params: challengeParams(reg, await findRequestParams(fx.market, id), envelope, defender.roots, challenger.roots),
     bond: BOND,
     gas: log,
   });
@@ -465,7 +466,8 @@ describe("the largest case of every layer kind is proven under the move gas ceil
     const output: Tensor = { dtype: "int32", shape: [1, 25], data: new Int32Array(25) };
     await fx.market.connect(fx.provider).submitOptimistic(id, encodeTensor(output), roots);
     const theirs = roots.map((r, t) => (t === MAX_PASSES - 1 ? ZERO_HASH : r));
-    const params = { input, defenderRoots: roots, challengerRoots: theirs, layerSpec: "0x", layoutProof: [] };
+    const request = await findRequestParams(fx.market, id);
+    const params = { request, input, defenderRoots: roots, challengerRoots: theirs, layerSpec: "0x", layoutProof: [] };
     const challenge = fx.game.connect(fx.liar).challenge(id, params, { value: BOND });
     const receipt = await gas.record("challenge (1024 passes)", challenge, "challenger");
     const gameId = startedGame(fx.game, receipt);
@@ -503,7 +505,11 @@ describe("the largest case of every layer kind is proven under the move gas ceil
     const receipt = await (
       await fx.game
         .connect(fx.liar)
-        .challenge(id, challengeParams(reg, envelope, trees.roots, traceTrees(honest).roots), { value: BOND })
+        .challenge(
+          id,
+          challengeParams(reg, await findRequestParams(fx.market, id), envelope, trees.roots, traceTrees(honest).roots),
+          { value: BOND },
+        )
     ).wait();
     await time.increase(CLOCK);
     await gas.record("claimTimeout", fx.game.connect(fx.keeper).claimTimeout(startedGame(fx.game, receipt!)), "keeper");

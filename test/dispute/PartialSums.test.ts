@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { hexlify, type ContractTransactionResponse } from "ethers";
 import { signers } from "../contracts/helpers.ts";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { consistentFinal } from "../../oracle/devnet/cheat-trace.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { registerOptimistic } from "../../oracle/devnet/register-optimistic.ts";
@@ -215,6 +216,7 @@ async function toStep(fx: Fx, c: Case, trace: Tensor[], challengerTrace: Tensor[
   const k = firstDifferingLayer(defender.roots, challenger.roots)!;
   expect(k).to.equal(c.layer);
   const params = {
+    request: await findRequestParams(fx.market, id),
     input: inputBytes,
     defenderRoots: defender.roots,
     challengerRoots: challenger.roots,

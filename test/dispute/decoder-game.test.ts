@@ -12,6 +12,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { getBytes, hexlify } from "ethers";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { deployGameSuite } from "../../oracle/devnet/deploy-game-suite.ts";
 import { GasLog } from "../../oracle/devnet/gas-log.ts";
 import { generationKit } from "../../oracle/dispute/generation-kit.ts";
@@ -180,6 +181,7 @@ async function submitted(fx: Fx, output: Tensor, passRoots: readonly string[]): 
 /** Challenges request `id` with the challenger's pass roots; returns the game id. */
 async function challenge(fx: Fx, id: bigint, defender: GenerationTrees, challenger: GenerationTrees) {
   const params = {
+    request: await findRequestParams(fx.market, id),
     input: fx.s.input,
     defenderRoots: defender.passRoots,
     challengerRoots: challenger.passRoots,
@@ -370,7 +372,9 @@ describe("the dispute game over a decoder's generation (issue 11)", () => {
       const posted = { ...HONEST.output, data: Int32Array.from(HONEST.output.data as Int32Array) } as Tensor;
       (posted.data as Int32Array)[2] = ((HONEST.output.data as Int32Array)[2]! + 1) % PARAMETERS.vocab;
       const id = await submitted(fx, posted, HONEST_TREES.passRoots);
+      const request = await findRequestParams(fx.market, id);
       const params = (index: number) => ({
+        request,
         input: INPUT,
         defenderRoots: HONEST_TREES.passRoots,
         index,
@@ -405,6 +409,7 @@ describe("the dispute game over a decoder's generation (issue 11)", () => {
       const roots = [...HONEST_TREES.passRoots, HONEST_TREES.passRoots[0]!];
       const id = await submitted(fx, HONEST.output, roots);
       const params = {
+        request: await findRequestParams(fx.market, id),
         input: INPUT,
         defenderRoots: roots,
         challengerRoots: HONEST_TREES.passRoots,

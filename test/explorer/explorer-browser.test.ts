@@ -13,6 +13,7 @@ import { expect } from "chai";
 import { formatEther } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { connectSuite } from "../../oracle/chain/connect.ts";
+import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import { challengeParams } from "../../oracle/devnet/open-game.ts";
 import { startOptimisticSuite, type OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
@@ -108,7 +109,7 @@ describe("verity explorer in a real browser", function () {
     ids.refunded = await opt.ask(optimistic, disputeInput, 30);
     await local.rpc.send("evm_increaseTime", [31]);
     await local.rpc.send("evm_mine", []);
-    await (await market.expire(ids.refunded)).wait();
+    await (await market.expire(ids.refunded, await findRequestParams(market, ids.refunded))).wait();
 
     // A cheating provider's result and a watcher's challenge; nobody plays on, so the game stays open.
     ids.challenged = await opt.ask(optimistic, disputeInput);
@@ -121,6 +122,7 @@ describe("verity explorer in a real browser", function () {
     await (await asCheater.submitOptimistic(ids.challenged, encodeTensor(cheat[2]!), cheatRoots)).wait();
     const params = challengeParams(
       { specs: layerSpecs(disputeModel) },
+      await findRequestParams(market, ids.challenged),
       encodeInlineInput(disputeInput),
       cheatRoots,
       traceTrees(honest).roots,
@@ -145,6 +147,11 @@ describe("verity explorer in a real browser", function () {
     expect(await finalized.locator('[data-field="fee"]').textContent()).to.equal(
       `${formatEther(local.iris.price)} ETH`,
     );
+    // The market stores neither requester nor fee: the page reads them from the request's event.
+    const addressIn = async (field: string) =>
+      (await finalized.locator(`[data-field="${field}"]`).getAttribute("title"))?.toLowerCase();
+    expect(await addressIn("requester")).to.equal(local.actors.user.address.toLowerCase());
+    expect(await addressIn("provider")).to.equal(local.actors.provider.address.toLowerCase());
 
     const modes = await page
       .locator("#models tr[data-id]")

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { existsSync, renameSync, statSync, truncateSync } from "node:fs";
 import path from "node:path";
-import { getBytes } from "ethers";
+import { getBytes, hexlify } from "ethers";
 import { connectSuite } from "../../oracle/chain/connect.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type DaemonLogLine, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
@@ -9,10 +9,11 @@ import { encodeContentInput } from "../../oracle/model/input-envelope.ts";
 import { createTensor } from "../../oracle/model/tensor.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import { openEmbeddedStore } from "../../oracle/storage/embedded-store.ts";
+import { openJobStore } from "../../oracle/store/open-job-store.ts";
 import { ask, submissionsOf, tempDir, waitForStatus } from "./helpers.ts";
 
 /** The provider's state file and what becomes of the daemon when it is damaged or gone, and own releases. */
-describe("provider daemon: a corrupt or missing state file, and requests it released itself", function () {
+describe("provider daemon: a corrupt, missing or older state file, and requests it released itself", function () {
   this.timeout(180_000);
   const temp = tempDir("verity-store-faults-");
   let local: LocalSuite;
@@ -77,6 +78,52 @@ describe("provider daemon: a corrupt or missing state file, and requests it rele
     expect(await submissionsOf(market, claimed)).to.equal(1);
     expect(await submissionsOf(market, served)).to.equal(1);
     await daemon!.stop();
+  });
+
+  it("a state file from before request params were kept: its claim is served once, with the params from the chain", async () => {
+    const market = local.suite.inferenceMarket;
+    const input = getBytes(local.iris.manifest.samples[1]!.inputEnvelope);
+    // Through the consumer: the callback and its gas limit, which the old rows lack, are committed to.
+    const deadline = BigInt((await local.rpc.getBlock("latest"))!.timestamp) + 600n;
+    const receipt = (await (await local.consumer.ask(input, deadline, { value: local.iris.price })).wait())!;
+    const event = receipt.logs
+      .map((log) => market.interface.parseLog(log))
+      .find((parsed) => parsed?.name === "InferenceRequested")!;
+    const id = event.args.requestId as bigint;
+    await claimAsProvider(id);
+
+    // What an older daemon left: the claimed job without callback, callback gas limit, requester
+    // or fee (no such columns), and the cursor past the request, so its event is not read again.
+    const stateDir = path.join(temp.dir, "before-params");
+    const openState = () =>
+      openJobStore({ stateDir, chainId: local.deployment.chainId, market: local.deployment.contracts.inferenceMarket });
+    const old = openState();
+    const block = BigInt(receipt.blockNumber);
+    old.recordRequests(
+      [{ requestId: id, modelId: local.iris.modelId, input, deadline, blockNumber: block }],
+      "market-requests",
+      block,
+    );
+    old.transition(id, "claimed");
+    old.db.exec("ALTER TABLE jobs DROP COLUMN callback; ALTER TABLE jobs DROP COLUMN callback_gas_limit;");
+    old.close();
+
+    await start({ stateDir }).waitForLog((line) => line.msg === "provider daemon started");
+    expect(await waitForStatus(market, id, ["Finalized", "Refunded"])).to.equal("Finalized");
+    expect(await submissionsOf(market, id)).to.equal(1);
+    // The callback ran with the gas limit committed to: the consumer has the result.
+    expect(await local.consumer.resultOf(id)).to.equal(hexlify(await market.outputOf(id)));
+    await daemon!.stop();
+
+    const state = openState();
+    expect(state.getJob(id)).to.include({
+      state: "done",
+      requester: event.args.requester,
+      fee: event.args.fee,
+      callback: event.args.callback,
+      callbackGasLimit: event.args.callbackGasLimit,
+    });
+    state.close();
   });
 
   it("a request it released itself (input content missing) is served once the content is there", async () => {

@@ -43,6 +43,19 @@ export async function startParty(
   return Object.assign(party, { logs });
 }
 
+/** A provider cheating with `cheat` and an honest watchtower, started and added to `parties`. */
+export async function cheaterAndWatcher(
+  opt: OptimisticSuite,
+  dir: string,
+  parties: Party[],
+  cheat: Cheat,
+): Promise<{ cheater: Party; watcher: Party }> {
+  const cheater = await startParty(opt, dir, { name: "cheater", wallet: opt.actors.cheater, cheat });
+  const watcher = await startParty(opt, dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
+  parties.push(cheater, watcher);
+  return { cheater, watcher };
+}
+
 /**
  * An honest provider and a watchtower started (added to `parties`), a request for the first
  * model asked, its result Submitted and checked by the watchtower.

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 import { startOptimisticSuite, type OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
-import { disputeInput, disputeModel, expectWinner, moves, startParty, type Party } from "./dispute-helpers.ts";
+import { cheaterAndWatcher, disputeInput, disputeModel, expectWinner, moves, type Party } from "./dispute-helpers.ts";
 
 describe("Optimistic mode: a one-element cheat in a middle layer is bisected and proven (real daemons)", function () {
   this.timeout(120_000);
@@ -21,13 +21,7 @@ describe("Optimistic mode: a one-element cheat in a middle layer is bisected and
   });
 
   it("the watchtower bisects layer 0's three chunks to the cheated chunk and wins at the one-step", async () => {
-    const cheater = await startParty(opt, temp.dir, {
-      name: "cheater",
-      wallet: opt.actors.cheater,
-      cheat: { layer: 0, element: 2500, delta: 3 },
-    });
-    const watcher = await startParty(opt, temp.dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
-    parties.push(cheater, watcher);
+    const { cheater, watcher } = await cheaterAndWatcher(opt, temp.dir, parties, { layer: 0, element: 2500, delta: 3 });
     const market = opt.local.suite.inferenceMarket;
     const user = opt.local.actors.user.address;
     const before = await market.balanceOf(user, ZeroAddress);

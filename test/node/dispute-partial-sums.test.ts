@@ -4,7 +4,7 @@ import { gamesOf } from "../../oracle/chain/dispute-game.ts";
 import { startOptimisticSuite, type OptimisticSuite } from "../../oracle/devnet/optimistic-suite.ts";
 import { syntheticInput, syntheticMlp } from "../../oracle/model/vqm/synthetic-vqm.ts";
 import { tempDir, waitForStatus } from "./helpers.ts";
-import { expectWinner, moves, startParty, type Party } from "./dispute-helpers.ts";
+import { cheaterAndWatcher, expectWinner, moves, startParty, type Party } from "./dispute-helpers.ts";
 
 /** dense 8 → 20000 (relu), dense 20000 → 2: layer 1's fan-in exceeds one step (16384). */
 const FAN_IN = 20000;
@@ -36,13 +36,7 @@ describe("Optimistic mode: the reduction phase over a dense fan-in and an argmax
   });
 
   it("a cheat in the wide layer: the watchtower opens the sums, the cheater's own S_n gives it away at claimSum", async () => {
-    const cheater = await startParty(opt, temp.dir, {
-      name: "cheater",
-      wallet: opt.actors.cheater,
-      cheat: { layer: 1, element: 0, delta: 1 },
-    });
-    const watcher = await startParty(opt, temp.dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
-    parties.push(cheater, watcher);
+    const { cheater, watcher } = await cheaterAndWatcher(opt, temp.dir, parties, { layer: 1, element: 0, delta: 1 });
     const market = opt.local.suite.inferenceMarket;
     const registry = opt.local.suite.providerRegistry;
     const user = opt.local.actors.user.address;
@@ -108,13 +102,7 @@ describe("Optimistic mode: the reduction phase over a dense fan-in and an argmax
   });
 
   it("a cheat in an argmax row of 20000: the watchtower opens the reduction, the cheater's S_n gives it away", async () => {
-    const cheater = await startParty(opt, temp.dir, {
-      name: "cheater",
-      wallet: opt.actors.cheater,
-      cheat: { layer: 1, element: 0, delta: 1 },
-    });
-    const watcher = await startParty(opt, temp.dir, { name: "watcher", wallet: opt.actors.watcher, watch: true });
-    parties.push(cheater, watcher);
+    const { cheater, watcher } = await cheaterAndWatcher(opt, temp.dir, parties, { layer: 1, element: 0, delta: 1 });
     const market = opt.local.suite.inferenceMarket;
     const id = await opt.ask(opt.modelIds[1]!, argmaxInput);
     expect(await waitForStatus(market, id, ["Refunded", "Finalized"], 60_000)).to.equal("Refunded");

@@ -8,7 +8,7 @@
 import { copyFileSync, cpSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { getBytes, hexlify, ZeroAddress } from "ethers";
+import { getBytes, hexlify, keccak256, ZeroAddress } from "ethers";
 import { connectSuite } from "../../oracle/chain/connect.ts";
 import { startLocalSuite, type LocalSuite } from "../../oracle/devnet/local-suite.ts";
 import { spawnDaemon, type SpawnedDaemon } from "../../oracle/devnet/spawn-daemon.ts";
@@ -84,8 +84,10 @@ describe("ZK mode: the daemon proves and settles with submitWithProof (real proc
     const tx = await local.rpc.getTransaction(finalized!.transactionHash);
     const call = market.interface.parseTransaction(tx!);
     expect(call?.name).to.equal("submitWithProof");
-    expect(call?.args[1]).to.equal(hexlify(encodeRequestInput(input))); // the request's input bytes: the envelope
-    expect(getBytes(call?.args[3] as string)).to.have.length(256);
+    // (id, params, input, output, proof): the request's input bytes (the envelope) whose hash the params commit to
+    expect(call?.args[2]).to.equal(hexlify(encodeRequestInput(input)));
+    expect(call?.args[1].inputHash).to.equal(keccak256(encodeRequestInput(input)));
+    expect(getBytes(call?.args[4] as string)).to.have.length(256);
     const [submitted] = await market.queryFilter(market.filters.ResultSubmitted(id));
     expect(submitted!.transactionHash).to.equal(finalized!.transactionHash);
 

@@ -8,7 +8,7 @@ import {
   estimateCallbackGas,
 } from "../../oracle/sdk/estimate-callback-gas.ts";
 import type * as Contracts from "../../types/ethers-contracts/index.ts";
-import { ETH_PRICE, deployAll, outputBytes, tensorHex } from "../contracts/helpers.ts";
+import { ETH_PRICE, deployAll, outputBytes, paramsOf, tensorHex } from "../contracts/helpers.ts";
 import { rejection } from "../util/rejection.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -46,7 +46,7 @@ async function settleWith(env: Env, gasLimit: number) {
   await env.consumer.connect(env.requester).askWithGas(INPUT, await deadline(), gasLimit, { value: ETH_PRICE });
   const id = await env.market.requestCount();
   await env.market.connect(env.provider).claim(id);
-  return { id, tx: env.market.connect(env.provider).submit(id, OUTPUT) };
+  return { id, tx: env.market.connect(env.provider).submit(id, await paramsOf(env.market, id), OUTPUT) };
 }
 
 describe("estimateCallbackGas (oracle/sdk/estimate-callback-gas.ts)", () => {
@@ -127,7 +127,9 @@ describe("estimateCallbackGas (oracle/sdk/estimate-callback-gas.ts)", () => {
     await consumer.request(1, INPUT, ETH_PRICE, await deadline(), estimate.gasNeeded, { value: ETH_PRICE });
     await market.connect(env.provider).claim(2);
     // The withdrawal (an ETH transfer into the consumer's receive) fits the measured gas exactly.
-    await expect(market.connect(env.provider).submit(2, OUTPUT)).to.emit(market, "CallbackResult").withArgs(2, true);
+    await expect(market.connect(env.provider).submit(2, await paramsOf(market, 2), OUTPUT))
+      .to.emit(market, "CallbackResult")
+      .withArgs(2, true);
     expect(await consumer.callbackWithdrew()).to.equal(true);
     expect(await market.balanceOf(callback, ethers.ZeroAddress)).to.equal(0n);
   });

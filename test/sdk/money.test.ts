@@ -9,7 +9,7 @@ import { FailureReason } from "../../oracle/model/failure-reason.ts";
 import { createTensor } from "../../oracle/model/tensor.ts";
 import { encodeTensor } from "../../oracle/model/tensor-codec.ts";
 import { encodeRequestInput } from "../../oracle/sdk/encode-request-input.ts";
-import { expireRequest } from "../../oracle/sdk/expire-request.ts";
+import { expireHints, expireRequest } from "../../oracle/sdk/expire-request.ts";
 import { getBalances } from "../../oracle/sdk/get-balances.ts";
 import { getRequestOutcome } from "../../oracle/sdk/get-request-outcome.ts";
 import { requestInference } from "../../oracle/sdk/request-inference.ts";
@@ -47,9 +47,11 @@ describe("sdk: outcomes, balances, withdraw and expire against a local chain", f
     requestInference(user.inferenceMarket, user.modelRegistry, { modelId: local.iris.modelId, input, ...options });
 
   it("waitForFinal gives a Failed request's reason by name and its credit; withdraw pays it out", async () => {
-    const { requestId, receipt } = await ask();
+    const { requestId, params, receipt } = await ask();
     await (await provider.inferenceMarket.claim(requestId)).wait();
-    await (await provider.inferenceMarket.reportInvalidInput(requestId, FailureReason.InputShapeMismatch)).wait();
+    await (
+      await provider.inferenceMarket.reportInvalidInput(requestId, params, FailureReason.InputShapeMismatch)
+    ).wait();
     const statuses: string[] = [];
     const outcome = await waitForFinal(user.inferenceMarket, requestId, {
       fromBlock: receipt.blockNumber,
@@ -83,16 +85,16 @@ describe("sdk: outcomes, balances, withdraw and expire against a local chain", f
     const burner = (await deployContract(local.actors.user, "GasBurnerConsumer")) as unknown as Contract;
     await (await burner.getFunction("setMode")(1)).wait();
     const address = await burner.getAddress();
-    const { requestId } = await ask({ callback: { address, gasLimit: 50_000 } });
+    const { requestId, params } = await ask({ callback: { address, gasLimit: 50_000 } });
     await (await provider.inferenceMarket.claim(requestId)).wait();
-    await (await provider.inferenceMarket.submit(requestId, output, { gasLimit: 1_000_000 })).wait();
+    await (await provider.inferenceMarket.submit(requestId, params, output, { gasLimit: 1_000_000 })).wait();
     const outcome = await waitForFinal(user.inferenceMarket, requestId);
     expect(outcome.status).to.equal("Finalized");
     expect(outcome.callback).to.deep.equal({ address, gasLimit: 50_000, success: false });
   });
 
   it("expireRequest refunds after the deadline only, with the claim penalty of a provider that did not deliver", async () => {
-    const { requestId } = await ask({ ttlSec: 30 });
+    const { requestId, params } = await ask({ ttlSec: 30 });
     await (await provider.inferenceMarket.claim(requestId)).wait();
     const anyone = connectSuite(local.deployment, local.actors.deployer).inferenceMarket;
     const early = await expireRequest(anyone, { requestId });
@@ -101,6 +103,13 @@ describe("sdk: outcomes, balances, withdraw and expire against a local chain", f
     await local.rpc.send("evm_increaseTime", [31]);
     await local.rpc.send("evm_mine", []);
     const penalty = await local.suite.inferenceMarket.claimPenalty();
+    // Parameters that are not the request's (a refund redirected to another account) are refused, decoded.
+    const forged = { ...params, requester: local.actors.deployer.address };
+    const refused = (await rejection(expireRequest(anyone, { requestId, params: forged }))) as ChainRevertError;
+    expect(refused.shortMessage).to.equal(
+      `expire request ${requestId} reverted with MarketRequestParamsMismatch(${requestId}).`,
+    );
+    expect(refused.details).to.deep.equal([expireHints.MarketRequestParamsMismatch]);
     const expired = await expireRequest(anyone, { requestId });
     expect(expired).to.include({ outcome: "expired", amount: local.iris.price, penalty });
     expect(await expireRequest(anyone, { requestId })).to.include({ outcome: "final", status: "Refunded" });
@@ -120,7 +129,7 @@ describe("sdk: outcomes, balances, withdraw and expire against a local chain", f
   });
 
   it("waitForFinal times out naming the status; reverts decode with enum names", async () => {
-    const { requestId } = await ask();
+    const { requestId, params } = await ask();
     const timeout = await rejection(waitForFinal(user.inferenceMarket, requestId, { timeoutMs: 300 }));
     expect(timeout).to.be.instanceOf(WaitTimeoutError);
     expect((timeout as WaitTimeoutError).shortMessage).to.equal(`Request ${requestId} is still Pending after 0 s.`);
@@ -131,7 +140,7 @@ describe("sdk: outcomes, balances, withdraw and expire against a local chain", f
       `withdraw reverted with MarketNothingToWithdraw(${local.actors.user.address}, ${ZeroAddress}).`,
     );
     await (await provider.inferenceMarket.claim(requestId)).wait();
-    await (await provider.inferenceMarket.submit(requestId, output)).wait();
+    await (await provider.inferenceMarket.submit(requestId, params, output)).wait();
     const wrong = decodeRevert("claim", await rejection(provider.inferenceMarket.claim(requestId))) as ChainRevertError;
     expect(wrong.shortMessage).to.equal(`claim reverted with MarketWrongStatus(${requestId}, Finalized).`);
     expect(wrong.args).to.deep.equal([requestId, 5n]);
@@ -154,10 +163,11 @@ describe("sdk: outcomes, balances, withdraw and expire against a local chain", f
       outputDtype: "float32",
     });
     await (await provider.providerRegistry.optIn(modelId)).wait();
-    const { requestId } = await requestInference(user.inferenceMarket, user.modelRegistry, { modelId, input });
+    const { requestId, params } = await requestInference(user.inferenceMarket, user.modelRegistry, { modelId, input });
+    expect(params).to.include({ requester: local.actors.user.address, feeToken: tokenAddress, fee: price });
     expect(await token.getFunction("balanceOf")(local.actors.user.address)).to.equal(0n);
     await (await provider.inferenceMarket.claim(requestId)).wait();
-    await (await provider.inferenceMarket.reportInvalidInput(requestId, FailureReason.InputUndecodable)).wait();
+    await (await provider.inferenceMarket.reportInvalidInput(requestId, params, FailureReason.InputUndecodable)).wait();
     const outcome = await waitForFinal(user.inferenceMarket, requestId);
     expect(outcome.status === "Failed" && outcome.failure.name).to.equal("InputUndecodable");
     expect(outcome.credits).to.deep.equal([{ token: tokenAddress, amount: price }]);

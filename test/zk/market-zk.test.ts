@@ -16,6 +16,7 @@ import { createProver } from "../../oracle/zk/prove.ts";
 import type { ZkProver } from "../../oracle/zk/prove.ts";
 import { releaseCurve } from "../../oracle/zk/snarkjs-util.ts";
 import { MIN_STAKE, signers, Status, ZERO } from "../contracts/helpers.ts";
+import { requestParamsOf } from "../../oracle/chain/request-params.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const PRICE = 10n ** 16n;
@@ -91,10 +92,19 @@ describe("ZK mode: submitWithProof with a real iris proof", function () {
     const forged = hexlify(
       encodeTensor({ ...output, data: Int8Array.from(output.data as Int8Array, (v) => (v === 127 ? v - 1 : v + 1)) }),
     );
+    // The market stores only a commitment to the request's fixed fields: they come back here.
+    const params = requestParamsOf({
+      requester: requester.address,
+      feeToken: ZERO,
+      fee: PRICE,
+      callback: ZERO,
+      callbackGasLimit: 0,
+      input: inputBytes,
+    });
     await expect(
-      asProvider.getFunction("submitWithProof")(1, inputBytes, forged, calldata),
+      asProvider.getFunction("submitWithProof")(1, params, inputBytes, forged, calldata),
     ).to.be.revertedWithCustomError(market, "MarketProofInvalid");
-    const tx = await asProvider.getFunction("submitWithProof")(1, inputBytes, outputBytes, calldata);
+    const tx = await asProvider.getFunction("submitWithProof")(1, params, inputBytes, outputBytes, calldata);
     const receipt = await tx.wait();
     expect(receipt!.gasUsed).to.be.lessThan(500_000n); // about 421k: Groth16 pairing check (~210k) plus settlement
     expect(await market.getFunction("statusOf")(1)).to.equal(BigInt(Status.Finalized));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IInferenceMarket} from "../../../contracts/interfaces/IInferenceMarket.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {InferenceMarket} from "../../../contracts/InferenceMarket.sol";
 import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
@@ -62,5 +63,26 @@ library Deploy {
     /// @notice The canonical int8 [4] tensor of `elements` (an input or output of {params}' models).
     function tensor(bytes4 elements) internal pure returns (bytes memory) {
         return abi.encodePacked(HEADER, elements);
+    }
+
+    /// @notice The {IInferenceMarket.RequestParams} of a request made by `requester` with
+    /// `input`, a fee of `fee` in `token` (the model's price) and the callback given.
+    function request(
+        address requester,
+        address token,
+        uint256 fee,
+        address callback,
+        uint32 callbackGasLimit,
+        bytes memory input
+    ) internal pure returns (IInferenceMarket.RequestParams memory) {
+        return
+            IInferenceMarket.RequestParams({
+                requester: requester,
+                feeToken: token,
+                fee: uint96(fee),
+                callback: callback,
+                callbackGasLimit: callbackGasLimit,
+                inputHash: keccak256(input)
+            });
     }
 }
