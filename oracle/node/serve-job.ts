@@ -32,7 +32,7 @@ import { assertNotDecoderGraph, DecoderModelError, type DecoderModels } from "./
 import { runDecoder } from "./run-decoder.ts";
 import type { FulfilSender } from "./fulfil-sender.ts";
 import type { RequestParams } from "../chain/request-params.ts";
-import { jobParams } from "./job-params.ts";
+import { jobParams, storedParams } from "./job-params.ts";
 
 export type ServeJobContext = {
   market: InferenceMarket;
@@ -523,8 +523,11 @@ async function prepareOptimistic(
   // Checked before anything is recorded: a result we could not submit must not be tracked.
   const encoded = canonicalOutput(job.modelId, run.output, formats);
   writeTraceFile(traceFilePath(optimistic.stateDir, job.requestId), runLayers(run));
+  // The defender finalizes with the request's params: kept with the result from the job's row
+  // (a row of an older daemon lacks them; the defender then reads them from the event).
+  const params = storedParams(job);
   optimistic.results.recordResults(
-    [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots: run.roots }],
+    [{ requestId: job.requestId, role: "defender", modelId: job.modelId, input: job.input, roots: run.roots, params }],
     "",
     0n,
   );
