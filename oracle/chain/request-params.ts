@@ -63,8 +63,9 @@ const DEFAULT_MAX_BLOCK_RANGE = 2000;
 /**
  * The `InferenceRequested` event of request `requestId` whose params hash to `commitment` (the
  * one the market stores: after a reorg an id may first have belonged to a dropped request),
- * searched backwards from `toBlock` in ranges of `maxBlockRange` blocks, so a recent request
- * costs one or two log queries and no query spans more than the node allows. Undefined when
+ * searched backwards from `toBlock` (the latest) in ranges of `maxBlockRange` blocks, so a recent
+ * request costs one log query and no query spans more than the node allows (the first, ending at
+ * "latest", by the few blocks a cached block number may lag). Undefined when
  * no event from `fromBlock` on matches.
  */
 export async function findRequestedEvent(
@@ -75,12 +76,17 @@ export async function findRequestedEvent(
 ) {
   const want = commitment.toLowerCase();
   const filter = market.filters.InferenceRequested(requestId);
-  for (let hi = toBlock ?? (await market.runner!.provider!.getBlockNumber()); hi >= fromBlock;) {
+  // Without `toBlock` the first range ends at "latest": ethers may answer the block number from
+  // a cache a few blocks old, and a request mined since must not be missed.
+  let hi = toBlock ?? (await market.runner!.provider!.getBlockNumber());
+  let upTo: number | "latest" = toBlock ?? "latest";
+  while (hi >= fromBlock) {
     const lo = Math.max(fromBlock, hi - maxBlockRange + 1);
-    const logs = await market.queryFilter(filter, lo, hi);
+    const logs = await market.queryFilter(filter, lo, upTo);
     const found = logs.findLast((log) => commitmentOf(requestParamsOf(log.args)) === want);
     if (found) return found;
     hi = lo - 1;
+    upTo = hi;
   }
   return undefined;
 }

@@ -1,11 +1,12 @@
 import { expect } from "chai";
+import { BrowserProvider } from "ethers";
 import { network } from "hardhat";
 import { findRequestParams } from "../../oracle/chain/request-params.ts";
 import type { BaseError } from "../../oracle/errors.ts";
 import { deployAll, ETH_PRICE, ZERO } from "../contracts/helpers.ts";
 import { rejection } from "../util/rejection.ts";
 
-const { ethers, networkHelpers } = await network.create();
+const { ethers, networkHelpers, provider: eip1193 } = await network.create();
 
 /**
  * A request's params are read back from its `InferenceRequested` event, searched backwards from
@@ -34,7 +35,8 @@ describe("findRequestParams: a request's params from its event, in bounded range
     market.queryFilter = (async (...args: Parameters<typeof market.queryFilter>) => {
       seen.queries++;
       const [, from, to] = args;
-      seen.widest = Math.max(seen.widest, Number(to) - Number(from) + 1);
+      const last = to === "latest" ? await ethers.provider.getBlockNumber() : Number(to);
+      seen.widest = Math.max(seen.widest, last - Number(from) + 1);
       return original(...args);
     }) as typeof market.queryFilter;
     return seen;
@@ -59,6 +61,18 @@ describe("findRequestParams: a request's params from its event, in bounded range
     // 31 blocks from the head back to the old request's: 8 ranges of 4.
     expect(seen.queries).to.equal(8);
     expect(seen.widest).to.equal(4);
+  });
+
+  it("finds a request mined after the provider last read the block number (plain ethers caches it)", async () => {
+    const { market, ask } = await networkHelpers.loadFixture(fixture);
+    // Plain ethers over the chain, as the CLI and the SDK have: it answers the block number from a
+    // cache for a moment, so the request below lands above the number it gives.
+    const plain = new BrowserProvider(eip1193);
+    const asCli = market.connect(plain);
+    await plain.getBlockNumber();
+    const id = await ask("0x0708");
+    const params = await findRequestParams(asCli, id, { maxBlockRange: 4 });
+    expect(params.inputHash).to.equal(ethers.keccak256("0x0708"));
   });
 
   it("names the request and where it searched when no event from fromBlock on matches", async () => {
