@@ -47,26 +47,64 @@ export function commitmentOf(params: RequestParams): string {
   return hexlify(getBytes(keccak256(encoded)).slice(0, 20));
 }
 
+/** Where {@link findRequestedEvent} looks for a request's event. */
+export type RequestSearch = {
+  /** The first block searched: a deployment's `startBlock`. */
+  fromBlock?: number | undefined;
+  /** The last block searched (default the latest): a request comes before anything done with it. */
+  toBlock?: number | undefined;
+  /** Blocks per log query (the daemon's `chain.maxBlockRange`; public RPC nodes limit ranges). */
+  maxBlockRange?: number | undefined;
+};
+
+/** The daemon's default `chain.maxBlockRange`. */
+const DEFAULT_MAX_BLOCK_RANGE = 2000;
+
 /**
- * The parameters of request `requestId`, read from its `InferenceRequested` event(s) since
- * `fromBlock` (a deployment's `startBlock`): the one whose commitment is the one the market
- * stores (after a reorg an id may have been used by a dropped request first). Throws naming the
- * request when none matches (no such request, or `fromBlock` after it was made).
+ * The `InferenceRequested` event of request `requestId` whose params hash to `commitment` (the
+ * one the market stores: after a reorg an id may first have belonged to a dropped request),
+ * searched backwards from `toBlock` (the latest) in ranges of `maxBlockRange` blocks, so a recent
+ * request costs one log query and no query spans more than the node allows (the first, ending at
+ * "latest", by the few blocks a cached block number may lag). Undefined when
+ * no event from `fromBlock` on matches.
+ */
+export async function findRequestedEvent(
+  market: InferenceMarket,
+  requestId: bigint,
+  commitment: string,
+  { fromBlock = 0, toBlock, maxBlockRange = DEFAULT_MAX_BLOCK_RANGE }: RequestSearch = {},
+) {
+  const want = commitment.toLowerCase();
+  const filter = market.filters.InferenceRequested(requestId);
+  // Without `toBlock` the first range ends at "latest": ethers may answer the block number from
+  // a cache a few blocks old, and a request mined since must not be missed.
+  let hi = toBlock ?? (await market.runner!.provider!.getBlockNumber());
+  let upTo: number | "latest" = toBlock ?? "latest";
+  while (hi >= fromBlock) {
+    const lo = Math.max(fromBlock, hi - maxBlockRange + 1);
+    const logs = await market.queryFilter(filter, lo, upTo);
+    const found = logs.findLast((log) => commitmentOf(requestParamsOf(log.args)) === want);
+    if (found) return found;
+    hi = lo - 1;
+    upTo = hi;
+  }
+  return undefined;
+}
+
+/**
+ * The parameters of request `requestId`, read from its `InferenceRequested` event
+ * ({@link findRequestedEvent}; `search.fromBlock` a deployment's `startBlock`). Throws naming
+ * the request when none matches (no such request, or `fromBlock` after it was made).
  */
 export async function findRequestParams(
   market: InferenceMarket,
   requestId: bigint,
-  fromBlock = 0,
+  search: number | RequestSearch = {},
 ): Promise<RequestParams> {
-  const [stored, logs] = await Promise.all([
-    market.getRequest(requestId),
-    market.queryFilter(market.filters.InferenceRequested(requestId), fromBlock),
-  ]);
-  const want = stored.commitment.toLowerCase();
-  for (const log of [...logs].reverse()) {
-    const params = requestParamsOf(log.args);
-    if (commitmentOf(params) === want) return params;
-  }
+  const { fromBlock = 0, ...rest } = typeof search === "number" ? { fromBlock: search } : search;
+  const stored = await market.getRequest(requestId);
+  const event = await findRequestedEvent(market, requestId, stored.commitment, { fromBlock, ...rest });
+  if (event) return requestParamsOf(event.args);
   throw new BaseError(`No InferenceRequested event matches request ${requestId}.`, {
     details: [
       Number(stored.status) === 0

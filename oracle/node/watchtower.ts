@@ -15,7 +15,7 @@
 import { getBytes } from "ethers";
 import { connectDisputeGame, gameResolution, gamesOf, GameSide, gameSideName } from "../chain/dispute-game.ts";
 import { nextBlockRange } from "../chain/market-events.ts";
-import { commitmentOf, findRequestParams, requestParamsOf, type RequestParams } from "../chain/request-params.ts";
+import { findRequestedEvent, findRequestParams, requestParamsOf, type RequestParams } from "../chain/request-params.ts";
 import { keepHead, keepingReceiptBlocks, readHead } from "../chain/find-fork.ts";
 import { isSqliteCorruption } from "../store/store-corruption.ts";
 import { RequestStatus, requestStatusName } from "../chain/request-status.ts";
@@ -141,10 +141,13 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       const { requestId, layerRoots } = log.args;
       const request = await market.getRequest(requestId);
       if (!watched.has(request.modelId)) continue;
-      // The request's event whose params the market committed to (a reorg may have re-used the id).
-      const requested = (
-        await market.queryFilter(market.filters.InferenceRequested(requestId), deployment.startBlock)
-      ).findLast((event) => commitmentOf(requestParamsOf(event.args)) === request.commitment.toLowerCase());
+      // The request's event whose params the market committed to (a reorg may have re-used the
+      // id), searched back from the result's block in ranges the node allows.
+      const requested = await findRequestedEvent(market, requestId, request.commitment, {
+        fromBlock: deployment.startBlock,
+        toBlock: log.blockNumber,
+        maxBlockRange: config.chain.maxBlockRange,
+      });
       if (!requested) continue;
       found.push({
         requestId,
@@ -332,7 +335,13 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
 
   /** The request's params as recorded, or from its event for a row recorded before they were kept. */
   async function requestParams(result: TrackedResult): Promise<RequestParams> {
-    return result.params ?? (await findRequestParams(suite.inferenceMarket, result.requestId, deployment.startBlock));
+    return (
+      result.params ??
+      (await findRequestParams(suite.inferenceMarket, result.requestId, {
+        fromBlock: deployment.startBlock,
+        maxBlockRange: config.chain.maxBlockRange,
+      }))
+    );
   }
 
   /** The output bytes of the request's `ResultSubmitted` event. */
