@@ -69,6 +69,8 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
   const watched = new Set(
     (config.models.length > 0 ? config.models : Object.keys(config.dispute.manifests)).map((id) => BigInt(id)),
   );
+  /** Results whose recorded games are checked against the chain once: a reorg may have dropped one. */
+  const afterReorg = new Set<bigint>();
   /** Our run of each result being checked or disputed, and our canonical output bytes. */
   const own = new Map<bigint, { run: CommittedRun; output: Uint8Array }>();
   let now = 0n;
@@ -107,6 +109,7 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
       results.rewindCursor(CURSOR_KEY, reading.reorg.forkBlock);
       const reopened = results.reopenSince("challenger", reading.reorg.changedSince);
       own.clear(); // a re-used request id may come back with another input
+      for (const result of results.listActive("challenger")) afterReorg.add(result.requestId);
       logger.warn("chain reorganised, rewinding to the fork", {
         forkBlock: reading.reorg.forkBlock,
         resultsReopened: reopened,
@@ -365,28 +368,35 @@ export async function runWatchtower({ config, logger, signal }: RunWatchtowerPar
     return true;
   }
 
-  /** Plays our games over the result to their end, then withdraws what they credited us. */
-  async function playOurGames(result: TrackedResult, ours: TrackedGame[], log: Logger): Promise<void> {
-    const { requestId } = result;
-    const model = await models.get(result.modelId, signal);
-    const mine = await ownTrace(result, log);
-    // A reorg may have dropped a challenge we recorded: its game id is then unknown, or another's.
+  /**
+   * Our recorded games over `requestId` that are still on the chain after a reorg, the others
+   * forgotten: a dropped challenge's game id is unknown, or another's.
+   */
+  async function forgetDroppedGames(requestId: bigint, ours: TrackedGame[], log: Logger): Promise<TrackedGame[]> {
     const onChain = await gamesOf(game, requestId, { fromBlock: deployment.startBlock, challenger: wallet.address });
     const live = new Set(onChain.map((g) => g.gameId));
-    const gone = ours.filter((entry) => !live.has(entry.gameId));
-    for (const entry of gone) {
+    for (const entry of ours.filter((entry) => !live.has(entry.gameId))) {
       results.forgetGame("challenger", entry.gameId);
       log.warn("our challenge is no longer on the chain (a reorg dropped it), checking the result again", {
         gameId: entry.gameId,
       });
     }
-    if (gone.length === ours.length) {
+    return ours.filter((entry) => live.has(entry.gameId));
+  }
+
+  /** Plays our games over the result to their end, then withdraws what they credited us. */
+  async function playOurGames(result: TrackedResult, ours: TrackedGame[], log: Logger): Promise<void> {
+    const { requestId } = result;
+    const model = await models.get(result.modelId, signal);
+    const mine = await ownTrace(result, log);
+    const live = afterReorg.delete(requestId) ? await forgetDroppedGames(requestId, ours, log) : ours;
+    if (live.length === 0) {
       results.update("challenger", requestId, { state: "open" });
       return;
     }
     let open = 0;
-    for (const entry of ours) {
-      if (entry.state === "resolved" || !live.has(entry.gameId)) continue;
+    for (const entry of live) {
+      if (entry.state === "resolved") continue;
       const step = await playGameStep(
         { game, sender, logger, fromBlock: deployment.startBlock },
         { gameId: entry.gameId, role: "challenger", own: mine.run, model, committedRoots: result.roots },
